@@ -1,0 +1,95 @@
+//! `coursepack serve`: runs the course as an LTI 1.3 tool (see src/lti/).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result, bail};
+use clap::Args;
+
+use crate::lti;
+
+/// Serve the course as an LTI 1.3 tool (launches, grades, deep linking, dynamic registration).
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Course folder: a course source (course.toml) or a folder of rendered pages.
+    #[arg(default_value = "course")]
+    pub course_dir: PathBuf,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// The URL platforms and browsers reach the tool at (https in production).
+    #[arg(long, value_name = "URL")]
+    pub public_url: String,
+    /// Folder for the tool's keys and (by default) its SQLite database.
+    #[arg(long, value_name = "DIR", default_value = "lti-data")]
+    pub data: PathBuf,
+    /// `postgres://user:pass@host/db` to share state between several instances (or set
+    /// COURSEPACK_DATABASE_URL, which keeps the password out of the process list).
+    #[arg(long, value_name = "URL")]
+    pub database: Option<String>,
+    /// TOML file of platform registrations (`[[platform]]` tables).
+    #[arg(long, value_name = "FILE")]
+    pub platforms: Option<PathBuf>,
+    /// Retire the signing key, create a new one, and exit. Running instances pick it up.
+    #[arg(long)]
+    pub rotate_key: bool,
+    /// Days a retired key stays published so tokens signed just before rotation still verify.
+    #[arg(long, value_name = "DAYS", default_value_t = 7)]
+    pub key_grace_days: u64,
+}
+
+pub fn execute(args: ServeArgs) -> Result<()> {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .with_target(false)
+        .try_init();
+    let grace = Duration::from_secs(args.key_grace_days * 86_400);
+    if args.rotate_key {
+        std::fs::create_dir_all(&args.data)
+            .with_context(|| format!("creating {}", args.data.display()))?;
+        let kid = lti::keys::KeyStore::rotate(&args.data, grace)?;
+        println!(
+            "new signing key {kid}; the previous key stays published for {} days",
+            args.key_grace_days
+        );
+        return Ok(());
+    }
+    let public_url = args.public_url.trim_end_matches('/').to_string();
+    match url::Url::parse(&public_url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => {}
+        _ => bail!(
+            "--public-url must be an http(s) URL, got {}",
+            args.public_url
+        ),
+    }
+    if public_url.starts_with("http://") {
+        tracing::warn!(
+            "--public-url is http: browsers will not send the login cookie from inside an LMS iframe; use https in production"
+        );
+    }
+    let cfg = lti::Config {
+        course_dir: args.course_dir,
+        listen: args.listen,
+        public_url,
+        data_dir: args.data,
+        database: args
+            .database
+            .or_else(|| std::env::var("COURSEPACK_DATABASE_URL").ok())
+            .filter(|d| !d.is_empty()),
+        platforms_file: args.platforms,
+        key_grace: grace,
+        tuning: lti::Tuning::from_env(),
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    rt.block_on(async {
+        let app = lti::server::build_app(cfg).await?;
+        lti::server::serve(app).await
+    })
+}

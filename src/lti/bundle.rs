@@ -1,0 +1,252 @@
+//! Registration bundle for `coursepack build --target lti`: the Canvas developer-key JSON, the
+//! dynamic registration URL and a sheet with every value each platform asks for.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result, bail};
+use serde_json::json;
+
+/// A session as the bundle lists it: id (as in `<id>.html`) and title.
+pub struct BundleSession<'a> {
+    pub id: &'a str,
+    pub title: &'a str,
+}
+
+/// Writes into `out_dir` (created if missing):
+/// - `canvas-developer-key.json`: paste into Canvas > Developer Keys > + LTI Key > Paste JSON;
+/// - `dynamic-registration-url.txt`: the URL to give Moodle (and other platforms that support
+///   LTI Dynamic Registration);
+/// - `registration.md`: every value for manual registration (Moodle, Blackboard, Brightspace,
+///   Canvas), the per-session launch links, and the platforms.toml entry to fill in.
+///
+/// `tool_url` is the public base URL the tool is served at (`coursepack serve --public-url`).
+/// Returns the written paths, in that order.
+pub fn write_bundle(
+    out_dir: &Path,
+    tool_url: &str,
+    course_title: &str,
+    sessions: &[BundleSession<'_>],
+) -> Result<Vec<PathBuf>> {
+    let parsed = url::Url::parse(tool_url).with_context(|| format!("--tool-url {tool_url}"))?;
+    if !matches!(parsed.scheme(), "https" | "http") || parsed.host_str().is_none() {
+        bail!("--tool-url must be an http(s) URL, got {tool_url}");
+    }
+    let base = tool_url.trim_end_matches('/');
+    let v = Values::new(base);
+    std::fs::create_dir_all(out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
+
+    let canvas = canvas_json(&v, course_title);
+    let canvas_path = out_dir.join("canvas-developer-key.json");
+    write(
+        &canvas_path,
+        &(serde_json::to_string_pretty(&canvas)? + "\n"),
+    )?;
+
+    let dynreg_path = out_dir.join("dynamic-registration-url.txt");
+    write(&dynreg_path, &format!("{}\n", v.register))?;
+
+    let sheet_path = out_dir.join("registration.md");
+    write(&sheet_path, &sheet(&v, course_title, sessions))?;
+    Ok(vec![canvas_path, dynreg_path, sheet_path])
+}
+
+fn write(path: &Path, text: &str) -> Result<()> {
+    std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+}
+
+/// Every URL of the tool, derived from its public base URL.
+struct Values {
+    base: String,
+    domain: String,
+    login: String,
+    redirect: String,
+    target: String,
+    jwks: String,
+    register: String,
+}
+
+impl Values {
+    fn new(base: &str) -> Self {
+        Values {
+            base: base.to_string(),
+            domain: super::registration::tool_domain(base),
+            login: format!("{base}/lti/login"),
+            redirect: format!("{base}/lti/launch"),
+            target: format!("{base}/launch"),
+            jwks: format!("{base}/.well-known/jwks.json"),
+            register: format!("{base}/lti/register"),
+        }
+    }
+}
+
+fn canvas_json(v: &Values, title: &str) -> serde_json::Value {
+    let placement = |name: &str| {
+        json!({
+            "placement": name,
+            "message_type": "LtiDeepLinkingRequest",
+            "target_link_uri": v.target,
+            "text": title,
+        })
+    };
+    json!({
+        "title": title,
+        "description": format!("{title}: course sessions with completion sent to the gradebook"),
+        "oidc_initiation_url": v.login,
+        "target_link_uri": v.target,
+        "redirect_uris": [v.redirect],
+        "public_jwk_url": v.jwks,
+        "scopes": [super::SCOPE_SCORE, super::SCOPE_LINEITEM_READONLY],
+        "extensions": [{
+            "domain": v.domain,
+            "platform": "canvas.instructure.com",
+            "privacy_level": "anonymous",
+            "settings": {
+                "text": title,
+                "placements": [placement("link_selection"), placement("assignment_selection")],
+            },
+        }],
+        "custom_fields": {},
+    })
+}
+
+fn sheet(v: &Values, title: &str, sessions: &[BundleSession<'_>]) -> String {
+    let mut s = String::new();
+    let row = |s: &mut String, k: &str, val: &str| s.push_str(&format!("| {k} | `{val}` |\n"));
+    s.push_str(&format!("# Registering \"{title}\" as an LTI 1.3 tool\n\n"));
+    s.push_str(&format!(
+        "Run the tool with `coursepack serve --public-url {}` (see the README). \
+         Every platform needs the values below.\n\n",
+        v.base
+    ));
+    s.push_str("## Tool values\n\n| Setting | Value |\n| --- | --- |\n");
+    row(&mut s, "LTI version", "LTI 1.3");
+    row(&mut s, "Domain", &v.domain);
+    row(
+        &mut s,
+        "Tool URL / target link URI (whole course)",
+        &v.target,
+    );
+    row(&mut s, "OIDC login initiation URL", &v.login);
+    row(&mut s, "Redirect URI (exactly one)", &v.redirect);
+    row(&mut s, "Public keyset (JWKS) URL", &v.jwks);
+    row(&mut s, "Deep linking / content selection URL", &v.target);
+    row(&mut s, "Dynamic registration URL", &v.register);
+    row(&mut s, "Signature algorithm", "RS256");
+    row(&mut s, "Services (scopes)", super::SCOPE_SCORE);
+    s.push('\n');
+    s.push_str(
+        "## Session links\n\nDeep linking creates these for you. To add a link by hand, use its URL \
+         (or the course URL with custom parameter `session=<id>`).\n\n\
+         | Session | Launch URL | Custom parameter |\n| --- | --- | --- |\n",
+    );
+    for se in sessions {
+        s.push_str(&format!(
+            "| {} | `{}/launch/{}` | `session={}` |\n",
+            se.title.replace('|', "\\|"),
+            v.base,
+            se.id,
+            se.id
+        ));
+    }
+    s.push_str(&format!(
+        "\n## Moodle 4.x\n\n\
+         Easiest: Site administration > Plugins > Activity modules > External tool > Manage tools, \
+         paste `{reg}` into \"Tool URL\" and press \"Add LTI Advantage\", then activate the tool. \
+         Nothing else to copy.\n\n\
+         By hand: \"configure a tool manually\": Tool URL `{target}`, LTI version LTI 1.3, \
+         Public key type \"Keyset URL\", Public keyset `{jwks}`, Initiate login URL `{login}`, \
+         Redirection URI(s) `{redirect}`, tick \"Supports Deep Linking\" with Content Selection URL \
+         `{target}`; Services: IMS LTI Assignment and Grade Services \"Use this service for grade \
+         sync only\". Then add the platform to `platforms.toml` (below) with issuer = the site URL, \
+         auth `<site>/mod/lti/auth.php`, token `<site>/mod/lti/token.php`, JWKS \
+         `<site>/mod/lti/certs.php`, and the client id and deployment id Moodle shows under \
+         \"View configuration details\".\n\n\
+         ## Canvas\n\n\
+         Admin > Developer Keys > + Developer Key > + LTI Key; Method \"Paste JSON\", paste \
+         `canvas-developer-key.json`, and enter Redirect URI `{redirect}`. Save, switch the key ON, \
+         then Settings > Apps > + App > \"By Client ID\" with the key's id. Platform values: issuer \
+         `https://canvas.instructure.com` (self-hosted: your issuer), auth \
+         `https://sso.canvaslms.com/api/lti/authorize_redirect`, token \
+         `https://sso.canvaslms.com/login/oauth2/token`, JWKS \
+         `https://sso.canvaslms.com/api/lti/security/jwks`; client id = developer key id; \
+         deployment id from the app's \"Deployment Id\".\n\n\
+         ## Blackboard Learn\n\n\
+         Register the tool at developer.blackboard.com (My Apps > +): Login Initiation URL \
+         `{login}`, Tool Redirect URL(s) `{redirect}`, Tool JWKS URL `{jwks}`, Signing Algorithm \
+         RS256. Then in Learn: Administrator Panel > LTI Tool Providers > Register LTI 1.3/Advantage \
+         Tool with the Application ID; allow grade service access and note the Deployment ID. \
+         Platform values: issuer `https://blackboard.com`, auth \
+         `https://developer.blackboard.com/api/v1/gateway/oidcauth`, token \
+         `https://developer.blackboard.com/api/v1/gateway/oauth2/jwttoken`, JWKS \
+         `https://developer.blackboard.com/api/v1/management/applications/<application id>/jwks.json`.\n\n\
+         ## Brightspace (D2L)\n\n\
+         Admin Tools > Manage Extensibility > LTI Advantage > Register Tool (Standard): Domain \
+         `{base}`, Redirect URLs `{redirect}`, OpenID Connect Login URL `{login}`, Target Link URI \
+         `{target}`, Keyset URL `{jwks}`, extensions Assignment and Grade Services and Deep \
+         Linking. Then View Deployments > New Deployment, and add links. Platform values: issuer \
+         `https://<your brightspace host>`, auth `https://<host>/d2l/lti/authenticate`, token \
+         `https://auth.brightspace.com/core/connect/token` with token audience \
+         `https://api.brightspace.com/auth/token`, JWKS `https://<host>/d2l/.well-known/jwks`.\n\n\
+         ## platforms.toml entry\n\n\
+         ```toml\n\
+         [[platform]]\n\
+         name = \"My LMS\"\n\
+         issuer = \"https://lms.example.edu\"\n\
+         client_id = \"the client id the platform gave\"\n\
+         auth_url = \"https://lms.example.edu/mod/lti/auth.php\"\n\
+         token_url = \"https://lms.example.edu/mod/lti/token.php\"\n\
+         jwks_url = \"https://lms.example.edu/mod/lti/certs.php\"\n\
+         # token_audience = \"...\"   # only if the platform wants another `aud` (Brightspace)\n\
+         deployment_ids = [\"1\"]\n\
+         ```\n",
+        reg = v.register,
+        target = v.target,
+        jwks = v.jwks,
+        login = v.login,
+        redirect = v.redirect,
+        base = v.base,
+    ));
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bundle_has_every_value() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = write_bundle(
+            dir.path(),
+            "https://tool.example:8443/",
+            "Intro | Course",
+            &[BundleSession {
+                id: "s1",
+                title: "One",
+            }],
+        )
+        .unwrap();
+        assert_eq!(files.len(), 3);
+        let canvas: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&files[0]).unwrap()).unwrap();
+        assert_eq!(
+            canvas["oidc_initiation_url"],
+            "https://tool.example:8443/lti/login"
+        );
+        assert_eq!(
+            canvas["public_jwk_url"],
+            "https://tool.example:8443/.well-known/jwks.json"
+        );
+        assert_eq!(canvas["extensions"][0]["domain"], "tool.example:8443");
+        assert_eq!(
+            std::fs::read_to_string(&files[1]).unwrap(),
+            "https://tool.example:8443/lti/register\n"
+        );
+        let sheet = std::fs::read_to_string(&files[2]).unwrap();
+        assert!(sheet.contains("`https://tool.example:8443/launch/s1`"));
+        assert!(
+            sheet.contains("Redirect URI (exactly one) | `https://tool.example:8443/lti/launch`")
+        );
+        assert!(write_bundle(dir.path(), "ftp://x", "t", &[]).is_err());
+    }
+}

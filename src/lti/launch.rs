@@ -1,0 +1,386 @@
+//! The launch (the platform's form post of the id_token), the course pages a launch opens, and
+//! the progress endpoint the page runtime posts to with its launch-scoped bearer token.
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::site::SiteFile;
+use super::store::{Launch, NewScore};
+use super::{Refusal, SharedApp, claim};
+
+pub const RESOURCE_LINK_REQUEST: &str = "LtiResourceLinkRequest";
+pub const DEEP_LINKING_REQUEST: &str = "LtiDeepLinkingRequest";
+
+/// A completed session is worth this much; whole-course links scale to it too.
+pub const SCORE_MAXIMUM: f64 = 100.0;
+
+#[derive(Debug, Deserialize)]
+pub struct LaunchForm {
+    id_token: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+/// POST /lti/launch (the registered redirect_uri).
+pub async fn launch_post(
+    State(app): State<SharedApp>,
+    headers: HeaderMap,
+    axum::extract::RawForm(body): axum::extract::RawForm,
+) -> Response {
+    let form: LaunchForm = match serde_urlencoded::from_bytes(&body) {
+        Ok(f) => f,
+        Err(_) => return Refusal::bad("The launch is not a valid form post.").into_response(),
+    };
+    match accept(&app, &headers, form).await {
+        Ok(resp) => resp,
+        Err(refusal) => refusal.into_response(),
+    }
+}
+
+fn str_claim<'a>(claims: &'a Value, name: &str) -> Option<&'a str> {
+    claims
+        .get(name)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+}
+
+async fn accept(
+    app: &SharedApp,
+    headers: &HeaderMap,
+    form: LaunchForm,
+) -> Result<Response, Refusal> {
+    if let Some(err) = form.error {
+        return Err(Refusal::bad(format!(
+            "The platform refused the login: {err}{}",
+            form.error_description
+                .map(|d| format!(" ({d})"))
+                .unwrap_or_default()
+        )));
+    }
+    let state = form
+        .state
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| Refusal::bad("The launch has no state."))?;
+    // The state must have been issued to this very browser.
+    if super::oidc::cookie(headers, &super::oidc::state_cookie_name(&state)).as_deref()
+        != Some(state.as_str())
+    {
+        return Err(Refusal::forbidden(
+            "This launch was not started in this browser (state cookie missing). \
+             If your browser blocks third-party cookies, open the activity in a new window.",
+        ));
+    }
+    let now = super::now_ms();
+    let login = app
+        .store
+        .take_login_state(&state, now)
+        .await?
+        .ok_or_else(|| Refusal::forbidden("The launch state is unknown, used or expired."))?;
+    let id_token = form
+        .id_token
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| Refusal::bad("The launch has no id_token."))?;
+    let platform = app
+        .platforms
+        .find(&app.store, &login.issuer, Some(&login.client_id))
+        .await?;
+    let claims = super::jwt::verify_id_token(&app.jwks, &app.http, &platform, &id_token).await?;
+
+    if str_claim(&claims, "nonce") != Some(login.nonce.as_str()) {
+        return Err(Refusal::unauthorized(
+            "The id_token's nonce is not the one this login sent.",
+        ));
+    }
+    let exp_ms = claims["exp"].as_i64().unwrap_or(0) * 1000;
+    if !app
+        .store
+        .use_nonce(
+            &login.nonce,
+            exp_ms.max(now) + super::jwt::LEEWAY_SECS as i64 * 1000,
+        )
+        .await?
+    {
+        return Err(Refusal::unauthorized(
+            "The id_token's nonce was already used.",
+        ));
+    }
+    let deployment = str_claim(&claims, claim::DEPLOYMENT_ID)
+        .ok_or_else(|| Refusal::bad("The id_token has no deployment_id."))?;
+    if !platform.deployment_ids.iter().any(|d| d == deployment) {
+        return Err(Refusal::forbidden(format!(
+            "Deployment {deployment} is not registered for this platform."
+        )));
+    }
+    if str_claim(&claims, claim::VERSION) != Some("1.3.0") {
+        return Err(Refusal::bad("The id_token is not an LTI 1.3.0 message."));
+    }
+    let message_type = str_claim(&claims, claim::MESSAGE_TYPE)
+        .ok_or_else(|| Refusal::bad("The id_token has no message_type."))?;
+    if message_type != RESOURCE_LINK_REQUEST && message_type != DEEP_LINKING_REQUEST {
+        return Err(Refusal::bad(format!(
+            "This tool does not handle {message_type} messages."
+        )));
+    }
+    if !claims.get(claim::ROLES).is_some_and(Value::is_array) {
+        return Err(Refusal::bad("The id_token has no roles claim."));
+    }
+    if str_claim(&claims, claim::TARGET_LINK_URI) != Some(login.target_link_uri.as_str()) {
+        return Err(Refusal::bad(
+            "The id_token's target_link_uri is not the one the login asked for.",
+        ));
+    }
+    let sub = str_claim(&claims, "sub").unwrap_or_default().to_string();
+
+    if message_type == DEEP_LINKING_REQUEST {
+        return super::deep_link::accept_request(app, &platform, deployment, &claims).await;
+    }
+
+    let resource_link_id = claims
+        .get(claim::RESOURCE_LINK)
+        .and_then(|r| r.get("id"))
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| Refusal::bad("The id_token has no resource_link id."))?;
+    let session = launched_session(app, &claims)?;
+    let ags = claims.get(claim::AGS_ENDPOINT);
+    let can_score = ags
+        .and_then(|a| a.get("scope"))
+        .and_then(Value::as_array)
+        .is_some_and(|s| s.iter().any(|v| v.as_str() == Some(super::SCOPE_SCORE)));
+    let lineitem = ags
+        .and_then(|a| a.get("lineitem"))
+        .and_then(Value::as_str)
+        .filter(|_| can_score)
+        .map(str::to_string);
+
+    let launch = Launch {
+        handle: super::random_token(),
+        token: super::random_token(),
+        issuer: platform.issuer.clone(),
+        client_id: platform.client_id.clone(),
+        deployment_id: deployment.to_string(),
+        sub,
+        session: session.clone(),
+        resource_link_id: resource_link_id.to_string(),
+        lineitem,
+        expires_ms: now + app.cfg.tuning.launch_ttl.as_millis() as i64,
+    };
+    app.store.create_launch(&launch).await?;
+    tracing::info!(
+        issuer = %launch.issuer,
+        deployment = %launch.deployment_id,
+        session = session.as_deref().unwrap_or("(course)"),
+        graded = launch.lineitem.is_some(),
+        "launch accepted"
+    );
+    let page = session.map_or("index.html".to_string(), |s| format!("{s}.html"));
+    // 303 turns the form post into a GET, so reloading the page doesn't re-post the id_token.
+    Ok(Redirect::to(&format!("/l/{}/{page}", launch.handle)).into_response())
+}
+
+/// The session a resource link opens: from the target link (`/launch/<id>` or
+/// `?session=<id>`), else the custom parameter `session`; none means the whole course.
+fn launched_session(app: &SharedApp, claims: &Value) -> Result<Option<String>, Refusal> {
+    let target = str_claim(claims, claim::TARGET_LINK_URI).unwrap_or_default();
+    let from_target = url::Url::parse(target).ok().and_then(|u| {
+        let base_path = url::Url::parse(&app.cfg.public_url)
+            .map(|b| b.path().trim_end_matches('/').to_string())
+            .unwrap_or_default();
+        let rest = u.path().strip_prefix(&base_path).unwrap_or("").to_string();
+        rest.strip_prefix("/launch/")
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .or_else(|| {
+                u.query_pairs()
+                    .find(|(k, _)| k == "session")
+                    .map(|(_, v)| v.into_owned())
+            })
+    });
+    let custom = claims
+        .get(claim::CUSTOM)
+        .and_then(|c| c.get("session"))
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    match from_target.or(custom).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(id) if app.site.session(&id).is_some() => Ok(Some(id)),
+        Some(id) => Err(Refusal::not_found(format!(
+            "This course has no session {id:?}; the link in the platform may be out of date."
+        ))),
+    }
+}
+
+/// GET /launch and /launch/{session} outside a launch: explain instead of a bare 405.
+pub async fn launch_get() -> Response {
+    super::html_response(
+        StatusCode::BAD_REQUEST,
+        &super::message_page(
+            "Open this from your course",
+            "This address is an LTI 1.3 launch link; open the activity from your learning platform.",
+        ),
+    )
+}
+
+/// GET /l/{handle}/{*path}: a course file, within a launch.
+pub async fn page(
+    State(app): State<SharedApp>,
+    Path((handle, path)): Path<(String, String)>,
+    req: Request,
+) -> Response {
+    match serve_page(&app, &handle, &path, req).await {
+        Ok(r) => r,
+        Err(r) => r.into_response(),
+    }
+}
+
+async fn serve_page(
+    app: &SharedApp,
+    handle: &str,
+    path: &str,
+    req: Request,
+) -> Result<Response, Refusal> {
+    let launch = app
+        .store
+        .launch_by_handle(handle, super::now_ms())
+        .await?
+        .ok_or_else(|| {
+            Refusal::forbidden("This launch has expired. Open the activity again from your course.")
+        })?;
+    let file = app
+        .site
+        .get(path)
+        .ok_or_else(|| Refusal::not_found(format!("No file {path} in this course.")))?;
+    let content_type = super::site::content_type(path);
+    let mut resp = match file {
+        SiteFile::Bytes(bytes) if path.ends_with(".html") => {
+            let session = path
+                .strip_suffix(".html")
+                .filter(|s| app.site.session(s).is_some());
+            let mut island = json!({
+                "endpoint": app.cfg.url("/lti/api/progress"),
+                "token": launch.token,
+            });
+            // Resume: the learner's saved state for this session, if any.
+            if let Some(s) = session {
+                if let Some(state) = app.store.progress_state(&launch, s).await? {
+                    island["state"] = serde_json::from_str(&state).unwrap_or(Value::Null);
+                }
+            }
+            let html = super::site::inject_lti(bytes, &island);
+            let mut r = Response::new(Body::from(html));
+            r.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            r
+        }
+        SiteFile::Bytes(bytes) => {
+            let mut r = Response::new(Body::from(Bytes::copy_from_slice(bytes)));
+            r.headers_mut().insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("private, max-age=300"),
+            );
+            r
+        }
+        SiteFile::Disk(p) => {
+            // Large media: streamed with range support so video seeking works.
+            let r = tower_http::services::ServeFile::new(p)
+                .try_call(req)
+                .await
+                .map_err(|e| Refusal::internal(e.into()))?;
+            return Ok(r.map(Body::new).into_response());
+        }
+    };
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    // The page URL carries the launch handle: never leak it to linked sites.
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    Ok(resp)
+}
+
+#[derive(Deserialize)]
+struct ProgressPost {
+    session: String,
+    #[serde(default)]
+    state: Value,
+    #[serde(default)]
+    completed: bool,
+}
+
+/// POST /lti/api/progress: the runtime's save. Answers only after the store has the state
+/// and, for a completion, the queued score.
+pub async fn progress(State(app): State<SharedApp>, headers: HeaderMap, body: Bytes) -> Response {
+    match save(&app, &headers, &body).await {
+        Ok(v) => (StatusCode::OK, axum::Json(v)).into_response(),
+        Err(r) => (
+            r.status,
+            axum::Json(json!({ "saved": false, "error": r.detail })),
+        )
+            .into_response(),
+    }
+}
+
+async fn save(app: &SharedApp, headers: &HeaderMap, body: &[u8]) -> Result<Value, Refusal> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| Refusal::unauthorized("Missing bearer token."))?;
+    let launch = app
+        .store
+        .launch_by_token(token, super::now_ms())
+        .await?
+        .ok_or_else(|| Refusal::unauthorized("Unknown or expired launch token."))?;
+    let post: ProgressPost = serde_json::from_slice(body)
+        .map_err(|e| Refusal::bad(format!("Invalid progress JSON: {e}")))?;
+    if app.site.session(&post.session).is_none() {
+        return Err(Refusal::bad(format!("Unknown session {:?}.", post.session)));
+    }
+    // The line item belongs to the launched link: a session link scores only its own session;
+    // a whole-course link scores the share of sessions completed.
+    let total = app.site.sessions().len().max(1) as f64;
+    let score_fn = |done: i64| -> NewScore {
+        let given = if launch.session.is_some() {
+            SCORE_MAXIMUM
+        } else {
+            ((done as f64 / total) * SCORE_MAXIMUM * 100.0).round() / 100.0
+        };
+        NewScore {
+            lineitem: launch.lineitem.clone().unwrap_or_default(),
+            score_given: given.min(SCORE_MAXIMUM),
+            score_maximum: SCORE_MAXIMUM,
+        }
+    };
+    let scored =
+        launch.lineitem.is_some() && launch.session.as_deref().is_none_or(|s| s == post.session);
+    let queued = app
+        .store
+        .save_progress(
+            &launch,
+            &post.session,
+            &post.state.to_string(),
+            post.completed,
+            scored.then_some(&score_fn as &(dyn Fn(i64) -> NewScore + Sync)),
+        )
+        .await?;
+    if queued {
+        tracing::info!(session = %post.session, "completion queued for the platform");
+        app.outbox_wake.notify_one();
+    }
+    Ok(json!({
+        "saved": true,
+        "completed": post.completed,
+        "score": if queued { "queued" } else if scored && post.completed { "already queued" } else { "none" },
+    }))
+}

@@ -1,0 +1,252 @@
+//! LTI 1.3 tool: serves a course to learning platforms (OIDC launch, AGS scores, deep linking,
+//! dynamic registration) over HTTP. `coursepack serve` (src/cmd/serve.rs) is the entry point.
+
+pub mod ags;
+pub mod bundle;
+pub mod deep_link;
+pub mod jwt;
+pub mod keys;
+pub mod launch;
+pub mod oidc;
+pub mod outbox;
+pub mod platforms;
+pub mod registration;
+pub mod server;
+pub mod site;
+pub mod store;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use rand::RngCore as _;
+
+/// Claim names from the LTI 1.3 core, deep linking and AGS specifications.
+pub mod claim {
+    pub const MESSAGE_TYPE: &str = "https://purl.imsglobal.org/spec/lti/claim/message_type";
+    pub const VERSION: &str = "https://purl.imsglobal.org/spec/lti/claim/version";
+    pub const DEPLOYMENT_ID: &str = "https://purl.imsglobal.org/spec/lti/claim/deployment_id";
+    pub const TARGET_LINK_URI: &str = "https://purl.imsglobal.org/spec/lti/claim/target_link_uri";
+    pub const RESOURCE_LINK: &str = "https://purl.imsglobal.org/spec/lti/claim/resource_link";
+    pub const ROLES: &str = "https://purl.imsglobal.org/spec/lti/claim/roles";
+    pub const CONTEXT: &str = "https://purl.imsglobal.org/spec/lti/claim/context";
+    pub const CUSTOM: &str = "https://purl.imsglobal.org/spec/lti/claim/custom";
+    pub const AGS_ENDPOINT: &str = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint";
+    pub const DL_SETTINGS: &str =
+        "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings";
+    pub const DL_CONTENT_ITEMS: &str = "https://purl.imsglobal.org/spec/lti-dl/claim/content_items";
+    pub const DL_DATA: &str = "https://purl.imsglobal.org/spec/lti-dl/claim/data";
+    pub const TOOL_CONFIGURATION: &str = "https://purl.imsglobal.org/spec/lti-tool-configuration";
+    pub const PLATFORM_CONFIGURATION: &str =
+        "https://purl.imsglobal.org/spec/lti-platform-configuration";
+}
+
+/// AGS scope needed to post scores.
+pub const SCOPE_SCORE: &str = "https://purl.imsglobal.org/spec/lti-ags/scope/score";
+/// AGS scope to read line items (requested at registration so instructors' links can be graded).
+pub const SCOPE_LINEITEM_READONLY: &str =
+    "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly";
+
+/// Everything `coursepack serve` was told on its command line.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub course_dir: PathBuf,
+    pub listen: std::net::SocketAddr,
+    /// Public base URL without a trailing slash, e.g. `https://tool.example.com`.
+    pub public_url: String,
+    pub data_dir: PathBuf,
+    pub database: Option<String>,
+    pub platforms_file: Option<PathBuf>,
+    pub key_grace: Duration,
+    pub tuning: Tuning,
+}
+
+impl Config {
+    /// Absolute public URL of a tool path (`path` starts with `/`).
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.public_url, path)
+    }
+
+    /// Cookies can only be `SameSite=None` (needed inside an LMS iframe) when they are `Secure`.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+
+    pub fn redirect_uri(&self) -> String {
+        self.url("/lti/launch")
+    }
+}
+
+/// Timings that tests shorten through environment variables; defaults suit production.
+#[derive(Debug, Clone)]
+pub struct Tuning {
+    /// First retry delay of the score outbox; doubles on every failure.
+    pub retry_base: Duration,
+    pub retry_max: Duration,
+    /// How long one instance owns an outbox row while delivering it.
+    pub lease: Duration,
+    /// How often the outbox is polled when nothing wakes it.
+    pub poll: Duration,
+    /// Lifetime of a launch (the page link and its completion token).
+    pub launch_ttl: Duration,
+}
+
+impl Tuning {
+    pub fn from_env() -> Self {
+        fn ms(name: &str, default: u64) -> Duration {
+            Duration::from_millis(
+                std::env::var(name)
+                    .ok()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(default),
+            )
+        }
+        Tuning {
+            retry_base: ms("COURSEPACK_LTI_RETRY_BASE_MS", 2_000),
+            retry_max: ms("COURSEPACK_LTI_RETRY_MAX_MS", 3_600_000),
+            lease: ms("COURSEPACK_LTI_LEASE_MS", 60_000),
+            poll: ms("COURSEPACK_LTI_POLL_MS", 1_000),
+            launch_ttl: ms("COURSEPACK_LTI_LAUNCH_TTL_MS", 8 * 3_600_000),
+        }
+    }
+}
+
+/// Shared state of the running tool.
+pub struct App {
+    pub cfg: Config,
+    pub store: store::Store,
+    pub keys: keys::KeyStore,
+    pub platforms: platforms::Platforms,
+    pub jwks: jwt::JwksCache,
+    pub http: reqwest::Client,
+    pub site: site::Site,
+    pub tokens: ags::TokenCache,
+    /// Wakes the outbox worker as soon as a completion is queued.
+    pub outbox_wake: tokio::sync::Notify,
+    /// Distinguishes this process's outbox leases from other instances'.
+    pub instance_id: String,
+}
+
+pub type SharedApp = Arc<App>;
+
+/// A refused request: a 4xx status and an HTML page saying why. Details never carry secrets.
+#[derive(Debug)]
+pub struct Refusal {
+    pub status: StatusCode,
+    pub detail: String,
+}
+
+impl Refusal {
+    pub fn bad(detail: impl Into<String>) -> Self {
+        Refusal {
+            status: StatusCode::BAD_REQUEST,
+            detail: detail.into(),
+        }
+    }
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        Refusal {
+            status: StatusCode::UNAUTHORIZED,
+            detail: detail.into(),
+        }
+    }
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Refusal {
+            status: StatusCode::FORBIDDEN,
+            detail: detail.into(),
+        }
+    }
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Refusal {
+            status: StatusCode::NOT_FOUND,
+            detail: detail.into(),
+        }
+    }
+    /// A server-side failure; the cause is logged, the page stays generic.
+    pub fn internal(err: anyhow::Error) -> Self {
+        tracing::error!(error = %format!("{err:#}"), "internal error");
+        Refusal {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            detail: "The tool hit an internal error. Try again; if it persists, tell the site administrator.".into(),
+        }
+    }
+}
+
+impl From<anyhow::Error> for Refusal {
+    fn from(err: anyhow::Error) -> Self {
+        Refusal::internal(err)
+    }
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        if self.status.is_client_error() {
+            tracing::warn!(status = self.status.as_u16(), reason = %self.detail, "request refused");
+        }
+        let title = if self.status.is_server_error() {
+            "Something went wrong"
+        } else {
+            "This launch cannot be accepted"
+        };
+        html_response(self.status, &message_page(title, &self.detail))
+    }
+}
+
+/// A small self-contained HTML page (no external assets: it must render inside any LMS).
+pub fn message_page(title: &str, body: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{t}</title></head><body style=\"font-family:sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem\">\
+         <h1>{t}</h1><p>{b}</p></body></html>\n",
+        t = escape_html(title),
+        b = escape_html(body)
+    )
+}
+
+pub fn html_response(status: StatusCode, html: &str) -> Response {
+    (
+        status,
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        html.to_string(),
+    )
+        .into_response()
+}
+
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// A fresh unguessable value (256 bits) for states, nonces, handles and tokens.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+pub fn now_secs() -> i64 {
+    now_ms() / 1000
+}

@@ -1,0 +1,151 @@
+//! HTTP wiring: routes, body size limit, `/health`, the JWKS, the outbox worker and graceful
+//! shutdown on SIGINT/SIGTERM.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result};
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use tokio::sync::watch;
+
+use super::{
+    App, Config, SharedApp, deep_link, keys, launch, oidc, outbox, platforms, registration, site,
+    store,
+};
+
+/// Form posts carry one id_token (a few kB); progress posts carry a session's state.
+const BODY_LIMIT: usize = 256 * 1024;
+
+/// Builds the shared state: store, keys, platforms, course.
+pub async fn build_app(cfg: Config) -> Result<SharedApp> {
+    std::fs::create_dir_all(&cfg.data_dir)
+        .with_context(|| format!("creating {}", cfg.data_dir.display()))?;
+    let site = site::Site::load(&cfg.course_dir)?;
+    let platforms = platforms::Platforms::load(cfg.platforms_file.as_deref())?;
+    let keys = keys::KeyStore::open(&cfg.data_dir, cfg.key_grace)?;
+    let store = store::Store::open(cfg.database.as_deref(), &cfg.data_dir).await?;
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .connect_timeout(Duration::from_secs(5))
+        .user_agent(concat!("coursepack/", env!("CARGO_PKG_VERSION")))
+        .build()?;
+    tracing::info!(
+        sessions = site.sessions().len(),
+        platforms_in_file = platforms.count_from_file(),
+        backend = ?store.backend(),
+        kid = %keys.signing_kid(),
+        "tool ready"
+    );
+    Ok(Arc::new(App {
+        cfg,
+        store,
+        keys,
+        platforms,
+        jwks: Default::default(),
+        http,
+        site,
+        tokens: Default::default(),
+        outbox_wake: tokio::sync::Notify::new(),
+        instance_id: super::random_token(),
+    }))
+}
+
+pub fn router(app: SharedApp) -> Router {
+    Router::new()
+        .route("/health", get(health))
+        .route("/.well-known/jwks.json", get(jwks))
+        .route("/lti/login", get(oidc::login_get).post(oidc::login_post))
+        .route(
+            "/lti/launch",
+            post(launch::launch_post).get(launch::launch_get),
+        )
+        .route("/launch", get(launch::launch_get))
+        .route("/launch/{session}", get(launch::launch_get))
+        .route("/l/{handle}/{*path}", get(launch::page))
+        .route("/lti/api/progress", post(launch::progress))
+        .route(
+            "/lti/deep-link/{handle}",
+            get(deep_link::picker).post(deep_link::submit),
+        )
+        .route(
+            "/lti/register",
+            get(registration::start).post(registration::finish),
+        )
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(app)
+}
+
+async fn health(State(app): State<SharedApp>) -> Response {
+    match app.store.outbox_counts().await {
+        Ok((pending, delivered, dead)) => axum::Json(serde_json::json!({
+            "status": "ok",
+            "outbox": { "pending": pending, "delivered": delivered, "dead": dead },
+        }))
+        .into_response(),
+        Err(e) => {
+            tracing::error!(error = %format!("{e:#}"), "health check: database unavailable");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(serde_json::json!({ "status": "database unavailable" })),
+            )
+                .into_response()
+        }
+    }
+}
+
+async fn jwks(State(app): State<SharedApp>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        app.keys.jwks().to_string(),
+    )
+        .into_response()
+}
+
+/// Serves until SIGINT or SIGTERM, then lets requests in flight and the outbox worker's
+/// current delivery finish.
+pub async fn serve(app: SharedApp) -> Result<()> {
+    let listener = tokio::net::TcpListener::bind(app.cfg.listen)
+        .await
+        .with_context(|| format!("listening on {}", app.cfg.listen))?;
+    tracing::info!(listen = %app.cfg.listen, public_url = %app.cfg.public_url, "serving");
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let worker = tokio::spawn(outbox::run(app.clone(), stop_rx));
+    axum::serve(listener, router(app))
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            tracing::info!("shutting down");
+            let _ = stop_tx.send(true);
+        })
+        .await
+        .context("serving")?;
+    let _ = tokio::time::timeout(Duration::from_secs(30), worker).await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}

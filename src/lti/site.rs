@@ -1,0 +1,257 @@
+//! The course as the tool serves it: the same files as in the packages (overview, one page per
+//! session, runtime, stylesheet, media), plus the session list read from the pages themselves.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context as _, Result, bail};
+
+/// Files above this size stay on disk and are streamed (with range requests, for video).
+const IN_MEMORY_MAX: u64 = 512 * 1024;
+
+#[derive(Clone)]
+pub enum SiteFile {
+    Bytes(Arc<[u8]>),
+    Disk(PathBuf),
+}
+
+/// One session as announced by its page's `cp-session` JSON island.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionInfo {
+    pub id: String,
+    pub title: String,
+}
+
+pub struct Site {
+    pub title: String,
+    files: BTreeMap<String, SiteFile>,
+    sessions: Vec<SessionInfo>,
+}
+
+impl Site {
+    /// Loads the course at `dir`: a course source (with `course.toml`), built through the same
+    /// pipeline as the packages, or a folder of already rendered pages (e.g. an unzipped
+    /// package).
+    pub fn load(dir: &Path) -> Result<Self> {
+        if dir.join("course.toml").is_file() {
+            bail!(
+                "{}: building pages from course.toml is not wired into `serve` in this build; \
+                 point it at a folder of rendered pages (an unzipped package)",
+                dir.display()
+            );
+        }
+        if !dir.join("index.html").is_file() {
+            bail!(
+                "{} has neither course.toml nor index.html; give `serve` a course folder",
+                dir.display()
+            );
+        }
+        let mut files = BTreeMap::new();
+        walk(dir, dir, &mut files)?;
+        Self::from_files(files)
+    }
+
+    /// Builds the site from rendered files keyed by their course-relative path.
+    pub fn from_files(files: BTreeMap<String, SiteFile>) -> Result<Self> {
+        let mut sessions = Vec::new();
+        let mut title = String::from("Course");
+        for (path, file) in &files {
+            if !path.ends_with(".html") || path.contains('/') {
+                continue;
+            }
+            let bytes = match file {
+                SiteFile::Bytes(b) => b.to_vec(),
+                SiteFile::Disk(p) => {
+                    std::fs::read(p).with_context(|| format!("reading {}", p.display()))?
+                }
+            };
+            let html = String::from_utf8_lossy(&bytes);
+            if let Some(info) = json_island(&html, "cp-session") {
+                let id = info["session"].as_str().unwrap_or_default().to_string();
+                if id.is_empty() || format!("{id}.html") != *path {
+                    bail!("{path}: its cp-session island names session {id:?}");
+                }
+                sessions.push((
+                    path.clone(),
+                    SessionInfo {
+                        title: info["title"].as_str().unwrap_or(&id).to_string(),
+                        id,
+                    },
+                ));
+            } else if path == "index.html" {
+                if let Some(t) = between(&html, "<title>", "</title>") {
+                    title = t.trim().to_string();
+                }
+            }
+        }
+        // Course order: the order the overview links to the session pages.
+        let index = files
+            .get("index.html")
+            .and_then(|f| match f {
+                SiteFile::Bytes(b) => Some(String::from_utf8_lossy(b).into_owned()),
+                SiteFile::Disk(p) => std::fs::read_to_string(p).ok(),
+            })
+            .unwrap_or_default();
+        sessions.sort_by_key(|(path, _)| {
+            index
+                .find(&format!("href=\"{path}\""))
+                .unwrap_or(usize::MAX)
+        });
+        Ok(Site {
+            title,
+            files,
+            sessions: sessions.into_iter().map(|(_, s)| s).collect(),
+        })
+    }
+
+    pub fn sessions(&self) -> &[SessionInfo] {
+        &self.sessions
+    }
+
+    pub fn session(&self, id: &str) -> Option<&SessionInfo> {
+        self.sessions.iter().find(|s| s.id == id)
+    }
+
+    pub fn get(&self, path: &str) -> Option<&SiteFile> {
+        self.files.get(path)
+    }
+}
+
+fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, SiteFile>) -> Result<()> {
+    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+        let entry = entry?;
+        let path = entry.path();
+        let name = entry.file_name();
+        if name.to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let meta = entry.metadata()?;
+        if meta.is_dir() {
+            walk(root, &path, out)?;
+        } else if meta.is_file() {
+            let rel = path
+                .strip_prefix(root)
+                .expect("walked below root")
+                .to_string_lossy()
+                .replace('\\', "/");
+            let file = if meta.len() <= IN_MEMORY_MAX {
+                SiteFile::Bytes(
+                    std::fs::read(&path)
+                        .with_context(|| format!("reading {}", path.display()))?
+                        .into(),
+                )
+            } else {
+                SiteFile::Disk(path)
+            };
+            out.insert(rel, file);
+        }
+    }
+    Ok(())
+}
+
+fn between<'a>(s: &'a str, start: &str, end: &str) -> Option<&'a str> {
+    let i = s.find(start)? + start.len();
+    let j = s[i..].find(end)? + i;
+    Some(&s[i..j])
+}
+
+/// Parses `<script type="application/json" id="ID">…</script>`.
+fn json_island(html: &str, id: &str) -> Option<serde_json::Value> {
+    let marker = format!("id=\"{id}\"");
+    let at = html.find(&marker)?;
+    let open_end = html[at..].find('>')? + at + 1;
+    let close = html[open_end..].find("</script>")? + open_end;
+    serde_json::from_str(&html[open_end..close]).ok()
+}
+
+/// Inserts the LTI JSON island just before the runtime script (or before `</body>`).
+/// `<` is escaped in the JSON so no value can close the script element.
+pub fn inject_lti(html: &[u8], island: &serde_json::Value) -> Vec<u8> {
+    let json = island.to_string().replace('<', "\\u003c");
+    let tag = format!("<script type=\"application/json\" id=\"cp-lti\">{json}</script>\n");
+    let text = String::from_utf8_lossy(html);
+    let at = text
+        .find("<script src=\"coursepack/runtime.js\"")
+        .or_else(|| text.rfind("</body>"))
+        .unwrap_or(text.len());
+    let mut out = String::with_capacity(text.len() + tag.len());
+    out.push_str(&text[..at]);
+    out.push_str(&tag);
+    out.push_str(&text[at..]);
+    out.into_bytes()
+}
+
+/// Content type by file extension, for the kinds of files a course holds.
+pub fn content_type(path: &str) -> &'static str {
+    let ext = path.rsplit('.').next().unwrap_or("").to_ascii_lowercase();
+    match ext.as_str() {
+        "html" | "htm" => "text/html; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "js" => "text/javascript; charset=utf-8",
+        "json" => "application/json",
+        "vtt" => "text/vtt; charset=utf-8",
+        "txt" | "md" => "text/plain; charset=utf-8",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "ico" => "image/x-icon",
+        "mp4" | "m4v" => "video/mp4",
+        "webm" => "video/webm",
+        "ogv" => "video/ogg",
+        "mp3" => "audio/mpeg",
+        "ogg" | "oga" => "audio/ogg",
+        "pdf" => "application/pdf",
+        "woff2" => "font/woff2",
+        "woff" => "font/woff",
+        _ => "application/octet-stream",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn island_goes_before_the_runtime_and_cannot_close_the_script() {
+        let page = b"<body><p>x</p><script src=\"coursepack/runtime.js\"></script></body>";
+        let out = inject_lti(page, &serde_json::json!({"token": "</script><b>"}));
+        let out = String::from_utf8(out).unwrap();
+        let island = out.find("id=\"cp-lti\"").unwrap();
+        let runtime = out.find("coursepack/runtime.js").unwrap();
+        assert!(island < runtime);
+        assert!(!out.contains("</script><b>"));
+        assert!(out.contains("\\u003c/script>\\u003cb>"));
+    }
+
+    #[test]
+    fn sessions_come_from_their_pages_in_overview_order() {
+        let mut files = BTreeMap::new();
+        let page = |id: &str, title: &str| -> SiteFile {
+            SiteFile::Bytes(
+                format!(
+                    "<body data-cp-page=\"session\"><script type=\"application/json\" id=\"cp-session\">{{\"session\":\"{id}\",\"title\":\"{title}\"}}</script></body>"
+                )
+                .into_bytes()
+                .into(),
+            )
+        };
+        files.insert("b.html".to_string(), page("b", "Second"));
+        files.insert("a.html".to_string(), page("a", "First"));
+        files.insert(
+            "index.html".to_string(),
+            SiteFile::Bytes(
+                b"<title>C</title><a href=\"b.html\"></a><a href=\"a.html\"></a>"
+                    .to_vec()
+                    .into(),
+            ),
+        );
+        let site = Site::from_files(files).unwrap();
+        let ids: Vec<_> = site.sessions().iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(ids, ["b", "a"]);
+        assert_eq!(site.title, "C");
+        assert_eq!(site.session("a").unwrap().title, "First");
+    }
+}

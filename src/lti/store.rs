@@ -1,0 +1,628 @@
+//! Durable state shared by every instance: login states, used nonces, launches, learner
+//! progress, the score outbox, deep-linking requests and dynamic registrations.
+//! SQLite in the data dir by default; PostgreSQL when several instances must share it.
+
+use anyhow::{Context as _, Result};
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Row as _};
+
+use super::platforms::Platform;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+/// Schema; the same statements work on both backends (BIGINT is an integer in SQLite).
+const SCHEMA: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS lti_login_state (
+        state TEXT PRIMARY KEY,
+        nonce TEXT NOT NULL,
+        issuer TEXT NOT NULL,
+        client_id TEXT NOT NULL,
+        target_link_uri TEXT NOT NULL,
+        expires_ms BIGINT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS lti_nonce (
+        nonce TEXT PRIMARY KEY,
+        expires_ms BIGINT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS lti_launch (
+        handle TEXT PRIMARY KEY,
+        token TEXT NOT NULL UNIQUE,
+        issuer TEXT NOT NULL,
+        client_id TEXT NOT NULL,
+        deployment_id TEXT NOT NULL,
+        sub TEXT NOT NULL,
+        session TEXT,
+        resource_link_id TEXT NOT NULL,
+        lineitem TEXT,
+        created_ms BIGINT NOT NULL,
+        expires_ms BIGINT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS lti_progress (
+        issuer TEXT NOT NULL,
+        client_id TEXT NOT NULL,
+        sub TEXT NOT NULL,
+        session TEXT NOT NULL,
+        state TEXT NOT NULL,
+        completed BIGINT NOT NULL,
+        updated_ms BIGINT NOT NULL,
+        PRIMARY KEY (issuer, client_id, sub, session))",
+    "CREATE TABLE IF NOT EXISTS lti_outbox (
+        key TEXT PRIMARY KEY,
+        issuer TEXT NOT NULL,
+        client_id TEXT NOT NULL,
+        lineitem TEXT NOT NULL,
+        sub TEXT NOT NULL,
+        session TEXT NOT NULL,
+        score_given DOUBLE PRECISION NOT NULL,
+        score_maximum DOUBLE PRECISION NOT NULL,
+        ts_ms BIGINT NOT NULL,
+        created_ms BIGINT NOT NULL,
+        attempts BIGINT NOT NULL DEFAULT 0,
+        next_ms BIGINT NOT NULL,
+        lease_owner TEXT,
+        lease_until_ms BIGINT,
+        delivered_ms BIGINT,
+        dead BIGINT NOT NULL DEFAULT 0,
+        last_error TEXT)",
+    "CREATE INDEX IF NOT EXISTS lti_outbox_due ON lti_outbox (next_ms) WHERE delivered_ms IS NULL AND dead = 0",
+    "CREATE INDEX IF NOT EXISTS lti_outbox_learner ON lti_outbox (lineitem, sub)",
+    "CREATE TABLE IF NOT EXISTS lti_deep_link (
+        handle TEXT PRIMARY KEY,
+        issuer TEXT NOT NULL,
+        client_id TEXT NOT NULL,
+        deployment_id TEXT NOT NULL,
+        return_url TEXT NOT NULL,
+        data TEXT,
+        accept_multiple BIGINT NOT NULL,
+        expires_ms BIGINT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS lti_platform (
+        issuer TEXT NOT NULL,
+        client_id TEXT NOT NULL,
+        config TEXT NOT NULL,
+        created_ms BIGINT NOT NULL,
+        PRIMARY KEY (issuer, client_id))",
+];
+
+/// What the login initiation remembered for the launch that follows.
+#[derive(Debug, Clone)]
+pub struct LoginState {
+    pub nonce: String,
+    pub issuer: String,
+    pub client_id: String,
+    pub target_link_uri: String,
+    pub expires_ms: i64,
+}
+
+/// An accepted resource-link launch.
+#[derive(Debug, Clone)]
+pub struct Launch {
+    pub handle: String,
+    pub token: String,
+    pub issuer: String,
+    pub client_id: String,
+    pub deployment_id: String,
+    pub sub: String,
+    /// The launched session; `None` for a whole-course link.
+    pub session: Option<String>,
+    pub resource_link_id: String,
+    /// AGS line item, when the platform granted score posting for this link.
+    pub lineitem: Option<String>,
+    pub expires_ms: i64,
+}
+
+/// A score waiting to reach a platform.
+#[derive(Debug, Clone)]
+pub struct OutboxRow {
+    pub key: String,
+    pub issuer: String,
+    pub client_id: String,
+    pub lineitem: String,
+    pub sub: String,
+    pub session: String,
+    pub score_given: f64,
+    pub score_maximum: f64,
+    pub ts_ms: i64,
+    pub attempts: i64,
+}
+
+/// A score to queue together with a completion.
+pub struct NewScore {
+    pub lineitem: String,
+    pub score_given: f64,
+    pub score_maximum: f64,
+}
+
+/// An accepted deep-linking request, waiting for the instructor's choice.
+#[derive(Debug, Clone)]
+pub struct DeepLinkRequest {
+    pub handle: String,
+    pub issuer: String,
+    pub client_id: String,
+    pub deployment_id: String,
+    pub return_url: String,
+    pub data: Option<String>,
+    pub accept_multiple: bool,
+    pub expires_ms: i64,
+}
+
+fn launch_from_row(row: &AnyRow) -> Result<Launch> {
+    Ok(Launch {
+        handle: row.try_get("handle")?,
+        token: row.try_get("token")?,
+        issuer: row.try_get("issuer")?,
+        client_id: row.try_get("client_id")?,
+        deployment_id: row.try_get("deployment_id")?,
+        sub: row.try_get("sub")?,
+        session: row.try_get("session")?,
+        resource_link_id: row.try_get("resource_link_id")?,
+        lineitem: row.try_get("lineitem")?,
+        expires_ms: row.try_get("expires_ms")?,
+    })
+}
+
+const LAUNCH_COLUMNS: &str = "handle, token, issuer, client_id, deployment_id, sub, session, resource_link_id, lineitem, expires_ms";
+const OUTBOX_COLUMNS: &str =
+    "key, issuer, client_id, lineitem, sub, session, score_given, score_maximum, ts_ms, attempts";
+
+impl Store {
+    /// Connects to `database` (a `postgres://` URL) or to SQLite in `data_dir`, and creates the
+    /// tables.
+    pub async fn open(database: Option<&str>, data_dir: &std::path::Path) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let (url, backend) = match database {
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                (url.to_string(), Backend::Postgres)
+            }
+            Some(url) if url.starts_with("sqlite:") => (url.to_string(), Backend::Sqlite),
+            Some(_) => anyhow::bail!("--database must be a postgres:// or sqlite: URL"),
+            None => {
+                let path = data_dir.join("coursepack-lti.sqlite");
+                (
+                    format!("sqlite://{}?mode=rwc", path.display()),
+                    Backend::Sqlite,
+                )
+            }
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite { 4 } else { 10 })
+            .acquire_timeout(std::time::Duration::from_secs(10))
+            .connect(&url)
+            .await
+            .with_context(|| match backend {
+                Backend::Sqlite => format!("opening the SQLite database {url}"),
+                Backend::Postgres => "connecting to PostgreSQL (--database)".to_string(),
+            })?;
+        if backend == Backend::Sqlite {
+            // WAL lets page reads continue while a completion is being written.
+            sqlx::query("PRAGMA journal_mode=WAL")
+                .execute(&pool)
+                .await?;
+        }
+        let store = Store { pool, backend };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        if self.backend == Backend::Postgres {
+            // Several instances may start at once; one creates the schema at a time.
+            let mut tx = self.pool.begin().await?;
+            sqlx::query("SELECT pg_advisory_xact_lock(7301130)")
+                .execute(&mut *tx)
+                .await?;
+            for stmt in SCHEMA {
+                sqlx::query(stmt).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+        } else {
+            for stmt in SCHEMA {
+                sqlx::query(stmt).execute(&self.pool).await?;
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Drops expired login states, nonces, launches and deep-link requests.
+    pub async fn purge_expired(&self, now_ms: i64) -> Result<()> {
+        for table in [
+            "lti_login_state",
+            "lti_nonce",
+            "lti_launch",
+            "lti_deep_link",
+        ] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE expires_ms < $1"))
+                .bind(now_ms)
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
+    }
+
+    pub async fn put_login_state(&self, state: &str, s: &LoginState) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO lti_login_state (state, nonce, issuer, client_id, target_link_uri, expires_ms)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(state)
+        .bind(&s.nonce)
+        .bind(&s.issuer)
+        .bind(&s.client_id)
+        .bind(&s.target_link_uri)
+        .bind(s.expires_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Consumes a login state: it is deleted whether or not the launch then succeeds.
+    pub async fn take_login_state(&self, state: &str, now_ms: i64) -> Result<Option<LoginState>> {
+        let row = sqlx::query(
+            "DELETE FROM lti_login_state WHERE state = $1
+             RETURNING nonce, issuer, client_id, target_link_uri, expires_ms",
+        )
+        .bind(state)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let s = LoginState {
+            nonce: row.try_get("nonce")?,
+            issuer: row.try_get("issuer")?,
+            client_id: row.try_get("client_id")?,
+            target_link_uri: row.try_get("target_link_uri")?,
+            expires_ms: row.try_get("expires_ms")?,
+        };
+        Ok((s.expires_ms >= now_ms).then_some(s))
+    }
+
+    /// Records a nonce as used; false when it was used before.
+    pub async fn use_nonce(&self, nonce: &str, expires_ms: i64) -> Result<bool> {
+        let done = sqlx::query(
+            "INSERT INTO lti_nonce (nonce, expires_ms) VALUES ($1, $2) ON CONFLICT (nonce) DO NOTHING",
+        )
+        .bind(nonce)
+        .bind(expires_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn create_launch(&self, l: &Launch) -> Result<()> {
+        sqlx::query(&format!(
+            "INSERT INTO lti_launch ({LAUNCH_COLUMNS}, created_ms)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+        ))
+        .bind(&l.handle)
+        .bind(&l.token)
+        .bind(&l.issuer)
+        .bind(&l.client_id)
+        .bind(&l.deployment_id)
+        .bind(&l.sub)
+        .bind(&l.session)
+        .bind(&l.resource_link_id)
+        .bind(&l.lineitem)
+        .bind(l.expires_ms)
+        .bind(super::now_ms())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn launch_where(&self, column: &str, value: &str, now_ms: i64) -> Result<Option<Launch>> {
+        let row = sqlx::query(&format!(
+            "SELECT {LAUNCH_COLUMNS} FROM lti_launch WHERE {column} = $1 AND expires_ms >= $2"
+        ))
+        .bind(value)
+        .bind(now_ms)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(launch_from_row).transpose()
+    }
+
+    pub async fn launch_by_handle(&self, handle: &str, now_ms: i64) -> Result<Option<Launch>> {
+        self.launch_where("handle", handle, now_ms).await
+    }
+
+    pub async fn launch_by_token(&self, token: &str, now_ms: i64) -> Result<Option<Launch>> {
+        self.launch_where("token", token, now_ms).await
+    }
+
+    pub async fn progress_state(&self, l: &Launch, session: &str) -> Result<Option<String>> {
+        let row = sqlx::query(
+            "SELECT state FROM lti_progress WHERE issuer = $1 AND client_id = $2 AND sub = $3 AND session = $4",
+        )
+        .bind(&l.issuer)
+        .bind(&l.client_id)
+        .bind(&l.sub)
+        .bind(session)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| r.try_get("state")).transpose()?)
+    }
+
+    /// Saves a learner's state for a session; on completion, also queues the score, in the same
+    /// transaction, so a completion the learner was told is saved always reaches the platform.
+    /// `score` computes the score from the number of sessions this learner has completed.
+    /// Returns whether a score row was newly queued.
+    pub async fn save_progress(
+        &self,
+        l: &Launch,
+        session: &str,
+        state: &str,
+        completed: bool,
+        score: Option<&(dyn Fn(i64) -> NewScore + Sync)>,
+    ) -> Result<bool> {
+        let now = super::now_ms();
+        let mut tx = self.pool.begin().await?;
+        // Completion is sticky: a later "not completed" post must not undo it.
+        sqlx::query(
+            "INSERT INTO lti_progress (issuer, client_id, sub, session, state, completed, updated_ms)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT (issuer, client_id, sub, session) DO UPDATE SET
+               state = excluded.state,
+               completed = CASE WHEN lti_progress.completed = 1 THEN 1 ELSE excluded.completed END,
+               updated_ms = excluded.updated_ms",
+        )
+        .bind(&l.issuer)
+        .bind(&l.client_id)
+        .bind(&l.sub)
+        .bind(session)
+        .bind(state)
+        .bind(completed as i64)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let mut queued = false;
+        if let (true, Some(score)) = (completed, score) {
+            let done: i64 = sqlx::query(
+                "SELECT COUNT(*) AS n FROM lti_progress WHERE issuer = $1 AND client_id = $2 AND sub = $3 AND completed = 1",
+            )
+            .bind(&l.issuer)
+            .bind(&l.client_id)
+            .bind(&l.sub)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("n")?;
+            let s = score(done);
+            // Scores for one learner and line item need strictly increasing timestamps; the
+            // timestamp is fixed here so a re-sent score is recognised as the same one.
+            let last: Option<i64> = sqlx::query(
+                "SELECT MAX(ts_ms) AS m FROM lti_outbox WHERE lineitem = $1 AND sub = $2",
+            )
+            .bind(&s.lineitem)
+            .bind(&l.sub)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("m")?;
+            let ts = last.map_or(now, |last| now.max(last + 1));
+            let key = outbox_key(&l.issuer, &l.client_id, &s.lineitem, &l.sub, session);
+            let res = sqlx::query(
+                "INSERT INTO lti_outbox (key, issuer, client_id, lineitem, sub, session, score_given, score_maximum, ts_ms, created_ms, next_ms)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                 ON CONFLICT (key) DO NOTHING",
+            )
+            .bind(&key)
+            .bind(&l.issuer)
+            .bind(&l.client_id)
+            .bind(&s.lineitem)
+            .bind(&l.sub)
+            .bind(session)
+            .bind(s.score_given)
+            .bind(s.score_maximum)
+            .bind(ts)
+            .bind(now)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            queued = res.rows_affected() == 1;
+        }
+        tx.commit().await?;
+        Ok(queued)
+    }
+
+    /// Takes the next due score for `lease`, unless another instance holds it.
+    pub async fn claim_outbox(
+        &self,
+        owner: &str,
+        now_ms: i64,
+        lease_ms: i64,
+    ) -> Result<Option<OutboxRow>> {
+        let pick = match self.backend {
+            // SKIP LOCKED: instances racing for the same row don't wait on each other.
+            Backend::Postgres => {
+                "SELECT key FROM lti_outbox
+                 WHERE delivered_ms IS NULL AND dead = 0 AND next_ms <= $3
+                   AND (lease_until_ms IS NULL OR lease_until_ms < $3)
+                 ORDER BY next_ms LIMIT 1 FOR UPDATE SKIP LOCKED"
+            }
+            // SQLite runs one writer at a time, so the UPDATE below is already atomic.
+            Backend::Sqlite => {
+                "SELECT key FROM lti_outbox
+                 WHERE delivered_ms IS NULL AND dead = 0 AND next_ms <= $3
+                   AND (lease_until_ms IS NULL OR lease_until_ms < $3)
+                 ORDER BY next_ms LIMIT 1"
+            }
+        };
+        let row = sqlx::query(&format!(
+            "UPDATE lti_outbox SET lease_owner = $1, lease_until_ms = $2
+             WHERE key = ({pick})
+               AND (lease_until_ms IS NULL OR lease_until_ms < $3)
+             RETURNING {OUTBOX_COLUMNS}"
+        ))
+        .bind(owner)
+        .bind(now_ms + lease_ms)
+        .bind(now_ms)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some(OutboxRow {
+            key: row.try_get("key")?,
+            issuer: row.try_get("issuer")?,
+            client_id: row.try_get("client_id")?,
+            lineitem: row.try_get("lineitem")?,
+            sub: row.try_get("sub")?,
+            session: row.try_get("session")?,
+            score_given: row.try_get("score_given")?,
+            score_maximum: row.try_get("score_maximum")?,
+            ts_ms: row.try_get("ts_ms")?,
+            attempts: row.try_get("attempts")?,
+        }))
+    }
+
+    pub async fn outbox_delivered(&self, key: &str, owner: &str) -> Result<()> {
+        sqlx::query(
+            "UPDATE lti_outbox SET delivered_ms = $1, lease_owner = NULL, lease_until_ms = NULL, last_error = NULL
+             WHERE key = $2 AND lease_owner = $3",
+        )
+        .bind(super::now_ms())
+        .bind(key)
+        .bind(owner)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn outbox_failed(
+        &self,
+        key: &str,
+        owner: &str,
+        next_ms: i64,
+        error: &str,
+        dead: bool,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE lti_outbox SET attempts = attempts + 1, next_ms = $1, last_error = $2, dead = $3,
+               lease_owner = NULL, lease_until_ms = NULL
+             WHERE key = $4 AND lease_owner = $5",
+        )
+        .bind(next_ms)
+        .bind(error)
+        .bind(dead as i64)
+        .bind(key)
+        .bind(owner)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Counts of outbox rows: (pending, delivered, dead), for `/health`.
+    pub async fn outbox_counts(&self) -> Result<(i64, i64, i64)> {
+        let row = sqlx::query(
+            "SELECT
+               COALESCE(SUM(CASE WHEN delivered_ms IS NULL AND dead = 0 THEN 1 ELSE 0 END), 0) AS pending,
+               COALESCE(SUM(CASE WHEN delivered_ms IS NOT NULL THEN 1 ELSE 0 END), 0) AS delivered,
+               COALESCE(SUM(CASE WHEN dead = 1 THEN 1 ELSE 0 END), 0) AS dead
+             FROM lti_outbox",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((
+            row.try_get("pending")?,
+            row.try_get("delivered")?,
+            row.try_get("dead")?,
+        ))
+    }
+
+    pub async fn put_deep_link(&self, d: &DeepLinkRequest) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO lti_deep_link (handle, issuer, client_id, deployment_id, return_url, data, accept_multiple, expires_ms)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&d.handle)
+        .bind(&d.issuer)
+        .bind(&d.client_id)
+        .bind(&d.deployment_id)
+        .bind(&d.return_url)
+        .bind(&d.data)
+        .bind(d.accept_multiple as i64)
+        .bind(d.expires_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Reads (`take == false`) or consumes a deep-linking request.
+    pub async fn deep_link(
+        &self,
+        handle: &str,
+        take: bool,
+        now_ms: i64,
+    ) -> Result<Option<DeepLinkRequest>> {
+        let sql = if take {
+            "DELETE FROM lti_deep_link WHERE handle = $1 RETURNING handle, issuer, client_id, deployment_id, return_url, data, accept_multiple, expires_ms"
+        } else {
+            "SELECT handle, issuer, client_id, deployment_id, return_url, data, accept_multiple, expires_ms FROM lti_deep_link WHERE handle = $1"
+        };
+        let row = sqlx::query(sql)
+            .bind(handle)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let d = DeepLinkRequest {
+            handle: row.try_get("handle")?,
+            issuer: row.try_get("issuer")?,
+            client_id: row.try_get("client_id")?,
+            deployment_id: row.try_get("deployment_id")?,
+            return_url: row.try_get("return_url")?,
+            data: row.try_get("data")?,
+            accept_multiple: row.try_get::<i64, _>("accept_multiple")? != 0,
+            expires_ms: row.try_get("expires_ms")?,
+        };
+        Ok((d.expires_ms >= now_ms).then_some(d))
+    }
+
+    /// Stores (or replaces) a dynamic registration.
+    pub async fn put_platform(&self, p: &Platform) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO lti_platform (issuer, client_id, config, created_ms) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (issuer, client_id) DO UPDATE SET config = excluded.config",
+        )
+        .bind(&p.issuer)
+        .bind(&p.client_id)
+        .bind(serde_json::to_string(p)?)
+        .bind(super::now_ms())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn platforms_for(&self, issuer: &str) -> Result<Vec<Platform>> {
+        let rows =
+            sqlx::query("SELECT config FROM lti_platform WHERE issuer = $1 ORDER BY created_ms")
+                .bind(issuer)
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter()
+            .map(|r| {
+                let text: String = r.try_get("config")?;
+                serde_json::from_str(&text).context("stored platform registration")
+            })
+            .collect()
+    }
+}
+
+/// One score per learner, line item and session: the outbox's primary key.
+fn outbox_key(issuer: &str, client_id: &str, lineitem: &str, sub: &str, session: &str) -> String {
+    use sha2::Digest as _;
+    let mut h = sha2::Sha256::new();
+    for part in [issuer, client_id, lineitem, sub, session] {
+        // Length-prefixed so that no two different tuples hash the same input.
+        h.update((part.len() as u64).to_be_bytes());
+        h.update(part.as_bytes());
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
