@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# LTI 1.3 tool tests: unit tests of src/lti, then the end-to-end suite against the independent
+# Python test platform, on SQLite and on a throwaway PostgreSQL cluster (loopback only).
+# Sets up what a fresh Debian machine lacks (run as root). Ends with "N passed, N failed".
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+venv="$root/tests/.venv"
+work=$(mktemp -d /tmp/coursepack-lti.XXXXXX)
+passed=0
+failed=0
+pgdata=""
+pgbin=""
+
+log() { printf '== %s\n' "$*"; }
+
+cleanup() {
+  if [ -n "$pgdata" ] && [ -f "$pgdata/postmaster.pid" ]; then
+    runuser -u postgres -- "$pgbin/pg_ctl" -D "$pgdata" -m immediate stop >/dev/null 2>&1
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# --- set-up ---------------------------------------------------------------------------------
+need=()
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+/usr/bin/python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need+=(python3-venv)
+command -v psql >/dev/null 2>&1 || need+=(postgresql-client)
+if [ ${#need[@]} -gt 0 ]; then
+  log "installing ${need[*]}"
+  if [ "$(id -u)" -ne 0 ]; then echo "run as root to install ${need[*]}" >&2; exit 1; fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null || { echo "apt-get failed" >&2; exit 1; }
+fi
+pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+
+if [ ! -x "$venv/bin/python" ] || ! cmp -s "$here/requirements.txt" "$venv/.requirements.txt"; then
+  log "creating $venv"
+  rm -rf "$venv"
+  /usr/bin/python3 -m venv "$venv" || exit 1
+  "$venv/bin/pip" install -q --disable-pip-version-check -r "$here/requirements.txt" || exit 1
+  cp "$here/requirements.txt" "$venv/.requirements.txt"
+fi
+
+log "building"
+(cd "$root" && cargo build -q --bin coursepack) || { echo "0 passed, 1 failed"; exit 1; }
+bin="$root/target/debug/coursepack"
+
+# --- unit tests of the LTI modules ----------------------------------------------------------
+log "unit tests (src/lti)"
+unit=$(cd "$root" && cargo test -q --lib lti:: 2>&1)
+echo "$unit" | tail -n 5
+if [[ "$unit" =~ test\ result:\ [a-zA-Z]+\.\ ([0-9]+)\ passed\;\ ([0-9]+)\ failed ]]; then
+  passed=$((passed + BASH_REMATCH[1])); failed=$((failed + BASH_REMATCH[2]))
+else
+  failed=$((failed + 1))
+fi
+
+run_suite() { # label db-url
+  local out
+  out=$("$venv/bin/python" "$here/test_lti.py" --bin "$bin" --db "$2" --work "$work/$1" 2>&1)
+  local rc=$?
+  echo "$out" | grep -E '^(PASS|FAIL|SKIP)|Error|assert' | sed 's/^/  /'
+  if [[ "$out" =~ RESULT\ passed=([0-9]+)\ failed=([0-9]+) ]]; then
+    passed=$((passed + BASH_REMATCH[1])); failed=$((failed + BASH_REMATCH[2]))
+  else
+    echo "$out" | tail -n 30
+    failed=$((failed + 1))
+  fi
+  if [ $rc -ne 0 ]; then
+    for f in "$work/$1"/tool-*.log; do [ -f "$f" ] && { echo "--- $f (tail)"; tail -n 20 "$f"; }; done
+  fi
+}
+
+log "end-to-end on SQLite"
+run_suite sqlite sqlite
+
+# --- throwaway PostgreSQL cluster on a loopback port ------------------------------------------
+log "end-to-end on PostgreSQL"
+pgdata="$work/pg"
+mkdir -p "$pgdata" && chown postgres: "$pgdata" && chmod 700 "$pgdata"
+chmod 755 "$work"
+pgport=$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+if runuser -u postgres -- "$pgbin/initdb" -D "$pgdata" -A trust -U postgres >"$work/initdb.log" 2>&1 &&
+   runuser -u postgres -- "$pgbin/pg_ctl" -D "$pgdata" -w -l "$pgdata/server.log" \
+     -o "-c listen_addresses=127.0.0.1 -p $pgport -k $pgdata -c fsync=off" start >/dev/null 2>&1; then
+  psql -q -h 127.0.0.1 -p "$pgport" -U postgres -c 'CREATE DATABASE coursepack_lti' postgres
+  run_suite postgres "postgres://postgres@127.0.0.1:$pgport/coursepack_lti"
+else
+  echo "could not start PostgreSQL:"; tail -n 20 "$work/initdb.log" "$pgdata/server.log" 2>/dev/null
+  failed=$((failed + 1))
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,720 @@
+"""End-to-end tests of `coursepack serve` against the independent platform in lti_platform.py.
+
+Usage: test_lti.py --bin target/debug/coursepack --db sqlite|postgres://... --work DIR
+Prints one line per test and ends with `RESULT passed=N failed=M`.
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import traceback
+from urllib.parse import parse_qs, urlparse
+
+import jwt
+import requests
+
+from lti_platform import LTI, Key, Platform, parse_iso
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FIXTURE = os.path.join(HERE, "fixture", "course")
+TESTS = []
+
+
+def test(fn):
+    TESTS.append(fn)
+    return fn
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(pred, timeout, what):
+    end = time.time() + timeout
+    while time.time() < end:
+        if pred():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+class Tool:
+    """One `coursepack serve` process."""
+
+    def __init__(self, ctx, name, port=None, public_url=None):
+        self.ctx = ctx
+        self.name = name
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.public_url = public_url or self.url
+        self.proc = None
+
+    def start(self):
+        args = [self.ctx.bin, "serve", self.ctx.course, "--listen", f"127.0.0.1:{self.port}",
+                "--public-url", self.public_url, "--data", self.ctx.data,
+                "--platforms", self.ctx.platforms_file]
+        if self.ctx.db != "sqlite":
+            args += ["--database", self.ctx.db]
+        env = dict(os.environ, COURSEPACK_LTI_RETRY_BASE_MS="300", COURSEPACK_LTI_RETRY_MAX_MS="1500",
+                   COURSEPACK_LTI_LEASE_MS="3000", COURSEPACK_LTI_POLL_MS="200", RUST_LOG="info,sqlx=warn")
+        log = open(os.path.join(self.ctx.work, f"tool-{self.name}.log"), "a")
+        self.proc = subprocess.Popen(args, stdout=log, stderr=log, env=env)
+        wait_for(self.healthy, 60, f"tool {self.name} to start")
+        return self
+
+    def healthy(self):
+        if self.proc.poll() is not None:
+            raise AssertionError(f"tool {self.name} exited with {self.proc.returncode}; see tool-{self.name}.log")
+        try:
+            return requests.get(self.url + "/health", timeout=1).status_code == 200
+        except requests.RequestException:
+            return False
+
+    def health(self):
+        return requests.get(self.url + "/health", timeout=5).json()
+
+    def kill9(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                raise AssertionError(f"tool {self.name} ignored SIGTERM")
+        return self.proc.returncode
+
+
+class Ctx:
+    def __init__(self, args):
+        self.bin = os.path.abspath(args.bin)
+        self.db = args.db
+        self.work = os.path.abspath(args.work)
+        self.data = os.path.join(self.work, "data")
+        self.course = os.path.join(self.work, "course")
+        shutil.rmtree(self.work, ignore_errors=True)
+        os.makedirs(self.data)
+        shutil.copytree(FIXTURE, self.course)
+        # A media file large enough to be streamed from disk (with ranges), made at run time.
+        os.makedirs(os.path.join(self.course, "media"))
+        with open(os.path.join(self.course, "media", "clip.mp4"), "wb") as f:
+            f.write(bytes(range(256)) * 4000)
+        self.platform = Platform()
+        self.platforms_file = os.path.join(self.work, "platforms.toml")
+        with open(self.platforms_file, "w") as f:
+            f.write(self.platform.platforms_toml())
+        self.tool = Tool(self, "a").start()
+        self.platform.tool_jwks_url = self.tool.url + "/.well-known/jwks.json"
+        self.launches_ok = 0
+
+    def db_scalar(self, sql):
+        if self.db == "sqlite":
+            con = sqlite3.connect(os.path.join(self.data, "coursepack-lti.sqlite"))
+            try:
+                return con.execute(sql).fetchone()[0]
+            finally:
+                con.close()
+        out = subprocess.run(["psql", self.db, "-tAc", sql], capture_output=True, text=True, check=True)
+        return int(out.stdout.strip())
+
+
+# -- browser side of the flow -----------------------------------------------------------------
+
+def login(ctx, browser, target=None, method="GET", tool=None, **extra):
+    tool = tool or ctx.tool
+    p = ctx.platform
+    params = {"iss": p.issuer, "login_hint": "user-hint-1", "target_link_uri": target or tool.public_url + "/launch/s1",
+              "lti_message_hint": "msg-hint-1", "client_id": p.client_id, "lti_deployment_id": p.deployment_id}
+    params.update(extra)
+    params = {k: v for k, v in params.items() if v is not None}
+    if method == "GET":
+        r = browser.get(tool.url + "/lti/login", params=params, allow_redirects=False)
+    else:
+        r = browser.post(tool.url + "/lti/login", data=params, allow_redirects=False)
+    assert r.status_code == 302, f"login answered {r.status_code}: {r.text[:300]}"
+    loc = urlparse(r.headers["Location"])
+    q = {k: v[0] for k, v in parse_qs(loc.query).items()}
+    q["_location"] = r.headers["Location"]
+    q["_set_cookie"] = r.headers.get("Set-Cookie", "")
+    return q
+
+
+def post_launch(ctx, browser, id_token, state, tool=None):
+    tool = tool or ctx.tool
+    data = {}
+    if id_token is not None:
+        data["id_token"] = id_token
+    if state is not None:
+        data["state"] = state
+    return browser.post(tool.url + "/lti/launch", data=data, allow_redirects=False)
+
+
+def launch(ctx, target=None, sub="learner-1", tool=None, lineitem=None, mutate=None, browser=None,
+           message_type="LtiResourceLinkRequest"):
+    """A full, valid launch; returns (browser, page URL)."""
+    browser = browser or requests.Session()
+    tool = tool or ctx.tool
+    target = target or tool.public_url + "/launch/s1"
+    q = login(ctx, browser, target=target, tool=tool)
+    claims = ctx.platform.claims(q["nonce"], target, message_type=message_type, sub=sub, lineitem=lineitem)
+    if mutate:
+        mutate(claims)
+    r = post_launch(ctx, browser, ctx.platform.sign(claims), q["state"], tool=tool)
+    assert r.status_code == 303, f"launch answered {r.status_code}: {r.text[:300]}"
+    ctx.launches_ok += 1
+    return browser, tool.url + r.headers["Location"]
+
+
+def island(html):
+    m = re.search(r'<script type="application/json" id="cp-lti">(.*?)</script>', html)
+    assert m, "no cp-lti island in the page"
+    return json.loads(m.group(1))
+
+
+def post_progress(ctx, page_html, session, completed, state=None, token=None):
+    isl = island(page_html)
+    return requests.post(isl["endpoint"], json={"session": session, "state": state or {"done": ["x"]},
+                                                "completed": completed},
+                         headers={"Authorization": f"Bearer {token or isl['token']}"}, timeout=10)
+
+
+def scores_for(ctx, user, lineitem_n=1):
+    with ctx.platform.lock:
+        return [s for s in ctx.platform.scores
+                if s["body"]["userId"] == user and s["lineitem"] == f"/lineitems/{lineitem_n}/lineitem"]
+
+
+def posts_for(ctx, user):
+    with ctx.platform.lock:
+        return [p for p in ctx.platform.score_posts if p[1] == user]
+
+
+def no_protocol_errors(ctx):
+    with ctx.platform.lock:
+        errs = list(ctx.platform.errors)
+    assert not errs, f"the platform saw protocol errors: {errs}"
+
+
+# -- tests ------------------------------------------------------------------------------------
+
+@test
+def health_and_jwks(ctx):
+    h = ctx.tool.health()
+    assert h["status"] == "ok", h
+    r = requests.get(ctx.tool.url + "/.well-known/jwks.json")
+    keys = r.json()["keys"]
+    assert len(keys) == 1 and keys[0]["kty"] == "RSA" and keys[0]["alg"] == "RS256" and keys[0]["kid"], keys
+    assert "d" not in keys[0] and "p" not in keys[0], "private parts published"
+
+
+@test
+def login_redirect_get_and_post(ctx):
+    for method in ("GET", "POST"):
+        b = requests.Session()
+        q = login(ctx, b, method=method)
+        assert q["_location"].startswith(ctx.platform.auth_url + "?"), q["_location"]
+        assert q["scope"] == "openid" and q["response_type"] == "id_token", q
+        assert q["response_mode"] == "form_post" and q["prompt"] == "none", q
+        assert q["redirect_uri"] == ctx.tool.public_url + "/lti/launch", q
+        assert q["client_id"] == ctx.platform.client_id and q["login_hint"] == "user-hint-1", q
+        assert q["lti_message_hint"] == "msg-hint-1", q
+        assert len(q["state"]) >= 32 and len(q["nonce"]) >= 32 and q["state"] != q["nonce"], q
+        assert q["state"] in q["_set_cookie"] and "HttpOnly" in q["_set_cookie"], q["_set_cookie"]
+
+
+@test
+def login_refusals(ctx):
+    p = ctx.platform
+    cases = {
+        "unknown issuer": {"iss": "https://evil.example"},
+        "unknown client id": {"client_id": "nope"},
+        "unknown deployment": {"lti_deployment_id": "dep-x"},
+        "foreign target": {"target_link_uri": "https://evil.example/launch/s1"},
+        "missing login_hint": {"login_hint": None},
+        "missing iss": {"iss": None},
+    }
+    for name, extra in cases.items():
+        params = {"iss": p.issuer, "login_hint": "h", "target_link_uri": ctx.tool.url + "/launch/s1",
+                  "client_id": p.client_id, "lti_deployment_id": p.deployment_id}
+        params.update(extra)
+        params = {k: v for k, v in params.items() if v is not None}
+        r = requests.get(ctx.tool.url + "/lti/login", params=params, allow_redirects=False)
+        assert 400 <= r.status_code < 500, f"{name}: {r.status_code}"
+        assert "text/html" in r.headers["Content-Type"], name
+        assert "Set-Cookie" not in r.headers, name
+
+
+@test
+def resource_launch_serves_the_session_page(ctx):
+    b, page_url = launch(ctx)
+    assert re.search(r"/l/[A-Za-z0-9_-]{40,}/s1\.html$", page_url), page_url
+    r = b.get(page_url)
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/html"), r.status_code
+    html = r.text
+    isl = island(html)
+    assert isl["endpoint"] == ctx.tool.public_url + "/lti/api/progress" and len(isl["token"]) >= 32, isl
+    assert html.index('id="cp-lti"') < html.index('src="coursepack/runtime.js"')
+    # Apart from the island, the bytes are the course's own.
+    stripped = re.sub(r'<script type="application/json" id="cp-lti">.*?</script>\n', "", html)
+    assert stripped == open(os.path.join(FIXTURE, "s1.html")).read(), "page bytes differ from the course's"
+    assert r.headers.get("Referrer-Policy") == "no-referrer"
+    base = page_url.rsplit("/", 1)[0]
+    css = b.get(base + "/coursepack/style.css")
+    assert css.status_code == 200 and css.content == open(os.path.join(FIXTURE, "coursepack/style.css"), "rb").read()
+    assert css.headers["Content-Type"].startswith("text/css")
+    nxt = b.get(base + "/s2.html")
+    assert nxt.status_code == 200 and island(nxt.text)["token"] == isl["token"]
+    # Large media are streamed with range support.
+    part = b.get(base + "/media/clip.mp4", headers={"Range": "bytes=256-511"})
+    assert part.status_code == 206 and part.content == bytes(range(256)), part.status_code
+    assert b.get(base + "/nope.html").status_code == 404
+    assert requests.get(ctx.tool.url + "/l/not-a-launch/s1.html").status_code == 403
+
+
+@test
+def completion_reaches_the_platform_as_a_score(ctx):
+    b, page_url = launch(ctx, sub="learner-score")
+    html = b.get(page_url).text
+    r = post_progress(ctx, html, "s1", False)
+    assert r.status_code == 200 and r.json()["saved"] is True, r.text
+    time.sleep(0.5)
+    assert not scores_for(ctx, "learner-score"), "a score was sent before completion"
+    r = post_progress(ctx, html, "s1", True, state={"done": ["s1-a"]})
+    assert r.status_code == 200 and r.json() == {"saved": True, "completed": True, "score": "queued"}, r.text
+    wait_for(lambda: scores_for(ctx, "learner-score"), 15, "the score")
+    s = scores_for(ctx, "learner-score")[0]
+    assert s["query"] == "type_id=7", s
+    body = s["body"]
+    assert body["scoreGiven"] == 100 and body["scoreMaximum"] == 100, body
+    assert body["activityProgress"] == "Completed" and body["gradingProgress"] == "FullyGraded", body
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", body["timestamp"]), body["timestamp"]
+    no_protocol_errors(ctx)
+    # The saved state comes back on the next visit.
+    again = island(b.get(page_url).text)
+    assert again.get("state") == {"done": ["s1-a"]}, again
+
+
+@test
+def same_completion_twice_gives_one_score(ctx):
+    b, page_url = launch(ctx, sub="learner-twice")
+    html = b.get(page_url).text
+    r1 = post_progress(ctx, html, "s1", True)
+    r2 = post_progress(ctx, html, "s1", True)
+    assert r1.json()["score"] == "queued" and r2.json()["score"] == "already queued", (r1.text, r2.text)
+    # A second launch of the same link by the same learner: still one score.
+    b2, page2 = launch(ctx, sub="learner-twice")
+    r3 = post_progress(ctx, b2.get(page2).text, "s1", True)
+    assert r3.json()["saved"] and r3.json()["score"] == "already queued", r3.text
+    wait_for(lambda: scores_for(ctx, "learner-twice"), 15, "the score")
+    time.sleep(1.5)
+    assert len(posts_for(ctx, "learner-twice")) == 1, posts_for(ctx, "learner-twice")
+
+
+@test
+def progress_refusals(ctx):
+    b, page_url = launch(ctx, sub="learner-refuse")
+    html = b.get(page_url).text
+    assert post_progress(ctx, html, "s1", True, token="forged-token").status_code == 401
+    r = requests.post(island(html)["endpoint"], json={"session": "s1", "completed": True})
+    assert r.status_code == 401, r.status_code
+    assert post_progress(ctx, html, "no-such-session", True).status_code == 400
+    big = requests.post(island(html)["endpoint"], data=b"{" + b" " * 400_000 + b"}",
+                        headers={"Authorization": "Bearer " + island(html)["token"]})
+    assert big.status_code == 413, big.status_code
+    # A session other than the launched one is saved but not scored on this link.
+    r = post_progress(ctx, html, "s2", True)
+    assert r.status_code == 200 and r.json()["score"] == "none", r.text
+    time.sleep(1)
+    assert not posts_for(ctx, "learner-refuse")
+
+
+@test
+def session_from_query_and_custom_parameter(ctx):
+    _, url = launch(ctx, target=ctx.tool.public_url + "/launch?session=s2")
+    assert url.endswith("/s2.html"), url
+
+    def custom(c):
+        c[LTI + "custom"] = {"session": "s3"}
+    _, url = launch(ctx, target=ctx.tool.public_url + "/launch", mutate=custom)
+    assert url.endswith("/s3.html"), url
+    b = requests.Session()
+    q = login(ctx, b, target=ctx.tool.public_url + "/launch/nope")
+    r = post_launch(ctx, b, ctx.platform.sign(ctx.platform.claims(q["nonce"], ctx.tool.public_url + "/launch/nope")), q["state"])
+    assert r.status_code == 404 and "Location" not in r.headers, r.status_code
+
+
+@test
+def whole_course_link_scores_increase(ctx):
+    li = ctx.platform.lineitem(2)
+    b, url = launch(ctx, target=ctx.tool.public_url + "/launch", sub="learner-course", lineitem=li)
+    assert url.endswith("/index.html"), url
+    html = b.get(url).text
+    base = url.rsplit("/", 1)[0]
+    s1 = b.get(base + "/s1.html").text
+    assert post_progress(ctx, s1, "s1", True).json()["score"] == "queued"
+    wait_for(lambda: scores_for(ctx, "learner-course", 2), 15, "first course score")
+    assert post_progress(ctx, html, "s2", True).json()["score"] == "queued"
+    wait_for(lambda: len(scores_for(ctx, "learner-course", 2)) == 2, 15, "second course score")
+    a, c = [s["body"] for s in scores_for(ctx, "learner-course", 2)]
+    assert (a["scoreGiven"], c["scoreGiven"]) == (33.33, 66.67), (a, c)
+    assert parse_iso(c["timestamp"]) > parse_iso(a["timestamp"]), (a, c)
+
+
+def forged_cases(ctx):
+    """(name, function(browser, login params, target) -> (id_token, state))."""
+    p = ctx.platform
+    t = lambda q, target: p.claims(q["nonce"], target)  # noqa: E731
+
+    def with_claims(f):
+        def make(b, q, target):
+            c = t(q, target)
+            f(c)
+            return p.sign(c), q["state"]
+        return make
+
+    def drop(*names):
+        def f(c):
+            for n in names:
+                c.pop(n, None)
+        return with_claims(f)
+
+    def setc(name, value):
+        return with_claims(lambda c: c.__setitem__(name, value))
+
+    def tampered(b, q, target):
+        tok = p.sign(t(q, target))
+        h, body, sig = tok.split(".")
+        c = json.loads(jwt.utils.base64url_decode(body))
+        c["sub"] = "someone-else"
+        return h + "." + jwt.utils.base64url_encode(json.dumps(c).encode()).decode() + "." + sig, q["state"]
+
+    other = Key(p.key.kid)  # same kid, a key the platform never published
+
+    cases = [
+        ("bad signature", tampered),
+        ("unknown kid", lambda b, q, target: (p.sign(t(q, target), kid="no-such-kid"), q["state"])),
+        ("no kid", lambda b, q, target: (p.sign(t(q, target), kid=None), q["state"])),
+        ("alg none", lambda b, q, target: (p.unsigned(t(q, target)), q["state"])),
+        ("HS256 with the public key", lambda b, q, target: (p.hs256_with_public_key(t(q, target)), q["state"])),
+        ("signed with another key", lambda b, q, target: (p.sign(t(q, target), key=other), q["state"])),
+        ("expired", with_claims(lambda c: c.update(exp=int(time.time()) - 600, iat=int(time.time()) - 900))),
+        ("iat in the future", with_claims(lambda c: c.update(iat=int(time.time()) + 600, exp=int(time.time()) + 900))),
+        ("wrong issuer", setc("iss", "https://evil.example")),
+        ("wrong audience", setc("aud", "other-client")),
+        ("several audiences without azp", setc("aud", [p.client_id, "other-client"])),
+        ("wrong azp", with_claims(lambda c: c.update(aud=[p.client_id, "other-client"], azp="other-client"))),
+        ("wrong nonce", setc("nonce", "not-the-nonce")),
+        ("missing nonce", drop("nonce")),
+        ("missing deployment", drop(LTI + "deployment_id")),
+        ("unknown deployment", setc(LTI + "deployment_id", "deployment-x")),
+        ("wrong version", setc(LTI + "version", "1.1")),
+        ("missing version", drop(LTI + "version")),
+        ("missing message type", drop(LTI + "message_type")),
+        ("unknown message type", setc(LTI + "message_type", "LtiSubmissionReviewRequest")),
+        ("missing roles", drop(LTI + "roles")),
+        ("missing sub", drop("sub")),
+        ("missing resource link id", setc(LTI + "resource_link", {"title": "no id"})),
+        ("target_link_uri mismatch", setc(LTI + "target_link_uri", ctx.tool.public_url + "/launch/s2")),
+        ("missing state", lambda b, q, target: (p.sign(t(q, target)), None)),
+        ("unknown state", lambda b, q, target: (p.sign(t(q, target)), "made-up-state-value-made-up-state-value")),
+    ]
+    return cases
+
+
+@test
+def forged_launches_are_refused(ctx):
+    before = ctx.db_scalar("SELECT COUNT(*) FROM lti_launch")
+    target = ctx.tool.public_url + "/launch/s1"
+    failures = []
+    for name, make in forged_cases(ctx):
+        b = requests.Session()
+        q = login(ctx, b, target=target)
+        token, state = make(b, q, target)
+        r = post_launch(ctx, b, token, state)
+        ok = (400 <= r.status_code < 500 and "Location" not in r.headers
+              and r.headers.get("Content-Type", "").startswith("text/html") and "<h1>" in r.text)
+        if not ok:
+            failures.append(f"{name}: {r.status_code} {r.headers.get('Location', '')}")
+    # A state issued to another browser: the victim's state, posted without its cookie.
+    victim, attacker = requests.Session(), requests.Session()
+    q = login(ctx, victim, target=target)
+    r = post_launch(ctx, attacker, ctx.platform.sign(ctx.platform.claims(q["nonce"], target)), q["state"])
+    if not (r.status_code == 403 and "Location" not in r.headers):
+        failures.append(f"foreign state: {r.status_code}")
+    after = ctx.db_scalar("SELECT COUNT(*) FROM lti_launch")
+    assert not failures, failures
+    assert after == before, f"{after - before} launch(es) were created by forged tokens"
+
+
+@test
+def replayed_id_token_is_refused(ctx):
+    target = ctx.tool.public_url + "/launch/s1"
+    b = requests.Session()
+    q = login(ctx, b, target=target)
+    token = ctx.platform.sign(ctx.platform.claims(q["nonce"], target))
+    assert post_launch(ctx, b, token, q["state"]).status_code == 303
+    # Same token, same state again.
+    r = post_launch(ctx, b, token, q["state"])
+    assert r.status_code == 403 and "Location" not in r.headers, r.status_code
+    # Same token with a fresh login: the nonce is not the new login's.
+    q2 = login(ctx, b, target=target)
+    r = post_launch(ctx, b, token, q2["state"])
+    assert r.status_code == 401 and "Location" not in r.headers, r.status_code
+
+
+@test
+def deep_linking_round_trip(ctx):
+    target = ctx.tool.public_url + "/launch"
+    b, url = launch(ctx, target=target, message_type="LtiDeepLinkingRequest")
+    assert "/lti/deep-link/" in url, url
+    page = b.get(url)
+    assert page.status_code == 200 and 'value="s2"' in page.text and "Going further" in page.text
+    r = b.post(url, data=[("item", "s1"), ("item", "s3"), ("item", "*course")])
+    assert r.status_code == 200, r.text[:300]
+    m = re.search(r'<form id="cp-dl" method="post" action="([^"]+)">.*name="JWT" value="([^"]+)"', r.text, re.S)
+    assert m and m.group(1) == ctx.platform.url + "/deep-link-return", r.text[:500]
+    token = m.group(2)
+    header = jwt.get_unverified_header(token)
+    jwks = requests.get(ctx.tool.url + "/.well-known/jwks.json").json()
+    key = [k for k in jwks["keys"] if k["kid"] == header["kid"]]
+    assert header["alg"] == "RS256" and key, header
+    c = jwt.decode(token, jwt.PyJWK(key[0]).key, algorithms=["RS256"], audience=ctx.platform.issuer,
+                   issuer=ctx.platform.client_id)
+    assert c[LTI + "message_type"] == "LtiDeepLinkingResponse" and c[LTI + "version"] == "1.3.0", c
+    assert c[LTI + "deployment_id"] == ctx.platform.deployment_id and c.get("nonce"), c
+    assert c["https://purl.imsglobal.org/spec/lti-dl/claim/data"] == "opaque-data-123", c
+    items = c["https://purl.imsglobal.org/spec/lti-dl/claim/content_items"]
+    assert [i["url"] for i in items] == [ctx.tool.public_url + "/launch/s1", ctx.tool.public_url + "/launch/s3",
+                                        ctx.tool.public_url + "/launch"], items
+    assert all(i["type"] == "ltiResourceLink" for i in items)
+    assert items[0]["title"] == "Getting started" and items[0]["lineItem"] == {
+        "scoreMaximum": 100.0, "label": "Getting started", "resourceId": "s1"}, items[0]
+    # The request is single-use.
+    assert b.post(url, data=[("item", "s1")]).status_code == 403
+    # A link it created launches the right session.
+    _, page_url = launch(ctx, target=items[1]["url"])
+    assert page_url.endswith("/s3.html"), page_url
+
+
+@test
+def dynamic_registration(ctx):
+    p = ctx.platform
+    cfg_url = p.url + "/.well-known/openid-configuration"
+    b = requests.Session()
+    r = b.get(ctx.tool.url + "/lti/register", params={"openid_configuration": cfg_url,
+                                                      "registration_token": "reg-token-xyz"})
+    assert r.status_code == 200 and "<form" in r.text, r.status_code
+    assert not p.registrations, "registered before the confirmation"
+    r = b.post(ctx.tool.url + "/lti/register", data={"openid_configuration": cfg_url,
+                                                     "registration_token": "reg-token-xyz"})
+    assert r.status_code == 200, r.text[:400]
+    assert "postMessage({subject:'org.imsglobal.lti.close'}, '*')" in r.text, r.text
+    assert len(p.registrations) == 1
+    reg = p.registrations[0]
+    conf = reg["https://purl.imsglobal.org/spec/lti-tool-configuration"]
+    tool_host = urlparse(ctx.tool.public_url).netloc
+    assert conf["domain"] == tool_host, conf
+    assert urlparse(conf["target_link_uri"]).netloc == conf["domain"]
+    assert reg["response_types"] == ["id_token"] and reg["token_endpoint_auth_method"] == "private_key_jwt", reg
+    assert reg["redirect_uris"] == [ctx.tool.public_url + "/lti/launch"], reg
+    assert reg["initiate_login_uri"] == ctx.tool.public_url + "/lti/login"
+    assert reg["jwks_uri"] == ctx.tool.public_url + "/.well-known/jwks.json"
+    assert "https://purl.imsglobal.org/spec/lti-ags/scope/score" in reg["scope"].split(), reg["scope"]
+    assert {m["type"] for m in conf["messages"]} == {"LtiResourceLinkRequest", "LtiDeepLinkingRequest"}
+    assert "sub" in conf["claims"] and "iss" in conf["claims"]
+    # The new registration works for a launch.
+    target = ctx.tool.public_url + "/launch/s2"
+    b = requests.Session()
+    q = login(ctx, b, target=target, client_id="dyn-client-1", lti_deployment_id="dyn-deployment-1")
+    c = p.claims(q["nonce"], target, client_id="dyn-client-1")
+    c[LTI + "deployment_id"] = "dyn-deployment-1"
+    r = post_launch(ctx, b, p.sign(c), q["state"])
+    assert r.status_code == 303 and r.headers["Location"].endswith("/s2.html"), r.status_code
+    # Without client_id the issuer is now ambiguous (file + dynamic registration).
+    r = requests.get(ctx.tool.url + "/lti/login", params={"iss": p.issuer, "login_hint": "x",
+                                                          "target_link_uri": target}, allow_redirects=False)
+    assert r.status_code == 400, r.status_code
+    # A configuration whose issuer is on another host is refused.
+    r = requests.post(ctx.tool.url + "/lti/register", data={"openid_configuration": "http://localhost:%d/.well-known/openid-configuration" % p.port,
+                                                            "registration_token": "reg-token-xyz"})
+    assert r.status_code == 502 and len(p.registrations) == 1, r.status_code
+
+
+@test
+def platform_key_rotation(ctx):
+    # The tool refetches an unknown kid at most once a second.
+    time.sleep(1.2)
+    before = ctx.platform.jwks_fetches
+    ctx.platform.rotate_key("platform-key-2")
+    _, url = launch(ctx, sub="learner-rotation")
+    assert url.endswith("/s1.html")
+    assert ctx.platform.jwks_fetches == before + 1, (before, ctx.platform.jwks_fetches)
+    # The cached set now has the new key: no more fetches.
+    launch(ctx, sub="learner-rotation")
+    assert ctx.platform.jwks_fetches == before + 1
+
+
+@test
+def tool_key_rotation(ctx):
+    # Deliver one score first so the tool holds a cached access token.
+    b, url = launch(ctx, sub="learner-prekey", lineitem=ctx.platform.lineitem(3))
+    assert post_progress(ctx, b.get(url).text, "s1", True).json()["score"] == "queued"
+    wait_for(lambda: scores_for(ctx, "learner-prekey", 3), 15, "score before rotation")
+    old = requests.get(ctx.tool.url + "/.well-known/jwks.json").json()["keys"]
+    out = subprocess.run([ctx.bin, "serve", "--public-url", ctx.tool.public_url, "--data", ctx.data, "--rotate-key"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    new = requests.get(ctx.tool.url + "/.well-known/jwks.json").json()["keys"]
+    assert [k["kid"] for k in new[:1]] == [old[0]["kid"]] and len(new) == 2, (old, new)
+    new_kid = new[1]["kid"]
+    assert new_kid in out.stdout, out.stdout
+    # The running tool signs with the new key now: a deep-linking response...
+    b, url = launch(ctx, target=ctx.tool.public_url + "/launch", message_type="LtiDeepLinkingRequest")
+    r = b.post(url, data=[("item", "s2")])
+    token = re.search(r'name="JWT" value="([^"]+)"', r.text).group(1)
+    assert jwt.get_unverified_header(token)["kid"] == new_kid
+    # ... and the client assertion of a new access token (the platform revoked the old one).
+    with ctx.platform.lock:
+        ctx.platform.tokens.clear()
+        rejected = ctx.platform.rejected_tokens
+    b, url = launch(ctx, sub="learner-newkey", lineitem=ctx.platform.lineitem(3))
+    assert post_progress(ctx, b.get(url).text, "s1", True).json()["score"] == "queued"
+    wait_for(lambda: scores_for(ctx, "learner-newkey", 3), 15, "score after rotation")
+    assert ctx.platform.rejected_tokens == rejected + 1, "the revoked token was not tried once"
+    assert ctx.platform.assertion_kids[-1] == new_kid, ctx.platform.assertion_kids
+    assert [s for (_, _, s) in posts_for(ctx, "learner-newkey")] == [401, 200]
+    no_protocol_errors(ctx)
+
+
+@test
+def score_endpoint_down_then_back(ctx):
+    ctx.platform.score_mode = "down"
+    b, url = launch(ctx, sub="learner-down")
+    assert post_progress(ctx, b.get(url).text, "s1", True).json()["score"] == "queued"
+    wait_for(lambda: len(posts_for(ctx, "learner-down")) >= 3, 20, "retries while the platform is down")
+    assert not scores_for(ctx, "learner-down")
+    assert ctx.tool.health()["outbox"]["pending"] >= 1
+    ctx.platform.score_mode = "up"
+    wait_for(lambda: scores_for(ctx, "learner-down"), 20, "delivery after the platform came back")
+    time.sleep(1)
+    assert len(scores_for(ctx, "learner-down")) == 1
+    assert [s for (_, _, s) in posts_for(ctx, "learner-down")].count(200) == 1
+
+
+@test
+def killed_during_delivery_delivers_once_after_restart(ctx):
+    ctx.platform.score_mode = "slow"
+    ctx.platform.slow_seconds = 4
+    b, url = launch(ctx, sub="learner-kill")
+    assert post_progress(ctx, b.get(url).text, "s1", True).json()["score"] == "queued"
+    wait_for(lambda: posts_for(ctx, "learner-kill"), 15, "the delivery to start")
+    ctx.tool.kill9()  # the platform has the score, the tool never heard back
+    ctx.platform.score_mode = "up"
+    ctx.tool.start()
+    wait_for(lambda: len(posts_for(ctx, "learner-kill")) >= 2, 20, "re-delivery after restart")
+    wait_for(lambda: ctx.tool.health()["outbox"]["pending"] == 0, 10, "the outbox to drain")
+    assert len(scores_for(ctx, "learner-kill")) == 1, scores_for(ctx, "learner-kill")
+    assert [s for (_, _, s) in posts_for(ctx, "learner-kill")] == [200, 409], posts_for(ctx, "learner-kill")
+
+
+@test
+def killed_before_delivery_delivers_after_restart(ctx):
+    ctx.platform.score_mode = "down"
+    b, url = launch(ctx, sub="learner-kill2")
+    assert post_progress(ctx, b.get(url).text, "s1", True).json()["score"] == "queued"
+    ctx.tool.kill9()
+    ctx.platform.score_mode = "up"
+    ctx.tool.start()
+    wait_for(lambda: scores_for(ctx, "learner-kill2"), 20, "delivery after restart")
+    time.sleep(1)
+    assert len(scores_for(ctx, "learner-kill2")) == 1
+
+
+@test
+def graceful_shutdown(ctx):
+    assert ctx.tool.stop() == 0, "SIGTERM did not end the tool cleanly"
+    ctx.tool.start()
+
+
+@test
+def several_instances_share_state(ctx):
+    """PostgreSQL only: two instances behind one public URL."""
+    a = ctx.tool
+    bt = Tool(ctx, "b", public_url=a.public_url).start()
+    try:
+        # Login handled by A, id_token posted to B, page and progress through A.
+        browser = requests.Session()
+        target = a.public_url + "/launch/s1"
+        q = login(ctx, browser, target=target, tool=a)
+        c = ctx.platform.claims(q["nonce"], target, sub="learner-pg")
+        r = post_launch(ctx, browser, ctx.platform.sign(c), q["state"], tool=bt)
+        assert r.status_code == 303, r.text[:300]
+        html = browser.get(a.url + r.headers["Location"]).text
+        # Many learners completing at once: each score delivered exactly once by the pair.
+        users = [f"learner-pg-{i}" for i in range(12)]
+        for u in users:
+            br, url = launch(ctx, sub=u, tool=bt if users.index(u) % 2 else a)
+            assert post_progress(ctx, br.get(url).text, "s1", True).json()["score"] == "queued"
+        assert post_progress(ctx, html, "s1", True).json()["score"] == "queued"
+        for u in users + ["learner-pg"]:
+            wait_for(lambda: scores_for(ctx, u), 20, f"score of {u}")
+        time.sleep(2)
+        for u in users + ["learner-pg"]:
+            assert len(posts_for(ctx, u)) == 1, (u, posts_for(ctx, u))
+        # Replay across instances is refused too.
+        r = post_launch(ctx, browser, ctx.platform.sign(c), q["state"], tool=a)
+        assert r.status_code == 403, r.status_code
+    finally:
+        bt.stop()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", required=True)
+    ap.add_argument("--db", default="sqlite")
+    ap.add_argument("--work", required=True)
+    ap.add_argument("-k", default="", help="run only tests whose name contains this")
+    args = ap.parse_args()
+    ctx = Ctx(args)
+    label = "sqlite" if args.db == "sqlite" else "postgres"
+    passed = failed = 0
+    try:
+        for t in TESTS:
+            if args.k and args.k not in t.__name__:
+                continue
+            if t is several_instances_share_state and args.db == "sqlite":
+                print(f"SKIP [{label}] {t.__name__} (needs PostgreSQL; not counted)", flush=True)
+                continue
+            ctx.platform.score_mode = "up"
+            start = time.time()
+            try:
+                t(ctx)
+                passed += 1
+                print(f"PASS [{label}] {t.__name__} ({time.time() - start:.1f}s)", flush=True)
+            except Exception as e:  # noqa: BLE001 - report and go on
+                failed += 1
+                print(f"FAIL [{label}] {t.__name__}: {e}", flush=True)
+                traceback.print_exc(limit=3)
+                if ctx.tool.proc.poll() is not None:
+                    ctx.tool.start()
+    finally:
+        ctx.tool.stop()
+    print(f"RESULT passed={passed} failed={failed}", flush=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
