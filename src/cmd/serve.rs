@@ -46,6 +46,7 @@ pub fn execute(args: ServeArgs) -> Result<()> {
                 .unwrap_or_else(|_| "info,sqlx=warn".into()),
         )
         .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
     let grace = Duration::from_secs(args.key_grace_days * 86_400);
     if args.rotate_key {

@@ -374,7 +374,7 @@ def whole_course_link_scores_increase(ctx):
 
 
 def forged_cases(ctx):
-    """(name, function(browser, login params, target) -> (id_token, state))."""
+    """(name, function(browser, login params, target) -> (id_token, state), reason shown)."""
     p = ctx.platform
     t = lambda q, target: p.claims(q["nonce"], target)  # noqa: E731
 
@@ -403,33 +403,40 @@ def forged_cases(ctx):
 
     other = Key(p.key.kid)  # same kid, a key the platform never published
 
+    def unknown_state_with_cookie(b, q, target):
+        # The browser holds a cookie for the made-up state, so only the store can refuse it.
+        fake = "made-up-state-" + "x" * 40
+        b.cookies.set("cp_lti_state_" + fake[:16], fake, path="/lti/launch")
+        return p.sign(t(q, target)), fake
+
     cases = [
-        ("bad signature", tampered),
-        ("unknown kid", lambda b, q, target: (p.sign(t(q, target), kid="no-such-kid"), q["state"])),
-        ("no kid", lambda b, q, target: (p.sign(t(q, target), kid=None), q["state"])),
-        ("alg none", lambda b, q, target: (p.unsigned(t(q, target)), q["state"])),
-        ("HS256 with the public key", lambda b, q, target: (p.hs256_with_public_key(t(q, target)), q["state"])),
-        ("signed with another key", lambda b, q, target: (p.sign(t(q, target), key=other), q["state"])),
-        ("expired", with_claims(lambda c: c.update(exp=int(time.time()) - 600, iat=int(time.time()) - 900))),
-        ("iat in the future", with_claims(lambda c: c.update(iat=int(time.time()) + 600, exp=int(time.time()) + 900))),
-        ("wrong issuer", setc("iss", "https://evil.example")),
-        ("wrong audience", setc("aud", "other-client")),
-        ("several audiences without azp", setc("aud", [p.client_id, "other-client"])),
-        ("wrong azp", with_claims(lambda c: c.update(aud=[p.client_id, "other-client"], azp="other-client"))),
-        ("wrong nonce", setc("nonce", "not-the-nonce")),
-        ("missing nonce", drop("nonce")),
-        ("missing deployment", drop(LTI + "deployment_id")),
-        ("unknown deployment", setc(LTI + "deployment_id", "deployment-x")),
-        ("wrong version", setc(LTI + "version", "1.1")),
-        ("missing version", drop(LTI + "version")),
-        ("missing message type", drop(LTI + "message_type")),
-        ("unknown message type", setc(LTI + "message_type", "LtiSubmissionReviewRequest")),
-        ("missing roles", drop(LTI + "roles")),
-        ("missing sub", drop("sub")),
-        ("missing resource link id", setc(LTI + "resource_link", {"title": "no id"})),
-        ("target_link_uri mismatch", setc(LTI + "target_link_uri", ctx.tool.public_url + "/launch/s2")),
-        ("missing state", lambda b, q, target: (p.sign(t(q, target)), None)),
-        ("unknown state", lambda b, q, target: (p.sign(t(q, target)), "made-up-state-value-made-up-state-value")),
+        ("bad signature", tampered, "signature does not verify"),
+        ("unknown kid", lambda b, q, target: (p.sign(t(q, target), kid="no-such-kid"), q["state"]), "kid is not in the platform"),
+        ("no kid", lambda b, q, target: (p.sign(t(q, target), kid=None), q["state"]), "has no kid"),
+        ("alg none", lambda b, q, target: (p.unsigned(t(q, target)), q["state"]), "not a well-formed RS256"),
+        ("HS256 with the public key", lambda b, q, target: (p.hs256_with_public_key(t(q, target)), q["state"]), "only RS256"),
+        ("signed with another key", lambda b, q, target: (p.sign(t(q, target), key=other), q["state"]), "signature does not verify"),
+        ("expired", with_claims(lambda c: c.update(exp=int(time.time()) - 600, iat=int(time.time()) - 900)), "has expired"),
+        ("iat in the future", with_claims(lambda c: c.update(iat=int(time.time()) + 600, exp=int(time.time()) + 900)), "issued in the future"),
+        ("wrong issuer", setc("iss", "https://evil.example"), "issuer is not the registered"),
+        ("wrong audience", setc("aud", "other-client"), "not addressed to this tool"),
+        ("several audiences without azp", setc("aud", [p.client_id, "other-client"]), "several audiences but no azp"),
+        ("wrong azp", with_claims(lambda c: c.update(aud=[p.client_id, "other-client"], azp="other-client")), "azp is not this tool"),
+        ("wrong nonce", setc("nonce", "not-the-nonce"), "nonce is not the one"),
+        ("missing nonce", drop("nonce"), "nonce is not the one"),
+        ("missing deployment", drop(LTI + "deployment_id"), "no deployment_id"),
+        ("unknown deployment", setc(LTI + "deployment_id", "deployment-x"), "Deployment deployment-x is not registered"),
+        ("wrong version", setc(LTI + "version", "1.1"), "not an LTI 1.3.0 message"),
+        ("missing version", drop(LTI + "version"), "not an LTI 1.3.0 message"),
+        ("missing message type", drop(LTI + "message_type"), "no message_type"),
+        ("unknown message type", setc(LTI + "message_type", "LtiSubmissionReviewRequest"), "does not handle LtiSubmissionReviewRequest"),
+        ("missing roles", drop(LTI + "roles"), "no roles claim"),
+        ("missing sub", drop("sub"), "no sub claim"),
+        ("missing resource link id", setc(LTI + "resource_link", {"title": "no id"}), "no resource_link id"),
+        ("target_link_uri mismatch", setc(LTI + "target_link_uri", ctx.tool.public_url + "/launch/s2"), "target_link_uri is not the one"),
+        ("missing state", lambda b, q, target: (p.sign(t(q, target)), None), "has no state"),
+        ("unknown state", lambda b, q, target: (p.sign(t(q, target)), "made-up-state-value-made-up-state-value"), "state cookie missing"),
+        ("unknown state with its cookie", unknown_state_with_cookie, "state is unknown, used or expired"),
     ]
     return cases
 
@@ -439,15 +446,16 @@ def forged_launches_are_refused(ctx):
     before = ctx.db_scalar("SELECT COUNT(*) FROM lti_launch")
     target = ctx.tool.public_url + "/launch/s1"
     failures = []
-    for name, make in forged_cases(ctx):
+    for name, make, reason in forged_cases(ctx):
         b = requests.Session()
         q = login(ctx, b, target=target)
         token, state = make(b, q, target)
         r = post_launch(ctx, b, token, state)
         ok = (400 <= r.status_code < 500 and "Location" not in r.headers
-              and r.headers.get("Content-Type", "").startswith("text/html") and "<h1>" in r.text)
+              and r.headers.get("Content-Type", "").startswith("text/html") and "<h1>" in r.text
+              and reason in r.text.replace("&#39;", "'"))
         if not ok:
-            failures.append(f"{name}: {r.status_code} {r.headers.get('Location', '')}")
+            failures.append(f"{name}: {r.status_code} {r.headers.get('Location', '')} {r.text[-300:]!r}")
     # A state issued to another browser: the victim's state, posted without its cookie.
     victim, attacker = requests.Session(), requests.Session()
     q = login(ctx, victim, target=target)
