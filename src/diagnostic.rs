@@ -171,6 +171,20 @@ impl Diagnostics {
         (location.path == *path).then_some(text.as_str())
     }
 
+    /// Errors first, then warnings, each in file order.
+    pub fn sorted(&self) -> Vec<&Diagnostic> {
+        let mut items: Vec<&Diagnostic> = self.items.iter().collect();
+        items.sort_by_key(|d| {
+            let loc = d.location.as_ref();
+            (
+                !d.is_error(),
+                loc.map(|l| l.path.clone()),
+                loc.and_then(|l| l.span.as_ref().map(|s| s.start)),
+            )
+        });
+        items
+    }
+
     /// Renders one diagnostic with its source line.
     pub fn render(&self, diagnostic: &Diagnostic) -> String {
         diagnostic.render(self.source_for(diagnostic))
@@ -179,7 +193,7 @@ impl Diagnostics {
 
 impl fmt::Display for Diagnostics {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for d in &self.items {
+        for d in self.sorted() {
             writeln!(f, "{}", self.render(d))?;
         }
         Ok(())

@@ -74,18 +74,27 @@ pub fn load(dir: &Path) -> Result<Loaded, Diagnostics> {
     };
     diags.source = Some((toml_path.clone(), text.clone()));
 
-    let raw = match parse(&text, &toml_path, &mut diags) {
-        Some(raw) => raw,
-        None => return Err(diags),
+    let (raw, placeholders) = parse(&text, &toml_path, &mut diags);
+    let Some(raw) = raw else {
+        return Err(diags);
     };
     let root = dir.to_path_buf();
+    let mut checked = Diagnostics {
+        source: diags.source.clone(),
+        ..Diagnostics::default()
+    };
     let course = Checker {
         root: &root,
         toml: &toml_path,
-        diags: &mut diags,
+        diags: &mut checked,
         ids: BTreeMap::new(),
     }
     .course(raw);
+    // A missing key was reported once already; skip what its placeholder caused.
+    diags.items.extend(checked.items.into_iter().filter(|d| {
+        let span = d.location.as_ref().and_then(|l| l.span.as_ref());
+        !span.is_some_and(|s| placeholders.contains(s))
+    }));
     if diags.has_errors() {
         Err(diags)
     } else {
@@ -96,9 +105,17 @@ pub fn load(dir: &Path) -> Result<Loaded, Diagnostics> {
     }
 }
 
-/// Parses the TOML and maps it onto the raw config. Unknown keys are all
-/// reported: each one found is recorded, removed, and the mapping retried.
-fn parse(text: &str, path: &Path, diags: &mut Diagnostics) -> Option<RawCourse> {
+/// Parses the TOML and maps it onto the raw config, reporting every
+/// unknown key and missing key, not just the first: each unknown key found
+/// is recorded and removed, each missing one recorded and filled with a
+/// placeholder, and the mapping retried. Returns the config (when the file
+/// could be mapped at all) and the spans of the placeholders, so later
+/// checks do not report them twice.
+fn parse(
+    text: &str,
+    path: &Path,
+    diags: &mut Diagnostics,
+) -> (Option<RawCourse>, Vec<Range<usize>>) {
     let (mut table, errors) = DeTable::parse_recoverable(text);
     if !errors.is_empty() {
         for e in errors {
@@ -108,52 +125,101 @@ fn parse(text: &str, path: &Path, diags: &mut Diagnostics) -> Option<RawCourse> 
                     .help("see the TOML syntax at https://toml.io"),
             );
         }
-        return None;
+        return (None, Vec::new());
     }
     table.get_mut().make_owned();
-    let mut failed = false;
+    let mut placeholders = Vec::new();
     for _ in 0..1000 {
         let de = toml::de::Deserializer::from(table.clone());
-        match serde::Deserialize::deserialize(de) {
-            Ok(raw) => return (!failed).then_some(raw),
-            Err(e) => {
-                let e: toml::de::Error = e;
-                failed = true;
-                let message = e.message().trim().to_string();
-                let span = e.span();
-                if let (Some(rest), Some(span)) =
-                    (message.strip_prefix("unknown field `"), span.clone())
-                {
-                    let (key, expected) = rest.split_once('`').unwrap_or((rest, ""));
-                    let candidates: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
-                    let mut d = Diagnostic::error(format!("unknown key `{key}`"))
-                        .at(path, Some(span.clone()));
-                    d = match did_you_mean(key, candidates.iter().copied()) {
-                        Some(best) => d.help(format!("did you mean `{best}`?")),
-                        None if !candidates.is_empty() => d.help(format!(
-                            "the keys allowed here are {}",
-                            candidates
-                                .iter()
-                                .map(|c| format!("`{c}`"))
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        )),
-                        None => d.help("remove it"),
-                    };
-                    diags.push(d);
-                    if remove_key_at(table.get_mut(), &span) {
-                        continue;
-                    }
-                } else {
-                    diags.push(Diagnostic::error(message).at(path, span).help(
-                        "check the value's type and spelling against the annotated course.toml in the README",
-                    ));
-                }
-                return None;
+        let e: toml::de::Error = match serde::Deserialize::deserialize(de) {
+            Ok(raw) => return (Some(raw), placeholders),
+            Err(e) => e,
+        };
+        let message = e.message().trim().to_string();
+        let Some(span) = e.span() else {
+            diags.push(Diagnostic::error(message).at(path, None));
+            return (None, placeholders);
+        };
+        if let Some(rest) = message.strip_prefix("unknown field `") {
+            let (key, expected) = rest.split_once('`').unwrap_or((rest, ""));
+            let candidates: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+            let help = match did_you_mean(key, candidates.iter().copied()) {
+                Some(best) => format!("did you mean `{best}`?"),
+                None if !candidates.is_empty() => format!(
+                    "the keys allowed here are {}",
+                    candidates
+                        .iter()
+                        .map(|c| format!("`{c}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                None => "remove it".to_string(),
+            };
+            diags.push(
+                Diagnostic::error(format!("unknown key `{key}`"))
+                    .at(path, Some(span.clone()))
+                    .help(help),
+            );
+            if remove_key_at(table.get_mut(), &span) {
+                continue;
             }
+        } else if let Some(rest) = message.strip_prefix("missing field `") {
+            let key = rest.split('`').next().unwrap_or(rest).to_string();
+            // A misspelt key already said "did you mean `key`?": once is enough.
+            let suggested = format!("did you mean `{key}`?");
+            let told = diags
+                .items
+                .iter()
+                .any(|d| d.help.as_deref() == Some(suggested.as_str()));
+            if !told {
+                diags.push(
+                    Diagnostic::error(format!("missing key `{key}`"))
+                        .at(path, Some(span.clone()))
+                        .help(format!("add `{key} = ...` to this table")),
+                );
+            }
+            let placeholder = Spanned::new(span.clone(), DeValue::String("".into()));
+            if let Some(t) = table_at(&mut table, &span) {
+                t.insert(Spanned::new(span.clone(), key.into()), placeholder);
+                placeholders.push(span);
+                continue;
+            }
+        } else {
+            diags.push(Diagnostic::error(message).at(path, Some(span)).help(
+                "check the value's type and spelling against the annotated course.toml in the README",
+            ));
+        }
+        return (None, placeholders);
+    }
+    (None, placeholders)
+}
+
+/// The table whose span is `span` (the root or any nested table).
+fn table_at<'t, 'i>(
+    root: &'t mut Spanned<DeTable<'i>>,
+    span: &Range<usize>,
+) -> Option<&'t mut DeTable<'i>> {
+    fn find<'t, 'i>(
+        value: &'t mut Spanned<DeValue<'i>>,
+        span: &Range<usize>,
+    ) -> Option<&'t mut DeTable<'i>> {
+        let here = value.span() == *span && value.get_ref().is_table();
+        if here {
+            return match value.get_mut() {
+                DeValue::Table(t) => Some(t),
+                _ => None,
+            };
+        }
+        match value.get_mut() {
+            DeValue::Table(t) => t.iter_mut().find_map(|(_, v)| find(v, span)),
+            DeValue::Array(a) => a.iter_mut().find_map(|v| find(v, span)),
+            _ => None,
         }
     }
-    None
+    if root.span() == *span {
+        return Some(root.get_mut());
+    }
+    root.get_mut().iter_mut().find_map(|(_, v)| find(v, span))
 }
 
 /// Removes the key whose name sits at `span`, wherever it is in the tree.
