@@ -791,11 +791,17 @@ impl Checker<'_> {
                 BlockKind::Video { .. } | BlockKind::Reading { .. } | BlockKind::Reflection { .. }
             ),
         };
+        let images = [&b.body, &b.transcript]
+            .into_iter()
+            .flatten()
+            .flat_map(|text| self.images(text))
+            .collect();
         Some(Block {
             id,
             title,
             required,
             kind,
+            images,
         })
     }
 
@@ -981,6 +987,22 @@ impl Checker<'_> {
             return None;
         }
         Some(CourseFile { rel, path })
+    }
+
+    /// The local images a Markdown text shows, each checked like any file.
+    fn images(&mut self, text: &Spanned<String>) -> Vec<CourseFile> {
+        use pulldown_cmark::{Event, Parser, Tag};
+        let mut found = Vec::new();
+        for event in Parser::new(text.get_ref()) {
+            if let Event::Start(Tag::Image { dest_url, .. }) = event {
+                let local = !dest_url.contains(':') && !dest_url.starts_with("//");
+                if local && !found.iter().any(|f: &CourseFile| f.rel == *dest_url) {
+                    let value = Spanned::new(text.span(), dest_url.to_string());
+                    found.extend(self.file(&value, &["png", "jpg", "jpeg", "svg", "webp", "gif"]));
+                }
+            }
+        }
+        found
     }
 
     /// A transcript: inline Markdown, or a `.md`/`.txt` file in the course.
