@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::markdown::{render as md, render_inline};
-use crate::model::{Block, BlockKind, Course, Session, Split, VideoSource};
+use crate::model::{Block, BlockKind, Course, ReadingKind, Session, Split, VideoSource};
 
 #[derive(Serialize)]
 pub struct PageView {
@@ -104,6 +104,8 @@ pub struct BlockView {
     pub max_chars: Option<u32>,
     /// The learner ticks a box to mark it done (no automatic tracking).
     pub self_marked: bool,
+    /// The label of that box, e.g. "I have listened to this".
+    pub done_label: &'static str,
     /// A form control id, unique on the page.
     pub input_id: String,
 }
@@ -258,6 +260,7 @@ fn block(course: &Course, b: &Block) -> BlockView {
         question: None,
         max_chars: None,
         self_marked: false,
+        done_label: "I have done this",
         input_id: format!("input-{}", b.id),
     };
     match &b.kind {
@@ -290,6 +293,7 @@ fn block(course: &Course, b: &Block) -> BlockView {
                 }
                 VideoSource::Missing => v.self_marked = true,
             }
+            v.done_label = "I have watched this video";
             v.captions = captions.as_ref().map(|c| CaptionsView {
                 src: c.rel.clone(),
                 srclang: course.language.clone(),
@@ -303,6 +307,11 @@ fn block(course: &Course, b: &Block) -> BlockView {
             v.url = url.clone();
             v.body_html = body.as_deref().map(md);
             v.self_marked = url.is_none();
+            v.done_label = match kind {
+                ReadingKind::Podcast => "I have listened to this",
+                ReadingKind::Video => "I have watched this",
+                _ => "I have read this",
+            };
         }
         BlockKind::Activity { body, url } => {
             v.kind = "activity";
