@@ -4,14 +4,16 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::{Context as _, Result, bail};
-use clap::Args;
+use anyhow::{Context as _, Result};
+use clap::Args as ClapArgs;
+
+use super::{EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK};
 
 use crate::lti;
 
 /// Serve the course as an LTI 1.3 tool (launches, grades, deep linking, dynamic registration).
-#[derive(Debug, Args)]
-pub struct ServeArgs {
+#[derive(Debug, ClapArgs)]
+pub struct Args {
     /// Course folder: a course source (course.toml) or a folder of rendered pages.
     #[arg(default_value = "course")]
     pub course_dir: PathBuf,
@@ -39,7 +41,33 @@ pub struct ServeArgs {
     pub key_grace_days: u64,
 }
 
-pub fn execute(args: ServeArgs) -> Result<()> {
+pub fn execute(args: Args) -> i32 {
+    match run(args) {
+        Ok(()) => EXIT_OK,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            if e.is::<BadInput>() {
+                EXIT_BAD_INPUT
+            } else {
+                EXIT_FAILURE
+            }
+        }
+    }
+}
+
+/// A problem with the command line or the course, as opposed to a failure while serving.
+#[derive(Debug)]
+struct BadInput(String);
+
+impl std::fmt::Display for BadInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for BadInput {}
+
+fn run(args: Args) -> Result<()> {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -62,10 +90,13 @@ pub fn execute(args: ServeArgs) -> Result<()> {
     let public_url = args.public_url.trim_end_matches('/').to_string();
     match url::Url::parse(&public_url) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => {}
-        _ => bail!(
-            "--public-url must be an http(s) URL, got {}",
-            args.public_url
-        ),
+        _ => {
+            return Err(BadInput(format!(
+                "--public-url must be an http(s) URL, got {}",
+                args.public_url
+            ))
+            .into());
+        }
     }
     if public_url.starts_with("http://") {
         tracing::warn!(
@@ -89,8 +120,10 @@ pub fn execute(args: ServeArgs) -> Result<()> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
+    // A course with problems is bad input (exit 2), like `coursepack build`.
+    let site = lti::site::Site::load(&cfg.course_dir).map_err(|e| BadInput(format!("{e:#}")))?;
     rt.block_on(async {
-        let app = lti::server::build_app(cfg).await?;
+        let app = lti::server::build_app(cfg, site).await?;
         lti::server::serve(app).await
     })
 }

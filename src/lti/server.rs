@@ -20,11 +20,10 @@ use super::{
 /// Form posts carry one id_token (a few kB); progress posts carry a session's state.
 const BODY_LIMIT: usize = 256 * 1024;
 
-/// Builds the shared state: store, keys, platforms, course.
-pub async fn build_app(cfg: Config) -> Result<SharedApp> {
+/// Builds the shared state around a loaded course: store, keys, platforms.
+pub async fn build_app(cfg: Config, site: site::Site) -> Result<SharedApp> {
     std::fs::create_dir_all(&cfg.data_dir)
         .with_context(|| format!("creating {}", cfg.data_dir.display()))?;
-    let site = site::Site::load(&cfg.course_dir)?;
     let platforms = platforms::Platforms::load(cfg.platforms_file.as_deref())?;
     let keys = keys::KeyStore::open(&cfg.data_dir, cfg.key_grace)?;
     let store = store::Store::open(cfg.database.as_deref(), &cfg.data_dir).await?;

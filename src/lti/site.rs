@@ -1,5 +1,6 @@
 //! The course as the tool serves it: the same files as in the packages (overview, one page per
-//! session, runtime, stylesheet, media), plus the session list read from the pages themselves.
+//! session, runtime, stylesheet, media), plus the session list read from the pages themselves,
+//! so a folder of rendered pages (an unzipped package) can be served too.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -34,21 +35,43 @@ impl Site {
     /// pipeline as the packages, or a folder of already rendered pages (e.g. an unzipped
     /// package).
     pub fn load(dir: &Path) -> Result<Self> {
-        if dir.join("course.toml").is_file() {
-            bail!(
-                "{}: building pages from course.toml is not wired into `serve` in this build; \
-                 point it at a folder of rendered pages (an unzipped package)",
-                dir.display()
-            );
+        if dir.join(crate::load::COURSE_FILE).is_file() {
+            return Self::build(dir);
         }
         if !dir.join("index.html").is_file() {
             bail!(
-                "{} has neither course.toml nor index.html; give `serve` a course folder",
-                dir.display()
+                "{} has neither {} nor index.html; give `serve` a course folder",
+                dir.display(),
+                crate::load::COURSE_FILE
             );
         }
         let mut files = BTreeMap::new();
         walk(dir, dir, &mut files)?;
+        Self::from_files(files)
+    }
+
+    /// Loads and renders a course source exactly as `coursepack build` does.
+    fn build(dir: &Path) -> Result<Self> {
+        let prepared = match crate::build::prepare(dir) {
+            Ok(p) => p,
+            Err(crate::build::Error::Input(diags)) => {
+                let text: String = diags
+                    .sorted()
+                    .into_iter()
+                    .map(|d| diags.render(d))
+                    .collect();
+                bail!("{text}the course has problems; fix them and start again");
+            }
+            Err(crate::build::Error::Failed(e)) => return Err(e),
+        };
+        let mut files = BTreeMap::new();
+        for entry in prepared.site.all() {
+            let file = match entry.source {
+                crate::archive::Source::Bytes(b) => SiteFile::Bytes(b.into()),
+                crate::archive::Source::File(p) => SiteFile::Disk(p),
+            };
+            files.insert(entry.path, file);
+        }
         Self::from_files(files)
     }
 

@@ -51,19 +51,21 @@ def wait_for(pred, timeout, what):
 class Tool:
     """One `coursepack serve` process."""
 
-    def __init__(self, ctx, name, port=None, public_url=None):
+    def __init__(self, ctx, name, port=None, public_url=None, course=None, data=None):
         self.ctx = ctx
         self.name = name
+        self.course = course or ctx.course
+        self.data = data or ctx.data
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.public_url = public_url or self.url
         self.proc = None
 
     def start(self):
-        args = [self.ctx.bin, "serve", self.ctx.course, "--listen", f"127.0.0.1:{self.port}",
-                "--public-url", self.public_url, "--data", self.ctx.data,
+        args = [self.ctx.bin, "serve", self.course, "--listen", f"127.0.0.1:{self.port}",
+                "--public-url", self.public_url, "--data", self.data,
                 "--platforms", self.ctx.platforms_file]
-        if self.ctx.db != "sqlite":
+        if self.ctx.db != "sqlite" and self.data == self.ctx.data:
             args += ["--database", self.ctx.db]
         env = dict(os.environ, COURSEPACK_LTI_RETRY_BASE_MS="300", COURSEPACK_LTI_RETRY_MAX_MS="1500",
                    COURSEPACK_LTI_LEASE_MS="3000", COURSEPACK_LTI_POLL_MS="200", RUST_LOG="info,sqlx=warn")
@@ -655,6 +657,34 @@ def killed_before_delivery_delivers_after_restart(ctx):
 def graceful_shutdown(ctx):
     assert ctx.tool.stop() == 0, "SIGTERM did not end the tool cleanly"
     ctx.tool.start()
+
+
+@test
+def course_source_pages_match_the_scorm_package(ctx):
+    """The tool serves a course.toml source with the same bytes as the SCORM 1.2 zip."""
+    import zipfile
+    course = os.path.join(os.path.dirname(os.path.dirname(HERE)), "course")
+    out = os.path.join(ctx.work, "dist")
+    r = subprocess.run([ctx.bin, "build", course, "--target", "scorm12", "--out", out, "-q"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    [pkg] = [f for f in os.listdir(out) if f.endswith(".zip")]
+    z = zipfile.ZipFile(os.path.join(out, pkg))
+    sessions = [n[:-5] for n in z.namelist() if n.endswith(".html") and n != "index.html"]
+    assert sessions, z.namelist()
+    tool = Tool(ctx, "source", course=course, data=os.path.join(ctx.work, "data-source")).start()
+    try:
+        for sid in sessions:
+            b, url = launch(ctx, tool=tool, target=tool.public_url + "/launch/" + sid)
+            html = b.get(url).text
+            island(html)
+            stripped = re.sub(r'<script type="application/json" id="cp-lti">.*?</script>\n', "", html)
+            assert stripped.encode() == z.read(sid + ".html"), f"{sid}.html differs from the package"
+            base = url.rsplit("/", 1)[0]
+            for asset in ("coursepack/runtime.js", "coursepack/style.css"):
+                assert b.get(base + "/" + asset).content == z.read(asset), asset
+    finally:
+        tool.stop()
 
 
 @test

@@ -1,0 +1,1 @@
+/* coursepack runtime (placeholder until the completion runtime lands). */
