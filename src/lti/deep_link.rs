@@ -53,7 +53,7 @@ pub async fn accept_request(
     };
     app.store.put_deep_link(&req).await?;
     tracing::info!(issuer = %platform.issuer, "deep-linking request accepted");
-    Ok(Redirect::to(&format!("/lti/deep-link/{}", req.handle)).into_response())
+    Ok(Redirect::to(&app.cfg.url(&format!("/lti/deep-link/{}", req.handle))).into_response())
 }
 
 /// GET /lti/deep-link/{handle}: the picker.

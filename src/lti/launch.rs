@@ -180,7 +180,7 @@ async fn accept(
     );
     let page = session.map_or("index.html".to_string(), |s| format!("{s}.html"));
     // 303 turns the form post into a GET, so reloading the page doesn't re-post the id_token.
-    Ok(Redirect::to(&format!("/l/{}/{page}", launch.handle)).into_response())
+    Ok(Redirect::to(&app.cfg.url(&format!("/l/{}/{page}", launch.handle))).into_response())
 }
 
 /// The session a resource link opens: from the target link (`/launch/<id>` or

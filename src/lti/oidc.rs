@@ -127,8 +127,12 @@ async fn login(app: SharedApp, p: LoginParams) -> Result<Response, Refusal> {
     } else {
         "SameSite=Lax"
     };
+    // Scoped to the redirect URI's path (which includes any prefix of the public URL).
+    let cookie_path = url::Url::parse(&app.cfg.redirect_uri())
+        .map(|u| u.path().to_string())
+        .unwrap_or_else(|_| "/lti/launch".into());
     let cookie = format!(
-        "{}={state}; Path=/lti/launch; Max-Age={STATE_TTL_SECS}; HttpOnly; {attrs}",
+        "{}={state}; Path={cookie_path}; Max-Age={STATE_TTL_SECS}; HttpOnly; {attrs}",
         state_cookie_name(&state)
     );
     tracing::info!(issuer = %platform.issuer, client_id = %platform.client_id, "login initiated");

@@ -120,7 +120,6 @@ class Ctx:
             f.write(self.platform.platforms_toml())
         self.tool = Tool(self, "a").start()
         self.platform.tool_jwks_url = self.tool.url + "/.well-known/jwks.json"
-        self.launches_ok = 0
 
     def db_scalar(self, sql):
         if self.db == "sqlite":
@@ -176,8 +175,9 @@ def launch(ctx, target=None, sub="learner-1", tool=None, lineitem=None, mutate=N
         mutate(claims)
     r = post_launch(ctx, browser, ctx.platform.sign(claims), q["state"], tool=tool)
     assert r.status_code == 303, f"launch answered {r.status_code}: {r.text[:300]}"
-    ctx.launches_ok += 1
-    return browser, tool.url + r.headers["Location"]
+    loc = r.headers["Location"]
+    assert loc.startswith(tool.public_url + "/"), f"redirect outside the public URL: {loc}"
+    return browser, tool.url + loc[len(tool.public_url):]
 
 
 def island(html):
@@ -700,7 +700,8 @@ def several_instances_share_state(ctx):
         c = ctx.platform.claims(q["nonce"], target, sub="learner-pg")
         r = post_launch(ctx, browser, ctx.platform.sign(c), q["state"], tool=bt)
         assert r.status_code == 303, r.text[:300]
-        html = browser.get(a.url + r.headers["Location"]).text
+        assert r.headers["Location"].startswith(a.public_url + "/l/"), r.headers["Location"]
+        html = browser.get(r.headers["Location"]).text
         # Many learners completing at once: each score delivered exactly once by the pair.
         users = [f"learner-pg-{i}" for i in range(12)]
         for u in users:
