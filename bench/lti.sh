@@ -29,7 +29,7 @@ trap cleanup EXIT
 port=$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$venv/bin/python" bench/lti_client.py --port "$port" --platform-file "$work/platforms.toml" \
   --ready-file "$work/ready" --workers "$WORKERS" --launches "$LAUNCHES" --pages "$PAGES" \
-  --seconds "$MAX_SECONDS" &
+  --seconds "$MAX_SECONDS" --pid-file "$work/tool.pid" &
 client=$!
 for _ in $(seq 100); do [ -f "$work/ready" ] && break; sleep 0.1; done
 db=()
@@ -38,6 +38,7 @@ RUST_LOG=warn "$bin" serve tests/lti/fixture/course --listen "127.0.0.1:$port" \
   --public-url "http://127.0.0.1:$port" --data "$work/data" --platforms "$work/platforms.toml" \
   "${db[@]}" 2>"$work/tool.log" &
 tool_pid=$!
+echo "$tool_pid" >"$work/tool.pid"
 backend=SQLite
 [ -n "${DATABASE:-}" ] && backend=PostgreSQL
 echo "backend: $backend; cores: $(nproc)"

@@ -72,6 +72,13 @@ def page_worker(args):
     return done, size
 
 
+def cpu_seconds(pid):
+    """User + system CPU time of a process (Linux /proc)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, required=True)
@@ -81,6 +88,7 @@ def main():
     ap.add_argument("--launches", type=int, default=2000)
     ap.add_argument("--pages", type=int, default=20000)
     ap.add_argument("--seconds", type=float, default=20)
+    ap.add_argument("--pid-file", required=True, help="holds the tool's pid once it runs")
     a = ap.parse_args()
 
     platform = Platform()
@@ -96,26 +104,32 @@ def main():
                 break
         except OSError:
             time.sleep(0.1)
+    with open(a.pid_file) as f:
+        tool_pid = int(f.read())
     from cryptography.hazmat.primitives import serialization
     pem = platform.key.private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                              serialization.NoEncryption())
     per = a.launches // a.workers
     with multiprocessing.Pool(a.workers) as pool:
+        cpu0 = cpu_seconds(tool_pid)
         start = time.time()
         res = pool.map(launch_worker, [(a.port, per, start + a.seconds, pem, platform.issuer,
                                         platform.client_id, platform.deployment_id)] * a.workers)
         took = time.time() - start
         n = sum(r[0] for r in res)
+        cpu = cpu_seconds(tool_pid) - cpu0
         print(f"launches (login + RS256 id_token verify + launch row): {n} in {took:.2f}s = {n / took:.0f}/s "
-              f"({a.workers} client processes)")
+              f"({a.workers} client processes); tool CPU {1000 * cpu / n:.2f} ms per launch")
         page = res[0][1][0]
         per = a.pages // a.workers
+        cpu0 = cpu_seconds(tool_pid)
         start = time.time()
         res = pool.map(page_worker, [(a.port, page, per, start + a.seconds)] * a.workers)
         took = time.time() - start
         n = sum(r[0] for r in res)
+        cpu = cpu_seconds(tool_pid) - cpu0
         print(f"session page (launch lookup + LTI island, {res[0][1]} bytes): {n} in {took:.2f}s = "
-              f"{n / took:.0f}/s ({a.workers} client processes, keep-alive)")
+              f"{n / took:.0f}/s ({a.workers} client processes, keep-alive); tool CPU {1000 * cpu / n:.3f} ms per page")
 
 
 if __name__ == "__main__":
