@@ -1,1 +1,6 @@
-fn main() {}
+use clap::Parser;
+
+fn main() {
+    let cli = coursepack::cmd::Cli::parse();
+    std::process::exit(coursepack::cmd::run(cli));
+}

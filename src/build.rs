@@ -1,0 +1,130 @@
+//! The build pipeline: load -> render pages -> one package per target ->
+//! archive. All packages are written to temporary files first and moved
+//! into place together, so a failed build leaves the output folder as it was.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+
+use crate::diagnostic::{Diagnostic, Diagnostics, did_you_mean};
+use crate::load::{self, Loaded};
+use crate::package::{self, Context, Target};
+use crate::render::{self, Site};
+use crate::templates::Templates;
+
+/// Why a build stopped.
+#[derive(Debug)]
+pub enum Error {
+    /// The course or the command line is wrong: exit code 2.
+    Input(Diagnostics),
+    /// Something failed while writing: exit code 1.
+    Failed(anyhow::Error),
+}
+
+impl From<anyhow::Error> for Error {
+    fn from(e: anyhow::Error) -> Self {
+        Error::Failed(e)
+    }
+}
+
+/// A package written to the output folder.
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub path: PathBuf,
+    pub files: usize,
+    pub bytes: u64,
+}
+
+/// A course loaded and rendered, ready for any target.
+pub struct Prepared {
+    pub loaded: Loaded,
+    pub site: Site,
+}
+
+/// Loads the course in `dir` and renders its pages.
+pub fn prepare(dir: &Path) -> Result<Prepared, Error> {
+    let loaded = load::load(dir).map_err(Error::Input)?;
+    let templates = match Templates::load(loaded.course.templates.as_deref()) {
+        Ok(t) => t,
+        Err(problems) => {
+            let mut diags = loaded.diagnostics;
+            diags.items.extend(problems);
+            return Err(Error::Input(diags));
+        }
+    };
+    let site = match render::render(&loaded.course, &templates) {
+        Ok(site) => site,
+        // With the course's own templates, a rendering error is the course's.
+        Err(e) if loaded.course.templates.is_some() => {
+            let mut diags = loaded.diagnostics;
+            diags.push(
+                Diagnostic::error(format!("{e:#}"))
+                    .help("check the variable names in your templates against the defaults (`coursepack init --templates`)"),
+            );
+            return Err(Error::Input(diags));
+        }
+        Err(e) => return Err(Error::Failed(e)),
+    };
+    Ok(Prepared { loaded, site })
+}
+
+/// Resolves target names given on the command line.
+pub fn targets(names: &[String]) -> Result<Vec<Box<dyn Target>>, Error> {
+    let mut diags = Diagnostics::default();
+    let mut chosen: Vec<Box<dyn Target>> = Vec::new();
+    for name in names {
+        match package::all().into_iter().find(|t| t.name() == name) {
+            Some(t) if chosen.iter().any(|c| c.name() == t.name()) => {}
+            Some(t) => chosen.push(t),
+            None => {
+                let known = package::names();
+                let help = match did_you_mean(name, known.iter().copied()) {
+                    Some(m) => format!("did you mean `{m}`?"),
+                    None => format!("the targets are {}", known.join(", ")),
+                };
+                diags.push(Diagnostic::error(format!("unknown target `{name}`")).help(help));
+            }
+        }
+    }
+    if diags.has_errors() {
+        return Err(Error::Input(diags));
+    }
+    Ok(chosen)
+}
+
+/// Builds every package of `targets` into `out`. `progress` is told about
+/// each package as it is written.
+pub fn build(
+    prepared: &Prepared,
+    targets: &[Box<dyn Target>],
+    out: &Path,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Vec<Written>, Error> {
+    let course = &prepared.loaded.course;
+    let ctx = Context {
+        course,
+        site: &prepared.site,
+    };
+    std::fs::create_dir_all(out)
+        .with_context(|| format!("cannot create the output folder {}", out.display()))?;
+    let mut pending = Vec::new();
+    for target in targets {
+        progress(&format!("packaging {}", target.name()));
+        for package in target.packages(&ctx)? {
+            let dest = out.join(package::file_name(course, target.as_ref(), &package));
+            pending.push(crate::archive::write_zip(&dest, package.entries)?);
+        }
+    }
+    // Every package is complete: only now replace what was there.
+    let mut written = Vec::new();
+    for p in pending {
+        let path = p.dest.clone();
+        let w = p.commit()?;
+        written.push(Written {
+            path,
+            files: w.files,
+            bytes: w.bytes,
+        });
+    }
+    Ok(written)
+}

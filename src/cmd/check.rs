@@ -1,0 +1,39 @@
+//! `coursepack check`: every problem in the course, nothing written.
+
+use std::path::PathBuf;
+
+use clap::Args as ClapArgs;
+
+use super::{EXIT_OK, fail, report};
+use crate::build;
+
+#[derive(ClapArgs)]
+pub struct Args {
+    /// The course folder, holding course.toml
+    #[arg(default_value = "course")]
+    pub course_dir: PathBuf,
+}
+
+pub fn execute(args: Args) -> i32 {
+    match build::prepare(&args.course_dir) {
+        Ok(prepared) => {
+            let diags = &prepared.loaded.diagnostics;
+            report(diags);
+            let course = &prepared.loaded.course;
+            let blocks: usize = course.sessions.iter().map(|s| s.blocks.len()).sum();
+            let warnings = diags.warnings().count();
+            println!(
+                "{}: course `{}` version {} is ready to build: {} sessions, {} blocks, {} warning{}",
+                args.course_dir.join(crate::load::COURSE_FILE).display(),
+                course.id,
+                course.version,
+                course.sessions.len(),
+                blocks,
+                warnings,
+                if warnings == 1 { "" } else { "s" }
+            );
+            EXIT_OK
+        }
+        Err(e) => fail(e),
+    }
+}

@@ -1,0 +1,89 @@
+//! The command line: one module per command, each with its arguments and
+//! an `execute` that returns the process exit code.
+
+pub mod build;
+pub mod check;
+pub mod init;
+
+use clap::{Parser, Subcommand};
+
+use crate::build::Error;
+
+/// Exit codes, as documented in the README.
+pub const EXIT_OK: i32 = 0;
+pub const EXIT_FAILURE: i32 = 1;
+pub const EXIT_BAD_INPUT: i32 = 2;
+
+#[derive(Parser)]
+#[command(
+    name = "coursepack",
+    version,
+    about = "Build SCORM 1.2, SCORM 2004 and other LMS packages from one course.toml",
+    long_about = "Build SCORM 1.2, SCORM 2004 and other LMS packages from one course.toml.\n\nExit codes: 0 success, 1 failure while building, 2 bad input (the course or the command line)."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Build the course's packages into the output folder
+    Build(build::Args),
+    /// Check the course and report every problem, writing nothing
+    Check(check::Args),
+    /// Create a new course folder that builds
+    Init(init::Args),
+}
+
+/// Runs the command line and returns the exit code.
+pub fn run(cli: Cli) -> i32 {
+    match cli.command {
+        Command::Build(args) => build::execute(args),
+        Command::Check(args) => check::execute(args),
+        Command::Init(args) => init::execute(args),
+    }
+}
+
+/// Prints every diagnostic to stderr.
+pub fn report(diags: &crate::diagnostic::Diagnostics) {
+    for d in &diags.items {
+        eprint!("{}", diags.render(d));
+    }
+}
+
+/// Prints why a command stopped and returns its exit code.
+pub fn fail(error: Error) -> i32 {
+    match error {
+        Error::Input(diags) => {
+            report(&diags);
+            let n = diags.error_count();
+            eprintln!(
+                "error: {n} problem{} found; nothing was written",
+                if n == 1 { "" } else { "s" }
+            );
+            EXIT_BAD_INPUT
+        }
+        Error::Failed(e) => {
+            eprintln!("error: {e:#}");
+            eprintln!("nothing was written; existing files are unchanged");
+            EXIT_FAILURE
+        }
+    }
+}
+
+/// A size for people: `1.2 MB`.
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["bytes", "kB", "MB", "GB"];
+    let mut size = bytes as f64;
+    let mut unit = 0;
+    while size >= 1000.0 && unit < UNITS.len() - 1 {
+        size /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} bytes")
+    } else {
+        format!("{size:.1} {}", UNITS[unit])
+    }
+}

@@ -1,0 +1,993 @@
+//! Reads a course folder and builds the validated [`Course`] model.
+//!
+//! Every problem is collected, not just the first: syntax errors, unknown
+//! keys (all of them, with "did you mean"), bad ids, duplicate ids, broken
+//! references, unsafe or missing paths and unsupported media. Each one points
+//! at `course.toml:LINE:COL`.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::{Component, Path, PathBuf};
+
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+use crate::config::{BlockTable, CourseFile as RawCourse, SessionTable};
+use crate::diagnostic::{Diagnostic, Diagnostics, did_you_mean};
+use crate::model::*;
+
+/// The file a course folder must contain.
+pub const COURSE_FILE: &str = "course.toml";
+/// Default share of a video that counts as watched.
+pub const DEFAULT_VIDEO_PERCENT: u32 = 90;
+/// Default longest answer kept for a reflection, in characters.
+pub const DEFAULT_MAX_CHARS: u32 = 1000;
+/// SCORM 1.2's limit on `cmi.suspend_data`.
+pub const SCORM12_SUSPEND_LIMIT: u32 = 4096;
+/// Default primary colour (contrast 6.4:1 on white).
+pub const DEFAULT_COLOUR: &str = "#1d5fa8";
+
+/// A loaded course and the warnings found on the way.
+#[derive(Debug)]
+pub struct Loaded {
+    pub course: Course,
+    pub diagnostics: Diagnostics,
+}
+
+/// Loads and validates the course in `dir`. On failure, the diagnostics hold
+/// at least one error (and every warning found).
+pub fn load(dir: &Path) -> Result<Loaded, Diagnostics> {
+    let toml_path = dir.join(COURSE_FILE);
+    let mut diags = Diagnostics::default();
+    let bytes = match std::fs::read(&toml_path) {
+        Ok(b) => b,
+        Err(e) => {
+            let help = if dir.is_dir() {
+                format!("create {} or run `coursepack init`", toml_path.display())
+            } else {
+                format!(
+                    "`{}` is not a folder; run `coursepack init {}` to start a course",
+                    dir.display(),
+                    dir.display()
+                )
+            };
+            diags.push(
+                Diagnostic::error(format!("cannot read {}: {e}", toml_path.display())).help(help),
+            );
+            return Err(diags);
+        }
+    };
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let valid = e.utf8_error().valid_up_to();
+            let lossy = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            let offset = String::from_utf8_lossy(&e.as_bytes()[..valid]).len();
+            diags.source = Some((toml_path.clone(), lossy));
+            diags.push(
+                Diagnostic::error("the file is not valid UTF-8 text")
+                    .at(&toml_path, Some(offset..offset + 1))
+                    .help("save course.toml as UTF-8"),
+            );
+            return Err(diags);
+        }
+    };
+    diags.source = Some((toml_path.clone(), text.clone()));
+
+    let raw = match parse(&text, &toml_path, &mut diags) {
+        Some(raw) => raw,
+        None => return Err(diags),
+    };
+    let root = dir.to_path_buf();
+    let course = Checker {
+        root: &root,
+        toml: &toml_path,
+        diags: &mut diags,
+        ids: BTreeMap::new(),
+    }
+    .course(raw);
+    if diags.has_errors() {
+        Err(diags)
+    } else {
+        Ok(Loaded {
+            course: course.expect("a course is built whenever there is no error"),
+            diagnostics: diags,
+        })
+    }
+}
+
+/// Parses the TOML and maps it onto the raw config. Unknown keys are all
+/// reported: each one found is recorded, removed, and the mapping retried.
+fn parse(text: &str, path: &Path, diags: &mut Diagnostics) -> Option<RawCourse> {
+    let (mut table, errors) = DeTable::parse_recoverable(text);
+    if !errors.is_empty() {
+        for e in errors {
+            diags.push(
+                Diagnostic::error(e.message().trim().to_string())
+                    .at(path, e.span())
+                    .help("see the TOML syntax at https://toml.io"),
+            );
+        }
+        return None;
+    }
+    table.get_mut().make_owned();
+    let mut failed = false;
+    for _ in 0..1000 {
+        let de = toml::de::Deserializer::from(table.clone());
+        match serde::Deserialize::deserialize(de) {
+            Ok(raw) => return (!failed).then_some(raw),
+            Err(e) => {
+                let e: toml::de::Error = e;
+                failed = true;
+                let message = e.message().trim().to_string();
+                let span = e.span();
+                if let (Some(rest), Some(span)) =
+                    (message.strip_prefix("unknown field `"), span.clone())
+                {
+                    let (key, expected) = rest.split_once('`').unwrap_or((rest, ""));
+                    let candidates: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+                    let mut d = Diagnostic::error(format!("unknown key `{key}`"))
+                        .at(path, Some(span.clone()));
+                    d = match did_you_mean(key, candidates.iter().copied()) {
+                        Some(best) => d.help(format!("did you mean `{best}`?")),
+                        None if !candidates.is_empty() => d.help(format!(
+                            "the keys allowed here are {}",
+                            candidates
+                                .iter()
+                                .map(|c| format!("`{c}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )),
+                        None => d.help("remove it"),
+                    };
+                    diags.push(d);
+                    if remove_key_at(table.get_mut(), &span) {
+                        continue;
+                    }
+                } else {
+                    diags.push(Diagnostic::error(message).at(path, span).help(
+                        "check the value's type and spelling against the annotated course.toml in the README",
+                    ));
+                }
+                return None;
+            }
+        }
+    }
+    None
+}
+
+/// Removes the key whose name sits at `span`, wherever it is in the tree.
+fn remove_key_at(table: &mut DeTable<'_>, span: &Range<usize>) -> bool {
+    let found = table.keys().find(|k| k.span() == *span).cloned();
+    if let Some(key) = found {
+        table.remove(&key);
+        return true;
+    }
+    table
+        .iter_mut()
+        .any(|(_, v)| remove_in_value(v.get_mut(), span))
+}
+
+fn remove_in_value(value: &mut DeValue<'_>, span: &Range<usize>) -> bool {
+    match value {
+        DeValue::Table(t) => remove_key_at(t, span),
+        DeValue::Array(a) => a.iter_mut().any(|v| remove_in_value(v.get_mut(), span)),
+        _ => false,
+    }
+}
+
+/// Builds the model from the raw config, recording every problem.
+struct Checker<'a> {
+    root: &'a Path,
+    toml: &'a Path,
+    diags: &'a mut Diagnostics,
+    /// Every block and session id seen, with where it was first defined.
+    ids: BTreeMap<String, Range<usize>>,
+}
+
+impl Checker<'_> {
+    fn error(&mut self, span: Range<usize>, message: impl Into<String>, help: impl Into<String>) {
+        let d = Diagnostic::error(message)
+            .at(self.toml, Some(span))
+            .help(help);
+        self.diags.push(d);
+    }
+
+    fn warn(&mut self, span: Range<usize>, message: impl Into<String>, help: impl Into<String>) {
+        let d = Diagnostic::warning(message)
+            .at(self.toml, Some(span))
+            .help(help);
+        self.diags.push(d);
+    }
+
+    fn course(&mut self, raw: RawCourse) -> Option<Course> {
+        let c = raw.course;
+        let id = self.id(&c.id, "course");
+        let title = self.non_empty(&c.title, "course title");
+        let version = match &c.version {
+            Some(v) => {
+                let ok = !v.get_ref().is_empty()
+                    && v.get_ref()
+                        .chars()
+                        .all(|ch| ch.is_ascii_alphanumeric() || ch == '.' || ch == '-');
+                if !ok {
+                    self.error(
+                        v.span(),
+                        format!("version `{}` cannot be used in a file name", v.get_ref()),
+                        "use letters, digits, `.` and `-`, e.g. `1.0.0`",
+                    );
+                }
+                v.get_ref().clone()
+            }
+            None => "1.0.0".to_string(),
+        };
+        let language = match &c.language {
+            Some(l) => {
+                if !is_language_tag(l.get_ref()) {
+                    self.error(
+                        l.span(),
+                        format!("`{}` is not a language tag", l.get_ref()),
+                        "use a BCP 47 tag such as `en`, `en-GB` or `cy`",
+                    );
+                }
+                l.get_ref().clone()
+            }
+            None => "en".to_string(),
+        };
+        let templates = self.templates_dir(c.templates.as_ref());
+
+        let people = raw
+            .people
+            .iter()
+            .map(|p| Person {
+                name: self.non_empty(&p.name, "person's name"),
+                role: p.role.as_ref().map(|r| r.get_ref().clone()),
+                bio: p.bio.as_ref().map(|b| b.get_ref().clone()),
+            })
+            .collect();
+        let partners = raw
+            .partners
+            .iter()
+            .map(|p| Partner {
+                name: self.non_empty(&p.name, "partner's name"),
+                relation: p.relation.as_ref().map(|r| r.get_ref().clone()),
+                url: p.url.as_ref().and_then(|u| self.url(u, false)),
+            })
+            .collect();
+        let branding = self.branding(&raw.branding);
+        let split = match &raw.packaging.split {
+            None => Split::Course,
+            Some(s) => match s.get_ref().as_str() {
+                "course" => Split::Course,
+                "session" => Split::Session,
+                other => {
+                    let help = match did_you_mean(other, ["course", "session"]) {
+                        Some(m) => format!("did you mean `{m}`?"),
+                        None => "use `course` (one package, one SCO per session) or `session` (one package per session)".into(),
+                    };
+                    self.error(s.span(), format!("unknown packaging split `{other}`"), help);
+                    Split::Course
+                }
+            },
+        };
+
+        let before = raw
+            .before
+            .iter()
+            .enumerate()
+            .filter_map(|(i, b)| self.block(b, "before", i))
+            .collect();
+        if raw.session.is_empty() {
+            self.error(
+                c.id.span(),
+                "the course has no sessions",
+                "add at least one `[[session]]` table",
+            );
+        }
+        let sessions: Vec<Session> = raw.session.iter().filter_map(|s| self.session(s)).collect();
+        let after = raw
+            .after
+            .iter()
+            .enumerate()
+            .filter_map(|(i, b)| self.block(b, "after", i))
+            .collect();
+
+        let video_minutes: u32 = sessions
+            .iter()
+            .flat_map(|s| &s.blocks)
+            .filter_map(|b| match b.kind {
+                BlockKind::Video { minutes, .. } => minutes,
+                _ => None,
+            })
+            .sum();
+        Some(Course {
+            root: self.root.to_path_buf(),
+            id,
+            title,
+            version,
+            language,
+            summary: c.summary.map(Spanned::into_inner),
+            goals: c.goals.into_iter().map(Spanned::into_inner).collect(),
+            licence: c.licence.map(Spanned::into_inner),
+            estimated_minutes: c
+                .estimated_minutes
+                .map(Spanned::into_inner)
+                .unwrap_or(video_minutes),
+            people,
+            partners,
+            branding,
+            split,
+            before,
+            sessions,
+            after,
+            templates,
+        })
+    }
+
+    fn templates_dir(&mut self, configured: Option<&Spanned<String>>) -> Option<PathBuf> {
+        match configured {
+            Some(dir) => {
+                let rel = self.safe_relative(dir)?;
+                let path = self.root.join(&rel);
+                if !path.is_dir() {
+                    self.error(
+                        dir.span(),
+                        format!("templates folder `{}` does not exist", dir.get_ref()),
+                        "create it, or remove `templates` to use the default templates",
+                    );
+                    return None;
+                }
+                Some(path)
+            }
+            None => {
+                let path = self.root.join("templates");
+                path.is_dir().then_some(path)
+            }
+        }
+    }
+
+    fn branding(&mut self, b: &crate::config::BrandingTable) -> Branding {
+        let logo = b
+            .logo
+            .as_ref()
+            .and_then(|l| self.file(l, &["png", "jpg", "jpeg", "svg", "webp"]));
+        let primary_colour = match &b.primary_colour {
+            Some(c) => {
+                let v = c.get_ref();
+                let ok = v.len() == 7
+                    && v.starts_with('#')
+                    && v[1..].chars().all(|ch| ch.is_ascii_hexdigit());
+                if !ok {
+                    self.error(
+                        c.span(),
+                        format!("`{v}` is not a colour"),
+                        "write it as `#rrggbb`, e.g. `#1d5fa8`",
+                    );
+                } else if contrast_on_white(v) < 4.5 {
+                    self.warn(c.span(), format!("`{v}` has a contrast of {:.1}:1 on white; links and buttons need 4.5:1", contrast_on_white(v)), "choose a darker colour");
+                }
+                v.to_ascii_lowercase()
+            }
+            None => DEFAULT_COLOUR.to_string(),
+        };
+        Branding {
+            institution: b.institution.as_ref().map(|i| i.get_ref().clone()),
+            logo,
+            primary_colour,
+        }
+    }
+
+    fn session(&mut self, s: &SessionTable) -> Option<Session> {
+        let id = self.id(&s.id, "session");
+        if id == "index" {
+            self.error(
+                s.id.span(),
+                "`index` is reserved for the overview page",
+                "choose another session id",
+            );
+        }
+        let title = self.non_empty(&s.title, "session title");
+        let blocks: Vec<Block> = s
+            .block
+            .iter()
+            .enumerate()
+            .filter_map(|(i, b)| self.block(b, &id, i))
+            .collect();
+
+        let video_percent = match s.completion.as_ref().and_then(|c| c.video_percent.as_ref()) {
+            Some(p) if !(1..=100).contains(p.get_ref()) => {
+                self.error(
+                    p.span(),
+                    format!("video_percent {} is out of range", p.get_ref()),
+                    "use a whole number from 1 to 100",
+                );
+                DEFAULT_VIDEO_PERCENT
+            }
+            Some(p) => *p.get_ref(),
+            None => DEFAULT_VIDEO_PERCENT,
+        };
+        let required = match s.completion.as_ref().and_then(|c| c.require.as_ref()) {
+            Some(list) => {
+                let mut out = Vec::new();
+                for r in list {
+                    match blocks.iter().find(|b| b.id == *r.get_ref()) {
+                        Some(b) if !b.is_trackable() => self.error(
+                            r.span(),
+                            format!(
+                                "block `{}` is text; a learner cannot complete it",
+                                r.get_ref()
+                            ),
+                            "require a video, reading, activity or reflection",
+                        ),
+                        Some(b) => out.push(b.id.clone()),
+                        None => {
+                            let names = blocks
+                                .iter()
+                                .filter(|b| b.is_trackable())
+                                .map(|b| b.id.as_str());
+                            let help = match did_you_mean(r.get_ref(), names) {
+                                Some(m) => format!("did you mean `{m}`?"),
+                                None => format!(
+                                    "the blocks of session `{id}` are: {}",
+                                    blocks
+                                        .iter()
+                                        .filter(|b| b.is_trackable())
+                                        .map(|b| format!("`{}`", b.id))
+                                        .collect::<Vec<_>>()
+                                        .join(", ")
+                                ),
+                            };
+                            self.error(
+                                r.span(),
+                                format!("session `{id}` has no block `{}`", r.get_ref()),
+                                help,
+                            );
+                        }
+                    }
+                }
+                out
+            }
+            None => blocks
+                .iter()
+                .filter(|b| b.required)
+                .map(|b| b.id.clone())
+                .collect(),
+        };
+        if required.is_empty() {
+            self.warn(
+                s.id.span(),
+                format!("session `{id}` has no way to complete: no block is required"),
+                "mark a block `required = true`, or list blocks in `[session.completion] require`",
+            );
+        }
+        let session = Session {
+            id,
+            title,
+            intro: s.intro.as_ref().map(|t| t.get_ref().clone()),
+            goals: s.goals.iter().map(|g| g.get_ref().clone()).collect(),
+            blocks,
+            completion: Completion {
+                video_percent,
+                required,
+            },
+        };
+        let worst = crate::render::suspend_data_worst_case(&session);
+        if worst > SCORM12_SUSPEND_LIMIT as usize {
+            self.warn(s.id.span(), format!("session `{}` may need {worst} characters of suspend_data; SCORM 1.2 keeps 4096", session.id), "lower `max_chars` on its reflections; under SCORM 1.2 long answers are shortened in the LMS and kept whole in the browser");
+        }
+        Some(session)
+    }
+
+    fn block(&mut self, b: &BlockTable, scope: &str, index: usize) -> Option<Block> {
+        let kind_name = b.kind.get_ref().as_str();
+        const KINDS: [&str; 5] = ["text", "video", "reading", "activity", "reflection"];
+        if !KINDS.contains(&kind_name) {
+            let help = match did_you_mean(kind_name, KINDS) {
+                Some(m) => format!("did you mean `{m}`?"),
+                None => "use one of `text`, `video`, `reading`, `activity`, `reflection`".into(),
+            };
+            self.error(
+                b.kind.span(),
+                format!("unknown block type `{kind_name}`"),
+                help,
+            );
+            return None;
+        }
+        // Which keys each type takes; `type`, `id` and `title` go everywhere.
+        let present: [(&str, Option<Range<usize>>); 10] = [
+            ("required", b.required.as_ref().map(Spanned::span)),
+            ("body", b.body.as_ref().map(Spanned::span)),
+            ("minutes", b.minutes.as_ref().map(Spanned::span)),
+            ("file", b.file.as_ref().map(Spanned::span)),
+            ("embed", b.embed.as_ref().map(Spanned::span)),
+            ("captions", b.captions.as_ref().map(Spanned::span)),
+            ("transcript", b.transcript.as_ref().map(Spanned::span)),
+            ("kind", b.reading_kind.as_ref().map(Spanned::span)),
+            ("url", b.url.as_ref().map(Spanned::span)),
+            ("question", b.question.as_ref().map(Spanned::span)),
+        ];
+        let allowed: &[&str] = match kind_name {
+            "text" => &["body"],
+            "video" => &[
+                "required",
+                "body",
+                "minutes",
+                "file",
+                "embed",
+                "captions",
+                "transcript",
+            ],
+            "reading" => &["required", "body", "kind", "url"],
+            "activity" => &["required", "body", "url"],
+            _ => &["required", "question"],
+        };
+        for (key, span) in present {
+            if let Some(span) = span {
+                if !allowed.contains(&key) {
+                    self.error(
+                        span,
+                        format!("`{key}` does not apply to a {kind_name} block"),
+                        format!(
+                            "a {kind_name} block takes {}",
+                            allowed
+                                .iter()
+                                .map(|k| format!("`{k}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    );
+                }
+            }
+        }
+        if let Some(m) = &b.max_chars {
+            if kind_name != "reflection" {
+                self.error(
+                    m.span(),
+                    format!("`max_chars` does not apply to a {kind_name} block"),
+                    "only reflections take `max_chars`",
+                );
+            }
+        }
+
+        let id = match &b.id {
+            Some(id) => self.id(id, "block"),
+            None if kind_name == "text" => format!("{scope}-text-{}", index + 1),
+            None => {
+                self.error(b.kind.span(), format!("this {kind_name} block has no `id`"), "add a stable id, e.g. `id = \"why-patients-post\"`; the LMS keeps learners' progress by it");
+                String::new()
+            }
+        };
+        let title = b.title.as_ref().map(|t| t.get_ref().clone());
+        let body = b.body.as_ref().map(|t| t.get_ref().clone());
+        let url = b.url.as_ref().and_then(|u| self.url(u, false));
+        let kind = match kind_name {
+            "text" => {
+                let Some(markdown) = body else {
+                    self.error(
+                        b.kind.span(),
+                        "this text block has no `body`",
+                        "add `body = \"...\"` with the Markdown text",
+                    );
+                    return None;
+                };
+                BlockKind::Text { markdown }
+            }
+            "video" => {
+                let source = match (&b.file, &b.embed) {
+                    (Some(_), Some(e)) => {
+                        self.error(
+                            e.span(),
+                            "a video takes `file` or `embed`, not both",
+                            "keep one of them",
+                        );
+                        VideoSource::Missing
+                    }
+                    (Some(f), None) => self
+                        .file(f, &["mp4", "m4v", "webm"])
+                        .map_or(VideoSource::Missing, VideoSource::File),
+                    (None, Some(e)) => self
+                        .url(e, true)
+                        .map_or(VideoSource::Missing, VideoSource::Embed),
+                    (None, None) => {
+                        self.warn(b.kind.span(), format!("video `{id}` has no source; the page shows its title and length only"), "add `file = \"media/....mp4\"` or `embed = \"https://...\"` when you have it");
+                        VideoSource::Missing
+                    }
+                };
+                let captions = b.captions.as_ref().and_then(|c| self.file(c, &["vtt"]));
+                if let Some(c) = &captions {
+                    let ok = std::fs::read(&c.path)
+                        .map(|bytes| {
+                            bytes
+                                .strip_prefix(b"\xEF\xBB\xBF")
+                                .unwrap_or(&bytes)
+                                .starts_with(b"WEBVTT")
+                        })
+                        .unwrap_or(false);
+                    if !ok {
+                        self.error(
+                            b.captions.as_ref().unwrap().span(),
+                            format!("`{}` is not a WebVTT file", c.rel),
+                            "a WebVTT file starts with the line `WEBVTT`",
+                        );
+                    }
+                }
+                let transcript = b.transcript.as_ref().and_then(|t| self.transcript(t));
+                if matches!(source, VideoSource::File(_))
+                    && captions.is_none()
+                    && transcript.is_none()
+                {
+                    self.warn(b.kind.span(), format!("video `{id}` has neither captions nor a transcript"), "add `captions = \"....vtt\"` or `transcript`, so deaf and hard-of-hearing learners can follow it");
+                }
+                BlockKind::Video {
+                    minutes: b.minutes.as_ref().map(|m| *m.get_ref()),
+                    source,
+                    captions,
+                    transcript,
+                    body,
+                }
+            }
+            "reading" => {
+                let kind = match &b.reading_kind {
+                    None => ReadingKind::Article,
+                    Some(k) => match ReadingKind::ALL.iter().find(|(n, _)| *n == k.get_ref()) {
+                        Some((_, k)) => *k,
+                        None => {
+                            let names = ReadingKind::ALL.map(|(n, _)| n);
+                            let help = match did_you_mean(k.get_ref(), names) {
+                                Some(m) => format!("did you mean `{m}`?"),
+                                None => format!(
+                                    "use one of {}",
+                                    names.map(|n| format!("`{n}`")).join(", ")
+                                ),
+                            };
+                            self.error(
+                                k.span(),
+                                format!("unknown reading kind `{}`", k.get_ref()),
+                                help,
+                            );
+                            ReadingKind::Article
+                        }
+                    },
+                };
+                if title.is_none() {
+                    self.error(
+                        b.kind.span(),
+                        format!("reading `{id}` has no `title`"),
+                        "add `title = \"...\"`",
+                    );
+                }
+                if b.url.is_none() {
+                    self.warn(
+                        b.kind.span(),
+                        format!(
+                            "reading `{id}` has no url; the page says its source is not available"
+                        ),
+                        "add `url = \"https://...\"` when the address is known",
+                    );
+                }
+                BlockKind::Reading {
+                    kind,
+                    url: url.clone(),
+                    body,
+                }
+            }
+            "activity" => {
+                let Some(body) = body else {
+                    self.error(
+                        b.kind.span(),
+                        format!("activity `{id}` has no `body`"),
+                        "add `body = \"...\"` with the instruction",
+                    );
+                    return None;
+                };
+                BlockKind::Activity { body, url }
+            }
+            _ => {
+                let Some(question) = b.question.as_ref().map(|q| q.get_ref().clone()) else {
+                    self.error(
+                        b.kind.span(),
+                        format!("reflection `{id}` has no `question`"),
+                        "add `question = \"...\"`",
+                    );
+                    return None;
+                };
+                let max_chars = match &b.max_chars {
+                    Some(m) if !(1..=20_000).contains(m.get_ref()) => {
+                        self.error(
+                            m.span(),
+                            format!("max_chars {} is out of range", m.get_ref()),
+                            "use a number from 1 to 20000",
+                        );
+                        DEFAULT_MAX_CHARS
+                    }
+                    Some(m) => *m.get_ref(),
+                    None => DEFAULT_MAX_CHARS,
+                };
+                BlockKind::Reflection {
+                    question,
+                    max_chars,
+                }
+            }
+        };
+        let required = match &b.required {
+            Some(r) => {
+                if *r.get_ref() && kind_name == "text" {
+                    self.error(
+                        r.span(),
+                        "a text block cannot be required",
+                        "remove `required`",
+                    );
+                }
+                *r.get_ref()
+            }
+            None => matches!(
+                kind,
+                BlockKind::Video { .. } | BlockKind::Reading { .. } | BlockKind::Reflection { .. }
+            ),
+        };
+        Some(Block {
+            id,
+            title,
+            required,
+            kind,
+        })
+    }
+
+    /// Checks an id's spelling and that it is unique across the course.
+    fn id(&mut self, id: &Spanned<String>, what: &str) -> String {
+        let v = id.get_ref();
+        let ok = v.len() <= 64
+            && v.starts_with(|c: char| c.is_ascii_lowercase())
+            && v.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if !ok {
+            self.error(id.span(), format!("`{v}` is not a valid {what} id"), "use lower-case letters, digits and `-`, starting with a letter (64 characters at most)");
+        } else if what != "course" {
+            if let Some(first) = self.ids.get(v).cloned() {
+                let (line, _) = crate::diagnostic::line_col(
+                    &self
+                        .diags
+                        .source
+                        .as_ref()
+                        .map(|s| s.1.clone())
+                        .unwrap_or_default(),
+                    first.start,
+                );
+                self.error(
+                    id.span(),
+                    format!("duplicate id `{v}`"),
+                    format!("it is already used on line {line}; ids must be unique in the course"),
+                );
+            } else {
+                self.ids.insert(v.clone(), id.span());
+            }
+        }
+        v.clone()
+    }
+
+    fn non_empty(&mut self, value: &Spanned<String>, what: &str) -> String {
+        if value.get_ref().trim().is_empty() {
+            self.error(
+                value.span(),
+                format!("the {what} is empty"),
+                "write some text",
+            );
+        }
+        value.get_ref().clone()
+    }
+
+    fn url(&mut self, url: &Spanned<String>, https_only: bool) -> Option<String> {
+        let v = url.get_ref();
+        let scheme_ok = v.starts_with("https://") || (!https_only && v.starts_with("http://"));
+        let host_ok = v
+            .split_once("://")
+            .is_some_and(|(_, rest)| !rest.is_empty() && !rest.starts_with('/'));
+        if !scheme_ok || !host_ok || v.chars().any(char::is_whitespace) {
+            let help = if https_only {
+                "embeds must be `https://` addresses"
+            } else {
+                "write a full `https://` address"
+            };
+            self.error(url.span(), format!("`{v}` is not a web address"), help);
+            return None;
+        }
+        Some(v.clone())
+    }
+
+    /// A relative path that stays inside the course folder (checked lexically).
+    fn safe_relative(&mut self, value: &Spanned<String>) -> Option<String> {
+        let v = value.get_ref();
+        let path = Path::new(v);
+        if v.is_empty() {
+            self.error(
+                value.span(),
+                "the path is empty",
+                "write a path relative to the course folder",
+            );
+            return None;
+        }
+        if path.is_absolute() || v.starts_with('/') || v.contains(':') {
+            self.error(
+                value.span(),
+                format!("`{v}` is an absolute path"),
+                "write it relative to the course folder, e.g. `media/intro.mp4`",
+            );
+            return None;
+        }
+        if v.contains('\\') {
+            self.error(
+                value.span(),
+                format!("`{v}` uses `\\`"),
+                "separate folders with `/`",
+            );
+            return None;
+        }
+        if path.components().any(|c| matches!(c, Component::ParentDir)) {
+            self.error(
+                value.span(),
+                format!("`{v}` leaves the course folder"),
+                "keep every file inside the course folder and remove `..`",
+            );
+            return None;
+        }
+        let rel = path
+            .components()
+            .filter_map(|c| match c {
+                Component::Normal(s) => s.to_str(),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+            .join("/");
+        Some(rel)
+    }
+
+    /// A file inside the course folder with one of `exts`.
+    fn file(&mut self, value: &Spanned<String>, exts: &[&str]) -> Option<CourseFile> {
+        let rel = self.safe_relative(value)?;
+        let ext = rel
+            .rsplit_once('.')
+            .map(|(_, e)| e.to_ascii_lowercase())
+            .unwrap_or_default();
+        if !exts.contains(&ext.as_str()) {
+            self.error(
+                value.span(),
+                format!("`{rel}` is not a supported file type here"),
+                format!(
+                    "use a {} file",
+                    exts.iter()
+                        .map(|e| format!(".{e}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            );
+            return None;
+        }
+        if rel.starts_with("coursepack/") {
+            self.error(
+                value.span(),
+                "the `coursepack/` folder is reserved for the runtime",
+                "move the file to another folder, e.g. `media/`",
+            );
+            return None;
+        }
+        let path = self.root.join(&rel);
+        match std::fs::metadata(&path) {
+            Err(_) => {
+                let hint = match path.parent().and_then(|p| std::fs::read_dir(p).ok()) {
+                    Some(entries) => {
+                        let names: Vec<String> = entries
+                            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+                            .collect();
+                        let file = rel.rsplit('/').next().unwrap_or(&rel);
+                        did_you_mean(file, names.iter().map(String::as_str))
+                            .map(|m| format!("did you mean `{m}`?"))
+                    }
+                    None => None,
+                };
+                self.error(
+                    value.span(),
+                    format!("file `{rel}` does not exist in the course folder"),
+                    hint.unwrap_or_else(|| format!("put the file at {}", path.display())),
+                );
+                return None;
+            }
+            Ok(meta) if !meta.is_file() => {
+                self.error(
+                    value.span(),
+                    format!("`{rel}` is not a file"),
+                    "point at a file, not a folder",
+                );
+                return None;
+            }
+            Ok(_) => {}
+        }
+        // A symlink may lead outside the course folder: compare real paths.
+        let inside = match (path.canonicalize(), self.root.canonicalize()) {
+            (Ok(real), Ok(root)) => real.starts_with(root),
+            _ => false,
+        };
+        if !inside {
+            self.error(
+                value.span(),
+                format!("`{rel}` is a link to a file outside the course folder"),
+                "copy the file into the course folder",
+            );
+            return None;
+        }
+        Some(CourseFile { rel, path })
+    }
+
+    /// A transcript: inline Markdown, or a `.md`/`.txt` file in the course.
+    fn transcript(&mut self, value: &Spanned<String>) -> Option<String> {
+        let v = value.get_ref();
+        let looks_like_file = !v.contains('\n') && (v.ends_with(".md") || v.ends_with(".txt"));
+        if !looks_like_file {
+            return Some(v.clone());
+        }
+        let rel = self.safe_relative(value)?;
+        let path = self.root.join(&rel);
+        match std::fs::read(&path) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(text) => Some(text),
+                Err(_) => {
+                    self.error(
+                        value.span(),
+                        format!("transcript `{rel}` is not UTF-8 text"),
+                        "save it as UTF-8",
+                    );
+                    None
+                }
+            },
+            Err(_) => {
+                self.error(
+                    value.span(),
+                    format!("transcript file `{rel}` does not exist"),
+                    format!("put it at {}", path.display()),
+                );
+                None
+            }
+        }
+    }
+}
+
+fn is_language_tag(tag: &str) -> bool {
+    let mut parts = tag.split('-');
+    let first = parts.next().unwrap_or("");
+    (2..=3).contains(&first.len())
+        && first.chars().all(|c| c.is_ascii_alphabetic())
+        && parts.all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
+}
+
+/// WCAG contrast ratio of `#rrggbb` against white.
+fn contrast_on_white(hex: &str) -> f64 {
+    let channel = |i: usize| {
+        let v = u8::from_str_radix(&hex[i..i + 2], 16).unwrap_or(0) as f64 / 255.0;
+        if v <= 0.03928 {
+            v / 12.92
+        } else {
+            ((v + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    let l = 0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5);
+    1.05 / (l + 0.05)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn language_tags() {
+        assert!(is_language_tag("en"));
+        assert!(is_language_tag("en-GB"));
+        assert!(!is_language_tag("english language"));
+        assert!(!is_language_tag("e"));
+    }
+
+    #[test]
+    fn contrast() {
+        assert!((contrast_on_white("#000000") - 21.0).abs() < 0.01);
+        assert!(contrast_on_white(DEFAULT_COLOUR) >= 4.5);
+        assert!(contrast_on_white("#ffff00") < 4.5);
+    }
+}

@@ -1,0 +1,248 @@
+//! The validated course: what every page and package is built from.
+//!
+//! Values here are checked and resolved (paths exist inside the course
+//! folder, ids are unique, references point somewhere), so the renderers and
+//! targets never re-validate.
+
+use std::path::PathBuf;
+
+/// A course, ready to render and package.
+#[derive(Debug, Clone)]
+pub struct Course {
+    /// The course folder (where `course.toml` lives).
+    pub root: PathBuf,
+    pub id: String,
+    pub title: String,
+    pub version: String,
+    pub language: String,
+    pub summary: Option<String>,
+    pub goals: Vec<String>,
+    pub licence: Option<String>,
+    pub estimated_minutes: u32,
+    pub people: Vec<Person>,
+    pub partners: Vec<Partner>,
+    pub branding: Branding,
+    pub split: Split,
+    pub before: Vec<Block>,
+    pub sessions: Vec<Session>,
+    pub after: Vec<Block>,
+    /// Folder of template overrides, when the course has one.
+    pub templates: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Person {
+    pub name: String,
+    pub role: Option<String>,
+    pub bio: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Partner {
+    pub name: String,
+    pub relation: Option<String>,
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Branding {
+    pub institution: Option<String>,
+    pub logo: Option<CourseFile>,
+    /// `#rrggbb`
+    pub primary_colour: String,
+}
+
+/// How sessions map onto packages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Split {
+    /// One package for the course, one SCO per session.
+    Course,
+    /// One package per session.
+    Session,
+}
+
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub id: String,
+    pub title: String,
+    pub intro: Option<String>,
+    pub goals: Vec<String>,
+    pub blocks: Vec<Block>,
+    pub completion: Completion,
+}
+
+impl Session {
+    /// Every course file the session page uses (videos, captions).
+    pub fn files(&self) -> impl Iterator<Item = &CourseFile> {
+        self.blocks.iter().flat_map(Block::files)
+    }
+
+    /// Worst-case length of the learner's answers, in characters.
+    pub fn answer_budget(&self) -> u32 {
+        self.blocks
+            .iter()
+            .map(|b| match &b.kind {
+                BlockKind::Reflection { max_chars, .. } => *max_chars,
+                _ => 0,
+            })
+            .sum()
+    }
+}
+
+/// What a learner must do for a session to count as complete.
+#[derive(Debug, Clone)]
+pub struct Completion {
+    /// Share of a local video, in percent, that counts as watched.
+    pub video_percent: u32,
+    /// Ids of the blocks that must be done, in page order.
+    pub required: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Block {
+    /// Unique in the course. Text blocks get a generated one (`<session>-text-<n>`).
+    pub id: String,
+    pub title: Option<String>,
+    pub required: bool,
+    pub kind: BlockKind,
+}
+
+impl Block {
+    pub fn files(&self) -> impl Iterator<Item = &CourseFile> {
+        let files: Vec<&CourseFile> = match &self.kind {
+            BlockKind::Video {
+                source, captions, ..
+            } => {
+                let mut v = Vec::new();
+                if let VideoSource::File(f) = source {
+                    v.push(f);
+                }
+                v.extend(captions.iter());
+                v
+            }
+            _ => Vec::new(),
+        };
+        files.into_iter()
+    }
+
+    /// Whether a learner can mark this block done (text blocks cannot).
+    pub fn is_trackable(&self) -> bool {
+        !matches!(self.kind, BlockKind::Text { .. })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum BlockKind {
+    Text {
+        markdown: String,
+    },
+    Video {
+        minutes: Option<u32>,
+        source: VideoSource,
+        captions: Option<CourseFile>,
+        /// Markdown.
+        transcript: Option<String>,
+        /// Markdown shown above the video.
+        body: Option<String>,
+    },
+    Reading {
+        kind: ReadingKind,
+        url: Option<String>,
+        /// Why to read it (Markdown).
+        body: Option<String>,
+    },
+    Activity {
+        /// The instruction (Markdown).
+        body: String,
+        url: Option<String>,
+    },
+    Reflection {
+        question: String,
+        max_chars: u32,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub enum VideoSource {
+    /// A file inside the course folder.
+    File(CourseFile),
+    /// An https embed address.
+    Embed(String),
+    /// Known only by title and length: the page says so.
+    Missing,
+}
+
+/// What sort of reading a reading block is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadingKind {
+    Study,
+    Blog,
+    Podcast,
+    Alert,
+    Video,
+    Website,
+    Article,
+}
+
+impl ReadingKind {
+    pub const ALL: [(&'static str, ReadingKind); 7] = [
+        ("study", ReadingKind::Study),
+        ("blog", ReadingKind::Blog),
+        ("podcast", ReadingKind::Podcast),
+        ("alert", ReadingKind::Alert),
+        ("video", ReadingKind::Video),
+        ("website", ReadingKind::Website),
+        ("article", ReadingKind::Article),
+    ];
+
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, k)| *k == self)
+            .map(|(n, _)| *n)
+            .unwrap_or("article")
+    }
+
+    /// The verb a learner sees on the link.
+    pub fn verb(self) -> &'static str {
+        match self {
+            ReadingKind::Podcast => "Listen",
+            ReadingKind::Video => "Watch",
+            ReadingKind::Website => "Visit",
+            _ => "Read",
+        }
+    }
+}
+
+/// A file inside the course folder.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct CourseFile {
+    /// Path inside the course folder and inside every package, with `/`.
+    pub rel: String,
+    /// Where it is on disk.
+    pub path: PathBuf,
+}
+
+impl CourseFile {
+    /// The MIME type by extension (only types `load` accepts).
+    pub fn mime(&self) -> &'static str {
+        mime_for(&self.rel).unwrap_or("application/octet-stream")
+    }
+}
+
+/// MIME types of the media a course may ship.
+pub fn mime_for(path: &str) -> Option<&'static str> {
+    let ext = path.rsplit_once('.')?.1.to_ascii_lowercase();
+    Some(match ext.as_str() {
+        "mp4" | "m4v" => "video/mp4",
+        "webm" => "video/webm",
+        "vtt" => "text/vtt",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "svg" => "image/svg+xml",
+        "webp" => "image/webp",
+        "gif" => "image/gif",
+        "mp3" => "audio/mpeg",
+        _ => return None,
+    })
+}

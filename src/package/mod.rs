@@ -1,0 +1,123 @@
+//! Output targets. Each target module decides *what* goes into its
+//! packages (a manifest and which files); writing the zip is shared.
+
+mod scorm;
+mod scorm12;
+mod scorm2004;
+pub mod xml;
+
+use anyhow::Result;
+
+use crate::archive::Entry;
+use crate::model::{Course, Session, Split};
+use crate::render::Site;
+
+/// Everything a target needs to make its packages.
+pub struct Context<'a> {
+    pub course: &'a Course,
+    pub site: &'a Site,
+}
+
+/// One file a target asks to be written.
+pub struct Package {
+    /// Added to the file name when a target writes several packages
+    /// (`<course>-<version>-<target>-<suffix>.<ext>`).
+    pub suffix: Option<String>,
+    pub entries: Vec<Entry>,
+}
+
+/// An output format.
+pub trait Target {
+    /// The name used on the command line and in file names.
+    fn name(&self) -> &'static str;
+    /// One line for `--help` and the README's table.
+    fn describe(&self) -> &'static str;
+    fn extension(&self) -> &'static str {
+        "zip"
+    }
+    fn packages(&self, ctx: &Context) -> Result<Vec<Package>>;
+}
+
+/// Every target, in the order they are built.
+pub fn all() -> Vec<Box<dyn Target>> {
+    vec![Box::new(scorm12::Scorm12), Box::new(scorm2004::Scorm2004)]
+}
+
+/// The names of every target.
+pub fn names() -> Vec<&'static str> {
+    all().iter().map(|t| t.name()).collect()
+}
+
+/// The file name of one package.
+pub fn file_name(course: &Course, target: &dyn Target, package: &Package) -> String {
+    let mut name = format!("{}-{}-{}", course.id, course.version, target.name());
+    if let Some(suffix) = &package.suffix {
+        name.push('-');
+        name.push_str(suffix);
+    }
+    name.push('.');
+    name.push_str(target.extension());
+    name
+}
+
+/// The sessions that go into each package, following `[packaging] split`.
+pub fn session_groups(course: &Course) -> Vec<(Option<String>, Vec<usize>)> {
+    match course.split {
+        Split::Course => vec![(None, (0..course.sessions.len()).collect())],
+        Split::Session => course
+            .sessions
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (Some(s.id.clone()), vec![i]))
+            .collect(),
+    }
+}
+
+/// The page files of a group of sessions: their pages, their media and the
+/// shared assets, plus the overview when every session is there.
+pub fn page_entries(ctx: &Context, sessions: &[usize]) -> Vec<Entry> {
+    let mut entries: Vec<Entry> = ctx.site.shared.clone();
+    if sessions.len() == ctx.course.sessions.len() {
+        entries.push(ctx.site.overview.clone());
+    }
+    for &i in sessions {
+        entries.push(ctx.site.sessions[i].clone());
+        for m in &ctx.site.media[i] {
+            if !entries.iter().any(|e| e.path == m.path) {
+                entries.push(m.clone());
+            }
+        }
+    }
+    entries
+}
+
+/// Stable manifest identifiers, derived from ids only (LMSs drop learners'
+/// progress when these change between uploads).
+pub mod ids {
+    use super::*;
+
+    pub fn manifest(course: &Course, suffix: Option<&str>) -> String {
+        match suffix {
+            Some(s) => format!("MANIFEST-{}-{s}", course.id),
+            None => format!("MANIFEST-{}", course.id),
+        }
+    }
+    pub fn organization(course: &Course) -> String {
+        format!("ORG-{}", course.id)
+    }
+    pub fn course_item(course: &Course) -> String {
+        format!("ITEM-{}", course.id)
+    }
+    pub fn item(session: &Session) -> String {
+        format!("ITEM-{}", session.id)
+    }
+    pub fn resource(session: &Session) -> String {
+        format!("RES-{}", session.id)
+    }
+    pub fn shared_resource(course: &Course) -> String {
+        format!("RES-{}-shared", course.id)
+    }
+    pub fn objective(session: &Session) -> String {
+        format!("OBJ-{}", session.id)
+    }
+}

@@ -1,0 +1,98 @@
+//! SCORM 2004 4th Edition: sessions in order with flow and choice
+//! navigation and one primary objective each, IEEE LOM metadata.
+
+use anyhow::Result;
+
+use super::scorm::{self, Edition};
+use super::xml::Xml;
+use super::{Context, Package, Target, ids};
+use crate::model::{Course, Session};
+
+pub struct Scorm2004;
+
+impl Target for Scorm2004 {
+    fn name(&self) -> &'static str {
+        "scorm2004"
+    }
+    fn describe(&self) -> &'static str {
+        "SCORM 2004 4th Edition package (Blackboard, SCORM Cloud, Moodle's run-time)"
+    }
+    fn packages(&self, ctx: &Context) -> Result<Vec<Package>> {
+        scorm::packages(ctx, self)
+    }
+}
+
+impl Edition for Scorm2004 {
+    fn namespaces(&self) -> &'static [(&'static str, &'static str)] {
+        &[
+            ("xmlns", "http://www.imsglobal.org/xsd/imscp_v1p1"),
+            ("xmlns:adlcp", "http://www.adlnet.org/xsd/adlcp_v1p3"),
+            ("xmlns:adlseq", "http://www.adlnet.org/xsd/adlseq_v1p3"),
+            ("xmlns:adlnav", "http://www.adlnet.org/xsd/adlnav_v1p3"),
+            ("xmlns:imsss", "http://www.imsglobal.org/xsd/imsss"),
+            ("xmlns:lom", "http://ltsc.ieee.org/xsd/LOM"),
+            ("xmlns:xsi", "http://www.w3.org/2001/XMLSchema-instance"),
+            (
+                "xsi:schemaLocation",
+                "http://www.imsglobal.org/xsd/imscp_v1p1 imscp_v1p1.xsd http://www.adlnet.org/xsd/adlcp_v1p3 adlcp_v1p3.xsd http://www.adlnet.org/xsd/adlseq_v1p3 adlseq_v1p3.xsd http://www.adlnet.org/xsd/adlnav_v1p3 adlnav_v1p3.xsd http://www.imsglobal.org/xsd/imsss imsss_v1p0.xsd http://ltsc.ieee.org/xsd/LOM lom.xsd",
+            ),
+        ]
+    }
+
+    fn scorm_type_attr(&self) -> &'static str {
+        "adlcp:scormType"
+    }
+
+    fn metadata(&self, x: &mut Xml, course: &Course) {
+        let lang = course.language.as_str();
+        x.start("metadata", &[]);
+        x.leaf("schema", &[], "ADL SCORM");
+        x.leaf("schemaversion", &[], "2004 4th Edition");
+        x.start("lom:lom", &[]);
+        x.start("lom:general", &[]);
+        x.start("lom:title", &[]);
+        x.leaf("lom:string", &[("language", lang)], &course.title);
+        x.end("lom:title");
+        x.leaf("lom:language", &[], lang);
+        if let Some(summary) = &course.summary {
+            x.start("lom:description", &[]);
+            x.leaf("lom:string", &[("language", lang)], summary.trim());
+            x.end("lom:description");
+        }
+        x.end("lom:general");
+        if let Some(licence) = &course.licence {
+            x.start("lom:rights", &[]);
+            x.start("lom:copyrightAndOtherRestrictions", &[]);
+            x.leaf("lom:source", &[], "LOMv1.0");
+            x.leaf("lom:value", &[], "yes");
+            x.end("lom:copyrightAndOtherRestrictions");
+            x.start("lom:description", &[]);
+            x.leaf("lom:string", &[("language", lang)], licence);
+            x.end("lom:description");
+            x.end("lom:rights");
+        }
+        x.end("lom:lom");
+        x.end("metadata");
+    }
+
+    fn session_item_extra(&self, x: &mut Xml, session: &Session) {
+        let objective = ids::objective(session);
+        x.start("imsss:sequencing", &[]);
+        x.start("imsss:objectives", &[]);
+        x.empty("imsss:primaryObjective", &[("objectiveID", &objective)]);
+        x.end("imsss:objectives");
+        x.end("imsss:sequencing");
+    }
+
+    fn course_item_extra(&self, x: &mut Xml) {
+        x.start("imsss:sequencing", &[]);
+        x.empty("imsss:controlMode", &[("choice", "true"), ("flow", "true")]);
+        x.end("imsss:sequencing");
+    }
+
+    fn organization_extra(&self, x: &mut Xml) {
+        x.start("imsss:sequencing", &[]);
+        x.empty("imsss:controlMode", &[("choice", "true"), ("flow", "true")]);
+        x.end("imsss:sequencing");
+    }
+}

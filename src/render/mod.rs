@@ -1,0 +1,125 @@
+//! Renders the learner-facing pages: an overview and one page per session,
+//! through Handlebars templates in strict mode, from purpose-built views.
+//!
+//! The result is the same list of files for every target, so a session
+//! page is byte-identical in SCORM 1.2, SCORM 2004 and the LTI tool.
+
+mod markdown;
+mod view;
+
+use anyhow::{Context, Result};
+use handlebars::Handlebars;
+
+use crate::archive::Entry;
+use crate::model::{BlockKind, Course, Session};
+use crate::templates::Templates;
+
+pub use markdown::render as markdown_to_html;
+
+/// Path of the overview page in every package.
+pub const OVERVIEW: &str = "index.html";
+/// Stylesheet and runtime, shared by every page.
+pub const STYLE: &str = "coursepack/style.css";
+pub const RUNTIME: &str = "coursepack/runtime.js";
+
+/// Path of a session's page in every package.
+pub fn session_page(session: &Session) -> String {
+    format!("{}.html", session.id)
+}
+
+/// Every file the pages need: rendered pages, assets and course media.
+#[derive(Debug, Clone)]
+pub struct Site {
+    pub overview: Entry,
+    /// One page per session, in course order.
+    pub sessions: Vec<Entry>,
+    /// Stylesheet, runtime and logo: used by every page.
+    pub shared: Vec<Entry>,
+    /// Media each session uses, in course order (same index as `sessions`).
+    pub media: Vec<Vec<Entry>>,
+}
+
+impl Site {
+    /// Every file, each once.
+    pub fn all(&self) -> Vec<Entry> {
+        let mut all = vec![self.overview.clone()];
+        all.extend(self.sessions.iter().cloned());
+        all.extend(self.shared.iter().cloned());
+        for entry in self.media.iter().flatten() {
+            if !all.iter().any(|e| e.path == entry.path) {
+                all.push(entry.clone());
+            }
+        }
+        all
+    }
+}
+
+/// Renders the course's pages.
+pub fn render(course: &Course, templates: &Templates) -> Result<Site> {
+    let mut hb = Handlebars::new();
+    hb.set_strict_mode(true);
+    hb.register_escape_fn(handlebars::html_escape);
+    for name in ["layout.hbs", "overview.hbs", "session.hbs", "block.hbs"] {
+        let key = name.trim_end_matches(".hbs");
+        hb.register_template_string(key, templates.get(name))
+            .with_context(|| format!("template {name} does not parse"))?;
+    }
+
+    let overview_view = view::page(course, None);
+    let overview = hb
+        .render("overview", &overview_view)
+        .context("cannot render the overview page (template overview.hbs)")?;
+    let mut sessions = Vec::new();
+    let mut media = Vec::new();
+    for (i, session) in course.sessions.iter().enumerate() {
+        let page_view = view::page(course, Some(i));
+        let html = hb.render("session", &page_view).with_context(|| {
+            format!(
+                "cannot render session `{}` (template session.hbs)",
+                session.id
+            )
+        })?;
+        sessions.push(Entry::bytes(session_page(session), html));
+        media.push(
+            session
+                .files()
+                .map(|f| Entry::file(f.rel.clone(), f.path.clone()))
+                .collect(),
+        );
+    }
+    let mut shared = vec![
+        Entry::bytes(STYLE, templates.get("coursepack/style.css")),
+        Entry::bytes(RUNTIME, templates.get("coursepack/runtime.js")),
+    ];
+    if let Some(logo) = &course.branding.logo {
+        shared.push(Entry::file(logo.rel.clone(), logo.path.clone()));
+    }
+    // Videos in the before/after blocks are shown on the overview page.
+    for block in course.before.iter().chain(&course.after) {
+        for f in block.files() {
+            if !shared.iter().any(|e| e.path == f.rel) {
+                shared.push(Entry::file(f.rel.clone(), f.path.clone()));
+            }
+        }
+    }
+    Ok(Site {
+        overview: Entry::bytes(OVERVIEW, overview),
+        sessions,
+        shared,
+        media,
+    })
+}
+
+/// The most characters the runtime can need in `suspend_data` for this
+/// session: its fixed part, a mark per block, and every answer at its
+/// longest with every character escaped.
+pub fn suspend_data_worst_case(session: &Session) -> usize {
+    let mut total = 32;
+    for block in &session.blocks {
+        total += block.id.len() + 8;
+        if let BlockKind::Reflection { max_chars, .. } = block.kind {
+            total += max_chars as usize;
+        }
+    }
+    total
+}

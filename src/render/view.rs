@@ -1,0 +1,334 @@
+//! What templates see: a serialisable view made for the pages, with every
+//! key always present (strict mode fails on a misspelt variable, not on an
+//! absent optional value, which is `null`).
+
+use serde::Serialize;
+
+use super::markdown::{render as md, render_inline};
+use crate::model::{Block, BlockKind, Course, Session, Split, VideoSource};
+
+#[derive(Serialize)]
+pub struct PageView {
+    pub course: CourseView,
+    /// `overview` or `session`.
+    pub page_kind: &'static str,
+    /// `<title>` of the page.
+    pub page_title: String,
+    pub sessions: Vec<SessionLink>,
+    /// The session of a session page; `null` on the overview.
+    pub session: Option<SessionView>,
+    /// Links to the other pages work only when every session is in the same package.
+    pub linked: bool,
+    pub generator: &'static str,
+}
+
+#[derive(Serialize)]
+pub struct CourseView {
+    pub id: String,
+    pub title: String,
+    pub version: String,
+    pub language: String,
+    pub summary_html: Option<String>,
+    pub goals: Vec<String>,
+    pub licence: Option<String>,
+    pub estimated_minutes: u32,
+    pub people: Vec<PersonView>,
+    pub partners: Vec<PartnerView>,
+    pub institution: Option<String>,
+    pub logo: Option<String>,
+    pub primary_colour: String,
+    pub before: Vec<BlockView>,
+    pub after: Vec<BlockView>,
+}
+
+#[derive(Serialize)]
+pub struct PersonView {
+    pub name: String,
+    pub role: Option<String>,
+    pub bio_html: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct PartnerView {
+    pub name: String,
+    pub relation: Option<String>,
+    pub url: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct SessionLink {
+    pub id: String,
+    pub number: usize,
+    pub title: String,
+    pub href: String,
+    pub minutes: u32,
+    pub current: bool,
+}
+
+#[derive(Serialize)]
+pub struct SessionView {
+    pub id: String,
+    pub number: usize,
+    pub title: String,
+    pub intro_html: Option<String>,
+    pub goals: Vec<String>,
+    pub blocks: Vec<BlockView>,
+    pub required_count: usize,
+    pub previous: Option<SessionLink>,
+    pub next: Option<SessionLink>,
+    /// The JSON island the runtime reads (already safe inside `<script>`).
+    pub data_json: String,
+}
+
+#[derive(Serialize)]
+pub struct BlockView {
+    pub id: String,
+    pub kind: &'static str,
+    pub is_text: bool,
+    pub is_video: bool,
+    pub is_reading: bool,
+    pub is_activity: bool,
+    pub is_reflection: bool,
+    pub title: Option<String>,
+    pub required: bool,
+    pub body_html: Option<String>,
+    pub minutes: Option<u32>,
+    pub video: Option<VideoFileView>,
+    pub captions: Option<CaptionsView>,
+    pub embed: Option<String>,
+    pub transcript_html: Option<String>,
+    pub reading_kind: Option<&'static str>,
+    pub verb: Option<&'static str>,
+    pub url: Option<String>,
+    pub question: Option<String>,
+    pub max_chars: Option<u32>,
+    /// The learner ticks a box to mark it done (no automatic tracking).
+    pub self_marked: bool,
+    /// A form control id, unique on the page.
+    pub input_id: String,
+}
+
+#[derive(Serialize)]
+pub struct VideoFileView {
+    pub src: String,
+    pub mime: &'static str,
+}
+
+#[derive(Serialize)]
+pub struct CaptionsView {
+    pub src: String,
+    pub srclang: String,
+}
+
+#[derive(Serialize)]
+struct RuntimeData<'a> {
+    course: &'a str,
+    version: &'a str,
+    session: &'a str,
+    title: &'a str,
+    video_percent: u32,
+    required: &'a [String],
+    answer_max: u32,
+}
+
+pub fn page(course: &Course, session_index: Option<usize>) -> PageView {
+    let link = |i: usize, s: &Session| SessionLink {
+        id: s.id.clone(),
+        number: i + 1,
+        title: s.title.clone(),
+        href: super::session_page(s),
+        minutes: s
+            .blocks
+            .iter()
+            .filter_map(|b| match b.kind {
+                BlockKind::Video { minutes, .. } => minutes,
+                _ => None,
+            })
+            .sum(),
+        current: Some(i) == session_index,
+    };
+    let sessions: Vec<SessionLink> = course
+        .sessions
+        .iter()
+        .enumerate()
+        .map(|(i, s)| link(i, s))
+        .collect();
+    let session = session_index.map(|i| {
+        let s = &course.sessions[i];
+        let data = RuntimeData {
+            course: &course.id,
+            version: &course.version,
+            session: &s.id,
+            title: &s.title,
+            video_percent: s.completion.video_percent,
+            required: &s.completion.required,
+            answer_max: s
+                .blocks
+                .iter()
+                .filter_map(|b| match b.kind {
+                    BlockKind::Reflection { max_chars, .. } => Some(max_chars),
+                    _ => None,
+                })
+                .max()
+                .unwrap_or(crate::load::DEFAULT_MAX_CHARS),
+        };
+        SessionView {
+            id: s.id.clone(),
+            number: i + 1,
+            title: s.title.clone(),
+            intro_html: s.intro.as_deref().map(md),
+            goals: s.goals.iter().map(|g| render_inline(g)).collect(),
+            blocks: s.blocks.iter().map(|b| block(course, b)).collect(),
+            required_count: s.completion.required.len(),
+            previous: i.checked_sub(1).map(|p| link(p, &course.sessions[p])),
+            next: course.sessions.get(i + 1).map(|n| link(i + 1, n)),
+            data_json: script_safe_json(&data),
+        }
+    });
+    PageView {
+        page_title: match &session {
+            Some(s) => format!("Session {}: {} – {}", s.number, s.title, course.title),
+            None => course.title.clone(),
+        },
+        page_kind: if session.is_some() {
+            "session"
+        } else {
+            "overview"
+        },
+        course: CourseView {
+            id: course.id.clone(),
+            title: course.title.clone(),
+            version: course.version.clone(),
+            language: course.language.clone(),
+            summary_html: course.summary.as_deref().map(md),
+            goals: course.goals.iter().map(|g| render_inline(g)).collect(),
+            licence: course.licence.clone(),
+            estimated_minutes: course.estimated_minutes,
+            people: course
+                .people
+                .iter()
+                .map(|p| PersonView {
+                    name: p.name.clone(),
+                    role: p.role.clone(),
+                    bio_html: p.bio.as_deref().map(md),
+                })
+                .collect(),
+            partners: course
+                .partners
+                .iter()
+                .map(|p| PartnerView {
+                    name: p.name.clone(),
+                    relation: p.relation.clone(),
+                    url: p.url.clone(),
+                })
+                .collect(),
+            institution: course.branding.institution.clone(),
+            logo: course.branding.logo.as_ref().map(|l| l.rel.clone()),
+            primary_colour: course.branding.primary_colour.clone(),
+            before: course.before.iter().map(|b| block(course, b)).collect(),
+            after: course.after.iter().map(|b| block(course, b)).collect(),
+        },
+        sessions,
+        session,
+        linked: course.split == Split::Course,
+        generator: concat!("coursepack ", env!("CARGO_PKG_VERSION")),
+    }
+}
+
+fn block(course: &Course, b: &Block) -> BlockView {
+    let mut v = BlockView {
+        id: b.id.clone(),
+        kind: "text",
+        is_text: false,
+        is_video: false,
+        is_reading: false,
+        is_activity: false,
+        is_reflection: false,
+        title: b.title.clone(),
+        required: b.required,
+        body_html: None,
+        minutes: None,
+        video: None,
+        captions: None,
+        embed: None,
+        transcript_html: None,
+        reading_kind: None,
+        verb: None,
+        url: None,
+        question: None,
+        max_chars: None,
+        self_marked: false,
+        input_id: format!("input-{}", b.id),
+    };
+    match &b.kind {
+        BlockKind::Text { markdown } => {
+            v.is_text = true;
+            v.body_html = Some(md(markdown));
+        }
+        BlockKind::Video {
+            minutes,
+            source,
+            captions,
+            transcript,
+            body,
+        } => {
+            v.kind = "video";
+            v.is_video = true;
+            v.minutes = *minutes;
+            v.body_html = body.as_deref().map(md);
+            v.transcript_html = transcript.as_deref().map(md);
+            match source {
+                VideoSource::File(f) => {
+                    v.video = Some(VideoFileView {
+                        src: f.rel.clone(),
+                        mime: f.mime(),
+                    })
+                }
+                VideoSource::Embed(url) => {
+                    v.embed = Some(url.clone());
+                    v.self_marked = true;
+                }
+                VideoSource::Missing => v.self_marked = true,
+            }
+            v.captions = captions.as_ref().map(|c| CaptionsView {
+                src: c.rel.clone(),
+                srclang: course.language.clone(),
+            });
+        }
+        BlockKind::Reading { kind, url, body } => {
+            v.kind = "reading";
+            v.is_reading = true;
+            v.reading_kind = Some(kind.name());
+            v.verb = Some(kind.verb());
+            v.url = url.clone();
+            v.body_html = body.as_deref().map(md);
+            v.self_marked = url.is_none();
+        }
+        BlockKind::Activity { body, url } => {
+            v.kind = "activity";
+            v.is_activity = true;
+            v.body_html = Some(md(body));
+            v.url = url.clone();
+            v.self_marked = true;
+        }
+        BlockKind::Reflection {
+            question,
+            max_chars,
+        } => {
+            v.kind = "reflection";
+            v.is_reflection = true;
+            v.question = Some(question.clone());
+            v.max_chars = Some(*max_chars);
+        }
+    }
+    v
+}
+
+/// JSON that cannot close the `<script>` element it sits in.
+fn script_safe_json<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value)
+        .expect("view data always serialises")
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+}
