@@ -858,8 +858,12 @@
     var self = this;
     Object.keys(this.blocks).forEach(function (id) {
       var b = self.blocks[id];
-      if (!b.status || self.required.indexOf(id) < 0) return;
-      var t = self.isDone(id) ? 'Done' : 'Not done yet';
+      if (self.required.indexOf(id) < 0) return;
+      var done = self.isDone(id);
+      // The stylesheet marks done blocks with [data-cp-done="true"].
+      if (b.node.getAttribute('data-cp-done') !== String(done)) b.node.setAttribute('data-cp-done', String(done));
+      if (!b.status) return;
+      var t = done ? 'Done' : 'Not done yet';
       if (b.status.textContent !== t) b.status.textContent = t;
     });
   };

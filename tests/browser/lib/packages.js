@@ -7,8 +7,19 @@ const path = require('node:path');
 const { RUNTIME_PATH, FIXTURES_DIR } = require('./paths');
 const { makeVideo } = require('./media');
 
+const made = [];
+process.on('exit', () => {
+  if (process.env.COURSEPACK_KEEP_TMP) return;
+  for (const d of made) {
+    try { fs.rmSync(d, { recursive: true, force: true }); } catch (e) { /* best effort */ }
+  }
+});
+
+/** A temp dir removed when the test process exits (unless COURSEPACK_KEEP_TMP is set). */
 function tmpDir(prefix) {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `coursepack-${prefix}-`));
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), `coursepack-${prefix}-`));
+  made.push(d);
+  return d;
 }
 
 /** The contract pages with the current runtime and a generated video. */
