@@ -45,11 +45,36 @@ function sendFile(req, res, file) {
 /** Serves `/pkg/<name>/...` from mounts[name], `/lms/...` from the harness and scorm-again. */
 function start() {
   const mounts = new Map();
+  const ltiPosts = [];
   const server = http.createServer((req, res) => {
     try {
       const url = new URL(req.url, 'http://127.0.0.1');
       const parts = decodeURIComponent(url.pathname).split('/').filter(Boolean);
       if (parts.some((p) => p === '..')) throw new Error('bad path');
+      if (req.method === 'POST' && parts[0] === 'lti-state') {
+        // A stand-in for the LTI tool's state endpoint: records what the runtime sends.
+        let body = '';
+        req.on('data', (c) => { body += c; });
+        req.on('end', () => {
+          ltiPosts.push({ auth: req.headers.authorization || '', type: req.headers['content-type'] || '', body });
+          res.writeHead(Number(url.searchParams.get('status')) || 204);
+          res.end();
+        });
+        return undefined;
+      }
+      if (parts[0] === 'lti' && mounts.has(parts[1])) {
+        // Session pages as the LTI tool serves them: with the #cp-lti island before the runtime.
+        const rest = parts.slice(2).join('/') || 'index.html';
+        const file = path.join(mounts.get(parts[1]), rest);
+        if (rest.endsWith('.html') && fs.existsSync(file)) {
+          const island = `<script type="application/json" id="cp-lti">${JSON.stringify({ endpoint: '/lti-state', token: 'test-launch-token' })}</script>`;
+          const html = fs.readFileSync(file, 'utf8').replace('<script src="coursepack/runtime.js">', `${island}\n<script src="coursepack/runtime.js">`);
+          res.writeHead(200, { 'Content-Type': TYPES['.html'] });
+          res.end(html);
+          return undefined;
+        }
+        return sendFile(req, res, file);
+      }
       if (parts[0] === 'pkg' && mounts.has(parts[1])) {
         const rest = parts.slice(2).join('/') || 'index.html';
         return sendFile(req, res, path.join(mounts.get(parts[1]), rest));
@@ -69,6 +94,7 @@ function start() {
       resolve({
         origin,
         mount(name, dir) { mounts.set(name, dir); return `${origin}/pkg/${name}/`; },
+        ltiPosts,
         close() { return new Promise((r) => { server.closeAllConnections?.(); server.close(() => r()); }); },
       });
     });

@@ -332,6 +332,60 @@ for (const set of sets) {
   }
 
   describe(`${set.name}, no LMS`, () => {
+    test('LTI mode: state POSTed with the launch token, completion reported', async () => {
+      srv.mount(`${set.name}-lti`, set.dirs['1.2']);
+      const launchFile = richestLaunch(set);
+      const context = await newContext(browser);
+      try {
+        const page = await context.newPage();
+        srv.ltiPosts.length = 0;
+        await page.goto(`${srv.origin}/lti/${set.name}-lti/${launchFile}`);
+        const frame = page.mainFrame();
+        const s = await learner.session(frame);
+        const required = (await learner.blocks(frame)).filter((b) => b.required);
+        for (const b of required) await learner.doBlock(frame, b, context);
+        await learner.waitStatus(frame, 'Session complete');
+        for (let i = 0; i < 50 && !srv.ltiPosts.some((p) => JSON.parse(p.body).completed); i++) await page.waitForTimeout(100);
+        assert.ok(srv.ltiPosts.length > 0, 'state was POSTed');
+        for (const p of srv.ltiPosts) {
+          assert.equal(p.auth, 'Bearer test-launch-token');
+          assert.match(p.type, /^application\/json/);
+          const body = JSON.parse(p.body);
+          assert.equal(body.session, s.session);
+          assert.equal(typeof body.state, 'object');
+          assert.equal(typeof body.completed, 'boolean');
+        }
+        assert.ok(srv.ltiPosts.some((p) => JSON.parse(p.body).completed === true), 'completion POSTed');
+        assert.ok(srv.ltiPosts.length < 20, `debounced (${srv.ltiPosts.length} requests)`);
+        await noScriptErrors(context, page);
+      } finally {
+        await context.close();
+      }
+    });
+
+    if (set.launches.some((l) => /<video[^>]*data-cp-media/.test(fs.readFileSync(path.join(set.dirs['1.2'], l), 'utf8')))) {
+      test('video: seeking ahead to the end does not count as watched', async () => {
+        const base = srv.mount(`${set.name}-seek`, set.dirs['1.2']);
+        const launchFile = set.launches.find((l) => /<video[^>]*data-cp-media/.test(fs.readFileSync(path.join(set.dirs['1.2'], l), 'utf8')));
+        const context = await newContext(browser);
+        try {
+          const page = await context.newPage();
+          await page.goto(base + launchFile);
+          const frame = page.mainFrame();
+          const video = (await learner.blocks(frame)).find((b) => b.video && b.required);
+          await learner.playVideo(frame, video.id, { from: 3.2 });
+          await page.waitForTimeout(200);
+          const st = (await frame.locator(`[data-cp-block="${video.id}"] [data-cp-block-status]`).textContent()).trim();
+          assert.equal(st, 'Not done yet', 'skipping to the end is not watching');
+          await learner.playVideo(frame, video.id, { from: 0 });
+          await frame.waitForFunction((id) => document.querySelector(`[data-cp-block="${id}"] [data-cp-block-status]`).textContent === 'Done', video.id);
+          await noScriptErrors(context, page);
+        } finally {
+          await context.close();
+        }
+      });
+    }
+
     test('5. opened directly: works, progress kept in localStorage, no script errors', async () => {
       const base = srv.mount(`${set.name}-direct`, set.dirs['1.2']);
       const launchFile = richestLaunch(set);
