@@ -53,7 +53,7 @@ required = false
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(
-        err.contains("warning: ./course.toml:11:6: session `talk` may need 8"),
+        err.contains("warning: ./course.toml:10:6: session `talk` may need 8092 characters"),
         "{err}"
     );
     assert!(err.contains("SCORM 1.2 keeps 4096"), "{err}");
