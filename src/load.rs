@@ -497,7 +497,9 @@ impl Checker<'_> {
                 .map(|b| b.id.clone())
                 .collect(),
         };
-        if required.is_empty() {
+        let listed = s.completion.as_ref().and_then(|c| c.require.as_ref());
+        // A `require` list naming unknown blocks is an error already.
+        if required.is_empty() && listed.is_none_or(|l| l.is_empty()) {
             self.warn(
                 s.id.span(),
                 format!("session `{id}` has no way to complete: no block is required"),
