@@ -140,6 +140,18 @@ pub fn did_you_mean<'a>(
         .map(|(_, c)| c)
 }
 
+/// Help for a word that matches none of `candidates`: "did you mean `x`?"
+/// for a likely typo, else `lead` followed by every candidate.
+pub fn suggest(word: &str, candidates: &[&str], lead: &str) -> String {
+    match did_you_mean(word, candidates.iter().copied()) {
+        Some(m) => format!("did you mean `{m}`?"),
+        None => {
+            let all: Vec<String> = candidates.iter().map(|c| format!("`{c}`")).collect();
+            format!("{lead} {}", all.join(", "))
+        }
+    }
+}
+
 /// Every problem found while loading a course, in the order found.
 #[derive(Debug, Default)]
 pub struct Diagnostics {
@@ -171,6 +183,20 @@ impl Diagnostics {
         (location.path == *path).then_some(text.as_str())
     }
 
+    /// Errors first, then warnings, each in file order.
+    pub fn sorted(&self) -> Vec<&Diagnostic> {
+        let mut items: Vec<&Diagnostic> = self.items.iter().collect();
+        items.sort_by_key(|d| {
+            let loc = d.location.as_ref();
+            (
+                !d.is_error(),
+                loc.map(|l| l.path.clone()),
+                loc.and_then(|l| l.span.as_ref().map(|s| s.start)),
+            )
+        });
+        items
+    }
+
     /// Renders one diagnostic with its source line.
     pub fn render(&self, diagnostic: &Diagnostic) -> String {
         diagnostic.render(self.source_for(diagnostic))
@@ -179,7 +205,7 @@ impl Diagnostics {
 
 impl fmt::Display for Diagnostics {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for d in &self.items {
+        for d in self.sorted() {
             writeln!(f, "{}", self.render(d))?;
         }
         Ok(())
@@ -218,5 +244,10 @@ mod tests {
         let words = ["title", "summary", "goals"];
         assert_eq!(did_you_mean("titel", words), Some("title"));
         assert_eq!(did_you_mean("zzz", words), None);
+        assert_eq!(suggest("titel", &words, "use"), "did you mean `title`?");
+        assert_eq!(
+            suggest("zzz", &words[..2], "use one of"),
+            "use one of `title`, `summary`"
+        );
     }
 }

@@ -13,7 +13,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use crate::config::{BlockTable, CourseFile as RawCourse, SessionTable};
-use crate::diagnostic::{Diagnostic, Diagnostics, did_you_mean};
+use crate::diagnostic::{Diagnostic, Diagnostics, did_you_mean, suggest};
 use crate::model::*;
 
 /// The file a course folder must contain.
@@ -74,18 +74,27 @@ pub fn load(dir: &Path) -> Result<Loaded, Diagnostics> {
     };
     diags.source = Some((toml_path.clone(), text.clone()));
 
-    let raw = match parse(&text, &toml_path, &mut diags) {
-        Some(raw) => raw,
-        None => return Err(diags),
+    let (raw, placeholders) = parse(&text, &toml_path, &mut diags);
+    let Some(raw) = raw else {
+        return Err(diags);
     };
     let root = dir.to_path_buf();
+    let mut checked = Diagnostics {
+        source: diags.source.clone(),
+        ..Diagnostics::default()
+    };
     let course = Checker {
         root: &root,
         toml: &toml_path,
-        diags: &mut diags,
+        diags: &mut checked,
         ids: BTreeMap::new(),
     }
     .course(raw);
+    // A missing key was reported once already; skip what its placeholder caused.
+    diags.items.extend(checked.items.into_iter().filter(|d| {
+        let span = d.location.as_ref().and_then(|l| l.span.as_ref());
+        !span.is_some_and(|s| placeholders.contains(s))
+    }));
     if diags.has_errors() {
         Err(diags)
     } else {
@@ -96,9 +105,17 @@ pub fn load(dir: &Path) -> Result<Loaded, Diagnostics> {
     }
 }
 
-/// Parses the TOML and maps it onto the raw config. Unknown keys are all
-/// reported: each one found is recorded, removed, and the mapping retried.
-fn parse(text: &str, path: &Path, diags: &mut Diagnostics) -> Option<RawCourse> {
+/// Parses the TOML and maps it onto the raw config, reporting every
+/// unknown key and missing key, not just the first: each unknown key found
+/// is recorded and removed, each missing one recorded and filled with a
+/// placeholder, and the mapping retried. Returns the config (when the file
+/// could be mapped at all) and the spans of the placeholders, so later
+/// checks do not report them twice.
+fn parse(
+    text: &str,
+    path: &Path,
+    diags: &mut Diagnostics,
+) -> (Option<RawCourse>, Vec<Range<usize>>) {
     let (mut table, errors) = DeTable::parse_recoverable(text);
     if !errors.is_empty() {
         for e in errors {
@@ -108,52 +125,94 @@ fn parse(text: &str, path: &Path, diags: &mut Diagnostics) -> Option<RawCourse> 
                     .help("see the TOML syntax at https://toml.io"),
             );
         }
-        return None;
+        return (None, Vec::new());
     }
     table.get_mut().make_owned();
-    let mut failed = false;
+    let mut placeholders = Vec::new();
     for _ in 0..1000 {
         let de = toml::de::Deserializer::from(table.clone());
-        match serde::Deserialize::deserialize(de) {
-            Ok(raw) => return (!failed).then_some(raw),
-            Err(e) => {
-                let e: toml::de::Error = e;
-                failed = true;
-                let message = e.message().trim().to_string();
-                let span = e.span();
-                if let (Some(rest), Some(span)) =
-                    (message.strip_prefix("unknown field `"), span.clone())
-                {
-                    let (key, expected) = rest.split_once('`').unwrap_or((rest, ""));
-                    let candidates: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
-                    let mut d = Diagnostic::error(format!("unknown key `{key}`"))
-                        .at(path, Some(span.clone()));
-                    d = match did_you_mean(key, candidates.iter().copied()) {
-                        Some(best) => d.help(format!("did you mean `{best}`?")),
-                        None if !candidates.is_empty() => d.help(format!(
-                            "the keys allowed here are {}",
-                            candidates
-                                .iter()
-                                .map(|c| format!("`{c}`"))
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        )),
-                        None => d.help("remove it"),
-                    };
-                    diags.push(d);
-                    if remove_key_at(table.get_mut(), &span) {
-                        continue;
-                    }
-                } else {
-                    diags.push(Diagnostic::error(message).at(path, span).help(
-                        "check the value's type and spelling against the annotated course.toml in the README",
-                    ));
-                }
-                return None;
+        let e: toml::de::Error = match serde::Deserialize::deserialize(de) {
+            Ok(raw) => return (Some(raw), placeholders),
+            Err(e) => e,
+        };
+        let message = e.message().trim().to_string();
+        let Some(span) = e.span() else {
+            diags.push(Diagnostic::error(message).at(path, None));
+            return (None, placeholders);
+        };
+        if let Some(rest) = message.strip_prefix("unknown field `") {
+            let (key, expected) = rest.split_once('`').unwrap_or((rest, ""));
+            let candidates: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+            let help = if candidates.is_empty() {
+                "remove it".to_string()
+            } else {
+                suggest(key, &candidates, "the keys allowed here are")
+            };
+            diags.push(
+                Diagnostic::error(format!("unknown key `{key}`"))
+                    .at(path, Some(span.clone()))
+                    .help(help),
+            );
+            if remove_key_at(table.get_mut(), &span) {
+                continue;
             }
+        } else if let Some(rest) = message.strip_prefix("missing field `") {
+            let key = rest.split('`').next().unwrap_or(rest).to_string();
+            // A misspelt key already said "did you mean `key`?": once is enough.
+            let suggested = format!("did you mean `{key}`?");
+            let told = diags
+                .items
+                .iter()
+                .any(|d| d.help.as_deref() == Some(suggested.as_str()));
+            if !told {
+                diags.push(
+                    Diagnostic::error(format!("missing key `{key}`"))
+                        .at(path, Some(span.clone()))
+                        .help(format!("add `{key} = ...` to this table")),
+                );
+            }
+            let placeholder = Spanned::new(span.clone(), DeValue::String("".into()));
+            if let Some(t) = table_at(&mut table, &span) {
+                t.insert(Spanned::new(span.clone(), key.into()), placeholder);
+                placeholders.push(span);
+                continue;
+            }
+        } else {
+            diags.push(Diagnostic::error(message).at(path, Some(span)).help(
+                "check the value's type and spelling against the annotated course.toml in the README",
+            ));
+        }
+        return (None, placeholders);
+    }
+    (None, placeholders)
+}
+
+/// The table whose span is `span` (the root or any nested table).
+fn table_at<'t, 'i>(
+    root: &'t mut Spanned<DeTable<'i>>,
+    span: &Range<usize>,
+) -> Option<&'t mut DeTable<'i>> {
+    fn find<'t, 'i>(
+        value: &'t mut Spanned<DeValue<'i>>,
+        span: &Range<usize>,
+    ) -> Option<&'t mut DeTable<'i>> {
+        let here = value.span() == *span && value.get_ref().is_table();
+        if here {
+            return match value.get_mut() {
+                DeValue::Table(t) => Some(t),
+                _ => None,
+            };
+        }
+        match value.get_mut() {
+            DeValue::Table(t) => t.iter_mut().find_map(|(_, v)| find(v, span)),
+            DeValue::Array(a) => a.iter_mut().find_map(|v| find(v, span)),
+            _ => None,
         }
     }
-    None
+    if root.span() == *span {
+        return Some(root.get_mut());
+    }
+    root.get_mut().iter_mut().find_map(|(_, v)| find(v, span))
 }
 
 /// Removes the key whose name sits at `span`, wherever it is in the tree.
@@ -261,10 +320,7 @@ impl Checker<'_> {
                 "course" => Split::Course,
                 "session" => Split::Session,
                 other => {
-                    let help = match did_you_mean(other, ["course", "session"]) {
-                        Some(m) => format!("did you mean `{m}`?"),
-                        None => "use `course` (one package, one SCO per session) or `session` (one package per session)".into(),
-                    };
+                    let help = suggest(other, &["course", "session"], "use one of");
                     self.error(s.span(), format!("unknown packaging split `{other}`"), help);
                     Split::Course
                 }
@@ -394,18 +450,12 @@ impl Checker<'_> {
             .filter_map(|(i, b)| self.block(b, &id, i))
             .collect();
 
-        let video_percent = match s.completion.as_ref().and_then(|c| c.video_percent.as_ref()) {
-            Some(p) if !(1..=100).contains(p.get_ref()) => {
-                self.error(
-                    p.span(),
-                    format!("video_percent {} is out of range", p.get_ref()),
-                    "use a whole number from 1 to 100",
-                );
-                DEFAULT_VIDEO_PERCENT
-            }
-            Some(p) => *p.get_ref(),
-            None => DEFAULT_VIDEO_PERCENT,
-        };
+        let video_percent = self.ranged(
+            s.completion.as_ref().and_then(|c| c.video_percent.as_ref()),
+            "video_percent",
+            1..=100,
+            DEFAULT_VIDEO_PERCENT,
+        );
         let required = match s.completion.as_ref().and_then(|c| c.require.as_ref()) {
             Some(list) => {
                 let mut out = Vec::new();
@@ -421,22 +471,16 @@ impl Checker<'_> {
                         ),
                         Some(b) => out.push(b.id.clone()),
                         None => {
-                            let names = blocks
+                            let names: Vec<&str> = blocks
                                 .iter()
                                 .filter(|b| b.is_trackable())
-                                .map(|b| b.id.as_str());
-                            let help = match did_you_mean(r.get_ref(), names) {
-                                Some(m) => format!("did you mean `{m}`?"),
-                                None => format!(
-                                    "the blocks of session `{id}` are: {}",
-                                    blocks
-                                        .iter()
-                                        .filter(|b| b.is_trackable())
-                                        .map(|b| format!("`{}`", b.id))
-                                        .collect::<Vec<_>>()
-                                        .join(", ")
-                                ),
-                            };
+                                .map(|b| b.id.as_str())
+                                .collect();
+                            let help = suggest(
+                                r.get_ref(),
+                                &names,
+                                &format!("the blocks of session `{id}` are"),
+                            );
                             self.error(
                                 r.span(),
                                 format!("session `{id}` has no block `{}`", r.get_ref()),
@@ -453,7 +497,9 @@ impl Checker<'_> {
                 .map(|b| b.id.clone())
                 .collect(),
         };
-        if required.is_empty() {
+        let listed = s.completion.as_ref().and_then(|c| c.require.as_ref());
+        // A `require` list naming unknown blocks is an error already.
+        if required.is_empty() && listed.is_none_or(|l| l.is_empty()) {
             self.warn(
                 s.id.span(),
                 format!("session `{id}` has no way to complete: no block is required"),
@@ -482,10 +528,7 @@ impl Checker<'_> {
         let kind_name = b.kind.get_ref().as_str();
         const KINDS: [&str; 5] = ["text", "video", "reading", "activity", "reflection"];
         if !KINDS.contains(&kind_name) {
-            let help = match did_you_mean(kind_name, KINDS) {
-                Some(m) => format!("did you mean `{m}`?"),
-                None => "use one of `text`, `video`, `reading`, `activity`, `reflection`".into(),
-            };
+            let help = suggest(kind_name, &KINDS, "use one of");
             self.error(
                 b.kind.span(),
                 format!("unknown block type `{kind_name}`"),
@@ -633,13 +676,7 @@ impl Checker<'_> {
                         Some((_, k)) => *k,
                         None => {
                             let names = ReadingKind::ALL.map(|(n, _)| n);
-                            let help = match did_you_mean(k.get_ref(), names) {
-                                Some(m) => format!("did you mean `{m}`?"),
-                                None => format!(
-                                    "use one of {}",
-                                    names.map(|n| format!("`{n}`")).join(", ")
-                                ),
-                            };
+                            let help = suggest(k.get_ref(), &names, "use one of");
                             self.error(
                                 k.span(),
                                 format!("unknown reading kind `{}`", k.get_ref()),
@@ -691,18 +728,12 @@ impl Checker<'_> {
                     );
                     return None;
                 };
-                let max_chars = match &b.max_chars {
-                    Some(m) if !(1..=20_000).contains(m.get_ref()) => {
-                        self.error(
-                            m.span(),
-                            format!("max_chars {} is out of range", m.get_ref()),
-                            "use a number from 1 to 20000",
-                        );
-                        DEFAULT_MAX_CHARS
-                    }
-                    Some(m) => *m.get_ref(),
-                    None => DEFAULT_MAX_CHARS,
-                };
+                let max_chars = self.ranged(
+                    b.max_chars.as_ref(),
+                    "max_chars",
+                    1..=20_000,
+                    DEFAULT_MAX_CHARS,
+                );
                 BlockKind::Reflection {
                     question,
                     max_chars,
@@ -725,11 +756,17 @@ impl Checker<'_> {
                 BlockKind::Video { .. } | BlockKind::Reading { .. } | BlockKind::Reflection { .. }
             ),
         };
+        let images = [&b.body, &b.transcript]
+            .into_iter()
+            .flatten()
+            .flat_map(|text| self.images(text))
+            .collect();
         Some(Block {
             id,
             title,
             required,
             kind,
+            images,
         })
     }
 
@@ -763,6 +800,32 @@ impl Checker<'_> {
             }
         }
         v.clone()
+    }
+
+    /// A whole number within `range`, or `default` when absent.
+    fn ranged(
+        &mut self,
+        value: Option<&Spanned<u32>>,
+        key: &str,
+        range: std::ops::RangeInclusive<u32>,
+        default: u32,
+    ) -> u32 {
+        match value {
+            Some(v) if !range.contains(v.get_ref()) => {
+                self.error(
+                    v.span(),
+                    format!("{key} {} is out of range", v.get_ref()),
+                    format!(
+                        "use a whole number from {} to {}",
+                        range.start(),
+                        range.end()
+                    ),
+                );
+                default
+            }
+            Some(v) => *v.get_ref(),
+            None => default,
+        }
     }
 
     fn non_empty(&mut self, value: &Spanned<String>, what: &str) -> String {
@@ -915,6 +978,22 @@ impl Checker<'_> {
             return None;
         }
         Some(CourseFile { rel, path })
+    }
+
+    /// The local images a Markdown text shows, each checked like any file.
+    fn images(&mut self, text: &Spanned<String>) -> Vec<CourseFile> {
+        use pulldown_cmark::{Event, Parser, Tag};
+        let mut found = Vec::new();
+        for event in Parser::new(text.get_ref()) {
+            if let Event::Start(Tag::Image { dest_url, .. }) = event {
+                let local = !dest_url.contains(':') && !dest_url.starts_with("//");
+                if local && !found.iter().any(|f: &CourseFile| f.rel == *dest_url) {
+                    let value = Spanned::new(text.span(), dest_url.to_string());
+                    found.extend(self.file(&value, &["png", "jpg", "jpeg", "svg", "webp", "gif"]));
+                }
+            }
+        }
+        found
     }
 
     /// A transcript: inline Markdown, or a `.md`/`.txt` file in the course.

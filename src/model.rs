@@ -76,17 +76,6 @@ impl Session {
     pub fn files(&self) -> impl Iterator<Item = &CourseFile> {
         self.blocks.iter().flat_map(Block::files)
     }
-
-    /// Worst-case length of the learner's answers, in characters.
-    pub fn answer_budget(&self) -> u32 {
-        self.blocks
-            .iter()
-            .map(|b| match &b.kind {
-                BlockKind::Reflection { max_chars, .. } => *max_chars,
-                _ => 0,
-            })
-            .sum()
-    }
 }
 
 /// What a learner must do for a session to count as complete.
@@ -105,24 +94,26 @@ pub struct Block {
     pub title: Option<String>,
     pub required: bool,
     pub kind: BlockKind,
+    /// Local images its Markdown shows (`![alt](media/figure.png)`).
+    pub images: Vec<CourseFile>,
 }
 
 impl Block {
+    /// Every course file the block shows: video, captions, images.
     pub fn files(&self) -> impl Iterator<Item = &CourseFile> {
-        let files: Vec<&CourseFile> = match &self.kind {
+        let (video, captions) = match &self.kind {
             BlockKind::Video {
                 source, captions, ..
-            } => {
-                let mut v = Vec::new();
-                if let VideoSource::File(f) = source {
-                    v.push(f);
-                }
-                v.extend(captions.iter());
-                v
-            }
-            _ => Vec::new(),
+            } => (
+                match source {
+                    VideoSource::File(f) => Some(f),
+                    _ => None,
+                },
+                captions.as_ref(),
+            ),
+            _ => (None, None),
         };
-        files.into_iter()
+        video.into_iter().chain(captions).chain(&self.images)
     }
 
     /// Whether a learner can mark this block done (text blocks cannot).

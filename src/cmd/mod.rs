@@ -47,7 +47,7 @@ pub fn run(cli: Cli) -> i32 {
 
 /// Prints every diagnostic to stderr.
 pub fn report(diags: &crate::diagnostic::Diagnostics) {
-    for d in &diags.items {
+    for d in diags.sorted() {
         eprint!("{}", diags.render(d));
     }
 }

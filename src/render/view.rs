@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::markdown::{render as md, render_inline};
-use crate::model::{Block, BlockKind, Course, Session, Split, VideoSource};
+use crate::model::{Block, BlockKind, Course, ReadingKind, Session, Split, VideoSource};
 
 #[derive(Serialize)]
 pub struct PageView {
@@ -102,8 +102,12 @@ pub struct BlockView {
     pub url: Option<String>,
     pub question: Option<String>,
     pub max_chars: Option<u32>,
+    /// On a session page, where the runtime tracks it (not on the overview).
+    pub tracked: bool,
     /// The learner ticks a box to mark it done (no automatic tracking).
     pub self_marked: bool,
+    /// The label of that box, e.g. "I have listened to this".
+    pub done_label: &'static str,
     /// A form control id, unique on the page.
     pub input_id: String,
 }
@@ -178,7 +182,7 @@ pub fn page(course: &Course, session_index: Option<usize>) -> PageView {
             title: s.title.clone(),
             intro_html: s.intro.as_deref().map(md),
             goals: s.goals.iter().map(|g| render_inline(g)).collect(),
-            blocks: s.blocks.iter().map(|b| block(course, b)).collect(),
+            blocks: s.blocks.iter().map(|b| block(course, b, true)).collect(),
             required_count: s.completion.required.len(),
             previous: i.checked_sub(1).map(|p| link(p, &course.sessions[p])),
             next: course.sessions.get(i + 1).map(|n| link(i + 1, n)),
@@ -225,8 +229,16 @@ pub fn page(course: &Course, session_index: Option<usize>) -> PageView {
             institution: course.branding.institution.clone(),
             logo: course.branding.logo.as_ref().map(|l| l.rel.clone()),
             primary_colour: course.branding.primary_colour.clone(),
-            before: course.before.iter().map(|b| block(course, b)).collect(),
-            after: course.after.iter().map(|b| block(course, b)).collect(),
+            before: course
+                .before
+                .iter()
+                .map(|b| block(course, b, false))
+                .collect(),
+            after: course
+                .after
+                .iter()
+                .map(|b| block(course, b, false))
+                .collect(),
         },
         sessions,
         session,
@@ -235,7 +247,7 @@ pub fn page(course: &Course, session_index: Option<usize>) -> PageView {
     }
 }
 
-fn block(course: &Course, b: &Block) -> BlockView {
+fn block(course: &Course, b: &Block, tracked: bool) -> BlockView {
     let mut v = BlockView {
         id: b.id.clone(),
         kind: "text",
@@ -257,7 +269,9 @@ fn block(course: &Course, b: &Block) -> BlockView {
         url: None,
         question: None,
         max_chars: None,
+        tracked,
         self_marked: false,
+        done_label: "I have done this",
         input_id: format!("input-{}", b.id),
     };
     match &b.kind {
@@ -290,6 +304,7 @@ fn block(course: &Course, b: &Block) -> BlockView {
                 }
                 VideoSource::Missing => v.self_marked = true,
             }
+            v.done_label = "I have watched this video";
             v.captions = captions.as_ref().map(|c| CaptionsView {
                 src: c.rel.clone(),
                 srclang: course.language.clone(),
@@ -303,6 +318,11 @@ fn block(course: &Course, b: &Block) -> BlockView {
             v.url = url.clone();
             v.body_html = body.as_deref().map(md);
             v.self_marked = url.is_none();
+            v.done_label = match kind {
+                ReadingKind::Podcast => "I have listened to this",
+                ReadingKind::Video => "I have watched this",
+                _ => "I have read this",
+            };
         }
         BlockKind::Activity { body, url } => {
             v.kind = "activity";

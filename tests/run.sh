@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The whole test suite, as a newcomer and CI run it:
+#
+#   bash tests/run.sh
+#
+# On a fresh Debian machine it first installs what the tests need and is
+# missing (Debian packages as root, or through sudo).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+apt_install() {
+  local missing=()
+  for pair in "$@"; do
+    local cmd=${pair%%:*} pkg=${pair#*:}
+    command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  ((${#missing[@]})) || return 0
+  echo "installing: ${missing[*]}"
+  local sudo=()
+  [ "$(id -u)" = 0 ] || sudo=(sudo)
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+# xmllint validates every manifest against the official schemas.
+apt_install xmllint:libxml2-utils
+
+if [ ! -f ../shared/schemas/catalog.xml ]; then
+  echo "error: the official schemas are expected in ../shared/schemas (beside this checkout)" >&2
+  exit 1
+fi
+
+echo "== cargo test"
+cargo test --locked

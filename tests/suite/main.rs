@@ -1,0 +1,8 @@
+//! The integration suite: runs the real `coursepack` binary on the seed
+//! course and on fixture courses, and checks what it writes.
+
+mod common;
+mod errors;
+mod init;
+mod scorm;
+mod warnings;

@@ -1,0 +1,230 @@
+//! SCORM 1.2 and SCORM 2004 packages of the seed course and fixtures.
+
+use crate::common::*;
+
+const TARGETS: [(&str, &str, &str); 2] = [
+    ("scorm12", "wrappers/scorm12.xsd", "1.2"),
+    (
+        "scorm2004",
+        "wrappers/scorm2004-4th.xsd",
+        "2004 4th Edition",
+    ),
+];
+
+fn package_name(target: &str) -> String {
+    format!("care-opinion-feedback-1.0.0-{target}.zip")
+}
+
+#[test]
+fn seed_course_builds_valid_packages_whose_references_resolve() {
+    let (out, output) = build(&seed_course(), "scorm12,scorm2004");
+    for (target, schema, version) in TARGETS {
+        let path = out.path().join(package_name(target));
+        assert!(
+            stdout(&output).contains(&format!("wrote {}", path.display())),
+            "summary line for {target}: {}",
+            stdout(&output)
+        );
+        let files = unzip(&path);
+        let manifest = files
+            .get("imsmanifest.xml")
+            .expect("manifest at the zip root");
+        assert_valid(manifest, schema, &format!("{target} imsmanifest.xml"));
+        let text = String::from_utf8(manifest.clone()).unwrap();
+        assert!(text.contains(&format!("<schemaversion>{version}</schemaversion>")));
+
+        // Every file the manifest lists is in the zip, every launch file exists.
+        for href in attr_values(manifest, "file", "href")
+            .iter()
+            .chain(&attr_values(manifest, "resource", "href"))
+        {
+            assert!(
+                files.contains_key(href),
+                "{target}: manifest lists {href}, not in the zip"
+            );
+        }
+        // Every file in the zip is listed by some resource.
+        let listed = attr_values(manifest, "file", "href");
+        for name in files.keys().filter(|n| *n != "imsmanifest.xml") {
+            assert!(
+                listed.contains(name),
+                "{target}: {name} is in the zip but no resource lists it"
+            );
+        }
+        // One SCO per session, in course order, under one non-launchable parent.
+        let items = attr_values(manifest, "item", "identifier");
+        assert_eq!(
+            items,
+            [
+                "ITEM-care-opinion-feedback",
+                "ITEM-problem-with-feedback",
+                "ITEM-how-online-feedback-works",
+                "ITEM-benefits-and-risks"
+            ]
+        );
+        assert_eq!(attr_values(manifest, "item", "identifierref").len(), 3);
+        // Every identifierref points at a resource.
+        let resources = attr_values(manifest, "resource", "identifier");
+        for r in attr_values(manifest, "item", "identifierref")
+            .iter()
+            .chain(&attr_values(manifest, "dependency", "identifierref"))
+        {
+            assert!(resources.contains(r), "{target}: {r} names no resource");
+        }
+        assert!(
+            !files
+                .keys()
+                .any(|n| n.contains("__MACOSX") || n.contains(".DS_Store"))
+        );
+    }
+}
+
+#[test]
+fn rebuilds_are_byte_identical() {
+    let (a, _) = build(&seed_course(), "scorm12,scorm2004");
+    let (b, _) = build(&seed_course(), "scorm12,scorm2004");
+    for (target, _, _) in TARGETS {
+        let one = std::fs::read(a.path().join(package_name(target))).unwrap();
+        let two = std::fs::read(b.path().join(package_name(target))).unwrap();
+        assert!(one == two, "{target} differs between two builds");
+    }
+}
+
+#[test]
+fn identifiers_come_from_ids_not_titles() {
+    // Renaming a session keeps its identifiers; LMSs keep progress by them.
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(seed_course().join("course.toml")).unwrap();
+    std::fs::write(
+        dir.path().join("course.toml"),
+        text.replace(
+            "What is the problem with patient feedback?",
+            "Renamed session",
+        ),
+    )
+    .unwrap();
+    let (a, _) = build(&seed_course(), "scorm2004");
+    let (b, _) = build(dir.path(), "scorm2004");
+    let ids = |d: &std::path::Path| {
+        let files = unzip(&d.join(package_name("scorm2004")));
+        let m = &files["imsmanifest.xml"];
+        [
+            attr_values(m, "manifest", "identifier"),
+            attr_values(m, "item", "identifier"),
+            attr_values(m, "resource", "identifier"),
+            attr_values(m, "imsss:primaryObjective", "objectiveID"),
+        ]
+    };
+    assert_eq!(ids(a.path()), ids(b.path()));
+}
+
+#[test]
+fn session_pages_carry_the_completion_rules_and_escape_course_text() {
+    let (out, _) = build(&seed_course(), "scorm12");
+    let files = unzip(&out.path().join(package_name("scorm12")));
+    let page = String::from_utf8(files["how-online-feedback-works.html"].clone()).unwrap();
+    assert!(page.contains(r#"<html lang="en-GB">"#));
+    assert!(page.contains(r#"<script src="coursepack/runtime.js"></script>"#));
+    assert!(page.contains(r#""required":["session-2-video","explore-care-opinion","what-people-valued","nhs-fife-video","story-and-responses","responses-differ","what-matters-in-a-response","munro-richards-podcast"]"#), "{page}");
+    assert!(page.contains(r#"<textarea id="input-what-people-valued" data-cp-answer"#));
+    assert!(page.contains("not available in this copy of the course"));
+    assert!(page.contains(r#"href="https://www.careopinion.org.uk/""#));
+}
+
+#[test]
+fn local_media_is_packaged_stored_and_listed_per_sco() {
+    let course = tempfile::tempdir().unwrap();
+    std::fs::create_dir(course.path().join("media")).unwrap();
+    std::fs::write(course.path().join("media/clip.mp4"), vec![7u8; 50_000]).unwrap();
+    std::fs::write(
+        course.path().join("media/clip.vtt"),
+        "WEBVTT\n\n00:00.000 --> 00:01.000\nHello <b>world</b>\n",
+    )
+    .unwrap();
+    std::fs::write(
+        course.path().join("course.toml"),
+        r#"
+[course]
+id = "media-demo"
+title = "Media <demo> & co"
+
+[[session]]
+id = "watch"
+title = "Watch"
+
+[[session.block]]
+type = "video"
+id = "clip"
+title = "A <clip>"
+file = "media/clip.mp4"
+captions = "media/clip.vtt"
+minutes = 1
+
+[[session.block]]
+type = "text"
+body = "Some <script>alert(1)</script> *text*"
+"#,
+    )
+    .unwrap();
+    let (out, output) = build(course.path(), "scorm12,scorm2004");
+    assert!(!stderr(&output).contains("warning"), "{}", stderr(&output));
+    for target in ["scorm12", "scorm2004"] {
+        let path = out.path().join(format!("media-demo-1.0.0-{target}.zip"));
+        let mut zip = zip::ZipArchive::new(std::fs::File::open(&path).unwrap()).unwrap();
+        assert_eq!(
+            zip.by_name("media/clip.mp4").unwrap().compression(),
+            zip::CompressionMethod::Stored
+        );
+        assert_eq!(
+            zip.by_name("watch.html").unwrap().compression(),
+            zip::CompressionMethod::Deflated
+        );
+        let files = unzip(&path);
+        let m = &files["imsmanifest.xml"];
+        let listed = attr_values(m, "file", "href");
+        assert!(listed.contains(&"media/clip.mp4".to_string()));
+        assert!(listed.contains(&"media/clip.vtt".to_string()));
+        let page = String::from_utf8(files["watch.html"].clone()).unwrap();
+        assert!(page.contains(r#"<track kind="captions" src="media/clip.vtt" srclang="en""#));
+        assert!(
+            page.contains("&lt;script&gt;"),
+            "raw HTML from course.toml is escaped"
+        );
+        assert!(!page.contains("<script>alert"));
+        assert!(page.contains("A &lt;clip&gt;"));
+    }
+}
+
+#[test]
+fn split_per_session_writes_one_package_per_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(seed_course().join("course.toml")).unwrap();
+    std::fs::write(
+        dir.path().join("course.toml"),
+        text.replace(r#"split = "course""#, r#"split = "session""#),
+    )
+    .unwrap();
+    let (out, _) = build(dir.path(), "scorm12");
+    let mut names: Vec<String> = std::fs::read_dir(out.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "care-opinion-feedback-1.0.0-scorm12-benefits-and-risks.zip",
+            "care-opinion-feedback-1.0.0-scorm12-how-online-feedback-works.zip",
+            "care-opinion-feedback-1.0.0-scorm12-problem-with-feedback.zip",
+        ]
+    );
+    for name in names {
+        let files = unzip(&out.path().join(&name));
+        assert_valid(&files["imsmanifest.xml"], "wrappers/scorm12.xsd", &name);
+        assert_eq!(
+            attr_values(&files["imsmanifest.xml"], "item", "identifierref").len(),
+            1
+        );
+        assert!(!files.contains_key("index.html"));
+    }
+}
