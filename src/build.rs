@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
-use crate::diagnostic::{Diagnostic, Diagnostics, did_you_mean};
+use crate::diagnostic::{Diagnostic, Diagnostics, suggest};
 use crate::load::{self, Loaded};
 use crate::package::{self, Context, Target};
 use crate::render::{self, Site};
@@ -78,10 +78,7 @@ pub fn targets(names: &[String]) -> Result<Vec<Box<dyn Target>>, Error> {
             Some(t) => chosen.push(t),
             None => {
                 let known = package::names();
-                let help = match did_you_mean(name, known.iter().copied()) {
-                    Some(m) => format!("did you mean `{m}`?"),
-                    None => format!("the targets are {}", known.join(", ")),
-                };
+                let help = suggest(name, &known, "the targets are");
                 diags.push(Diagnostic::error(format!("unknown target `{name}`")).help(help));
             }
         }

@@ -140,6 +140,18 @@ pub fn did_you_mean<'a>(
         .map(|(_, c)| c)
 }
 
+/// Help for a word that matches none of `candidates`: "did you mean `x`?"
+/// for a likely typo, else `lead` followed by every candidate.
+pub fn suggest(word: &str, candidates: &[&str], lead: &str) -> String {
+    match did_you_mean(word, candidates.iter().copied()) {
+        Some(m) => format!("did you mean `{m}`?"),
+        None => {
+            let all: Vec<String> = candidates.iter().map(|c| format!("`{c}`")).collect();
+            format!("{lead} {}", all.join(", "))
+        }
+    }
+}
+
 /// Every problem found while loading a course, in the order found.
 #[derive(Debug, Default)]
 pub struct Diagnostics {
@@ -232,5 +244,10 @@ mod tests {
         let words = ["title", "summary", "goals"];
         assert_eq!(did_you_mean("titel", words), Some("title"));
         assert_eq!(did_you_mean("zzz", words), None);
+        assert_eq!(suggest("titel", &words, "use"), "did you mean `title`?");
+        assert_eq!(
+            suggest("zzz", &words[..2], "use one of"),
+            "use one of `title`, `summary`"
+        );
     }
 }

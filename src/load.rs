@@ -13,7 +13,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use crate::config::{BlockTable, CourseFile as RawCourse, SessionTable};
-use crate::diagnostic::{Diagnostic, Diagnostics, did_you_mean};
+use crate::diagnostic::{Diagnostic, Diagnostics, did_you_mean, suggest};
 use crate::model::*;
 
 /// The file a course folder must contain.
@@ -143,17 +143,10 @@ fn parse(
         if let Some(rest) = message.strip_prefix("unknown field `") {
             let (key, expected) = rest.split_once('`').unwrap_or((rest, ""));
             let candidates: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
-            let help = match did_you_mean(key, candidates.iter().copied()) {
-                Some(best) => format!("did you mean `{best}`?"),
-                None if !candidates.is_empty() => format!(
-                    "the keys allowed here are {}",
-                    candidates
-                        .iter()
-                        .map(|c| format!("`{c}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-                None => "remove it".to_string(),
+            let help = if candidates.is_empty() {
+                "remove it".to_string()
+            } else {
+                suggest(key, &candidates, "the keys allowed here are")
             };
             diags.push(
                 Diagnostic::error(format!("unknown key `{key}`"))
@@ -327,10 +320,7 @@ impl Checker<'_> {
                 "course" => Split::Course,
                 "session" => Split::Session,
                 other => {
-                    let help = match did_you_mean(other, ["course", "session"]) {
-                        Some(m) => format!("did you mean `{m}`?"),
-                        None => "use `course` (one package, one SCO per session) or `session` (one package per session)".into(),
-                    };
+                    let help = suggest(other, &["course", "session"], "use one of");
                     self.error(s.span(), format!("unknown packaging split `{other}`"), help);
                     Split::Course
                 }
@@ -460,18 +450,12 @@ impl Checker<'_> {
             .filter_map(|(i, b)| self.block(b, &id, i))
             .collect();
 
-        let video_percent = match s.completion.as_ref().and_then(|c| c.video_percent.as_ref()) {
-            Some(p) if !(1..=100).contains(p.get_ref()) => {
-                self.error(
-                    p.span(),
-                    format!("video_percent {} is out of range", p.get_ref()),
-                    "use a whole number from 1 to 100",
-                );
-                DEFAULT_VIDEO_PERCENT
-            }
-            Some(p) => *p.get_ref(),
-            None => DEFAULT_VIDEO_PERCENT,
-        };
+        let video_percent = self.ranged(
+            s.completion.as_ref().and_then(|c| c.video_percent.as_ref()),
+            "video_percent",
+            1..=100,
+            DEFAULT_VIDEO_PERCENT,
+        );
         let required = match s.completion.as_ref().and_then(|c| c.require.as_ref()) {
             Some(list) => {
                 let mut out = Vec::new();
@@ -487,22 +471,16 @@ impl Checker<'_> {
                         ),
                         Some(b) => out.push(b.id.clone()),
                         None => {
-                            let names = blocks
+                            let names: Vec<&str> = blocks
                                 .iter()
                                 .filter(|b| b.is_trackable())
-                                .map(|b| b.id.as_str());
-                            let help = match did_you_mean(r.get_ref(), names) {
-                                Some(m) => format!("did you mean `{m}`?"),
-                                None => format!(
-                                    "the blocks of session `{id}` are: {}",
-                                    blocks
-                                        .iter()
-                                        .filter(|b| b.is_trackable())
-                                        .map(|b| format!("`{}`", b.id))
-                                        .collect::<Vec<_>>()
-                                        .join(", ")
-                                ),
-                            };
+                                .map(|b| b.id.as_str())
+                                .collect();
+                            let help = suggest(
+                                r.get_ref(),
+                                &names,
+                                &format!("the blocks of session `{id}` are"),
+                            );
                             self.error(
                                 r.span(),
                                 format!("session `{id}` has no block `{}`", r.get_ref()),
@@ -519,7 +497,9 @@ impl Checker<'_> {
                 .map(|b| b.id.clone())
                 .collect(),
         };
-        if required.is_empty() {
+        let listed = s.completion.as_ref().and_then(|c| c.require.as_ref());
+        // A `require` list naming unknown blocks is an error already.
+        if required.is_empty() && listed.is_none_or(|l| l.is_empty()) {
             self.warn(
                 s.id.span(),
                 format!("session `{id}` has no way to complete: no block is required"),
@@ -548,10 +528,7 @@ impl Checker<'_> {
         let kind_name = b.kind.get_ref().as_str();
         const KINDS: [&str; 5] = ["text", "video", "reading", "activity", "reflection"];
         if !KINDS.contains(&kind_name) {
-            let help = match did_you_mean(kind_name, KINDS) {
-                Some(m) => format!("did you mean `{m}`?"),
-                None => "use one of `text`, `video`, `reading`, `activity`, `reflection`".into(),
-            };
+            let help = suggest(kind_name, &KINDS, "use one of");
             self.error(
                 b.kind.span(),
                 format!("unknown block type `{kind_name}`"),
@@ -699,13 +676,7 @@ impl Checker<'_> {
                         Some((_, k)) => *k,
                         None => {
                             let names = ReadingKind::ALL.map(|(n, _)| n);
-                            let help = match did_you_mean(k.get_ref(), names) {
-                                Some(m) => format!("did you mean `{m}`?"),
-                                None => format!(
-                                    "use one of {}",
-                                    names.map(|n| format!("`{n}`")).join(", ")
-                                ),
-                            };
+                            let help = suggest(k.get_ref(), &names, "use one of");
                             self.error(
                                 k.span(),
                                 format!("unknown reading kind `{}`", k.get_ref()),
@@ -757,18 +728,12 @@ impl Checker<'_> {
                     );
                     return None;
                 };
-                let max_chars = match &b.max_chars {
-                    Some(m) if !(1..=20_000).contains(m.get_ref()) => {
-                        self.error(
-                            m.span(),
-                            format!("max_chars {} is out of range", m.get_ref()),
-                            "use a number from 1 to 20000",
-                        );
-                        DEFAULT_MAX_CHARS
-                    }
-                    Some(m) => *m.get_ref(),
-                    None => DEFAULT_MAX_CHARS,
-                };
+                let max_chars = self.ranged(
+                    b.max_chars.as_ref(),
+                    "max_chars",
+                    1..=20_000,
+                    DEFAULT_MAX_CHARS,
+                );
                 BlockKind::Reflection {
                     question,
                     max_chars,
@@ -835,6 +800,32 @@ impl Checker<'_> {
             }
         }
         v.clone()
+    }
+
+    /// A whole number within `range`, or `default` when absent.
+    fn ranged(
+        &mut self,
+        value: Option<&Spanned<u32>>,
+        key: &str,
+        range: std::ops::RangeInclusive<u32>,
+        default: u32,
+    ) -> u32 {
+        match value {
+            Some(v) if !range.contains(v.get_ref()) => {
+                self.error(
+                    v.span(),
+                    format!("{key} {} is out of range", v.get_ref()),
+                    format!(
+                        "use a whole number from {} to {}",
+                        range.start(),
+                        range.end()
+                    ),
+                );
+                default
+            }
+            Some(v) => *v.get_ref(),
+            None => default,
+        }
     }
 
     fn non_empty(&mut self, value: &Spanned<String>, what: &str) -> String {

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::diagnostic::{Diagnostic, suggest};
 
 /// Every template and asset a course may override, with its default.
 pub const DEFAULTS: &[(&str, &str)] = &[
@@ -52,17 +52,8 @@ impl Templates {
                     ),
                 },
                 None => {
-                    let help = match did_you_mean(&rel, DEFAULTS.iter().map(|(n, _)| *n)) {
-                        Some(m) => format!("did you mean `{m}`?"),
-                        None => format!(
-                            "the files that can be overridden are {}",
-                            DEFAULTS
-                                .iter()
-                                .map(|(n, _)| format!("`{n}`"))
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        ),
-                    };
+                    let names: Vec<&str> = DEFAULTS.iter().map(|(n, _)| *n).collect();
+                    let help = suggest(&rel, &names, "the files that can be overridden are");
                     problems.push(
                         Diagnostic::error(format!("`{rel}` does not override any template"))
                             .at(&dir.join(&rel), None)

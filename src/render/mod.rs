@@ -111,15 +111,60 @@ pub fn render(course: &Course, templates: &Templates) -> Result<Site> {
 }
 
 /// The most characters the runtime can need in `suspend_data` for this
-/// session: its fixed part, a mark per block, and every answer at its
-/// longest with every character escaped.
+/// session, following its encoding (compact JSON, see runtime.js): the
+/// fixed keys, every trackable block id in the done list, and every answer
+/// at its longest with each character escaped (a newline or quote is two
+/// characters in JSON). Video play ranges are left out: the runtime drops
+/// them first when the budget is tight.
 pub fn suspend_data_worst_case(session: &Session) -> usize {
-    let mut total = 32;
-    for block in &session.blocks {
-        total += block.id.len() + 8;
+    let mut total = r#"{"c":1,"d":[],"a":{},"v":{},"t":[]}"#.len();
+    for block in session.blocks.iter().filter(|b| b.is_trackable()) {
+        total += block.id.len() + 3;
         if let BlockKind::Reflection { max_chars, .. } = block.kind {
-            total += max_chars as usize;
+            // "id":"answer", plus the id again in the truncated list.
+            total += block.id.len() + 6 + 2 * max_chars as usize + block.id.len() + 3;
         }
     }
     total
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Block, Completion};
+
+    fn reflection(id: &str, max_chars: u32) -> Block {
+        Block {
+            id: id.into(),
+            title: None,
+            required: true,
+            kind: BlockKind::Reflection {
+                question: "Why?".into(),
+                max_chars,
+            },
+            images: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn worst_case_counts_escaped_answers() {
+        let session = Session {
+            id: "s".into(),
+            title: "S".into(),
+            intro: None,
+            goals: Vec::new(),
+            blocks: vec![reflection("q1", 1000), reflection("q2", 1000)],
+            completion: Completion {
+                video_percent: 90,
+                required: vec![],
+            },
+        };
+        let worst = suspend_data_worst_case(&session);
+        // The JSON of two answers of 1000 newlines each, marked done and truncated.
+        let answer = "\n".repeat(1000);
+        let json = format!(
+            r#"{{"c":1,"d":["q1","q2"],"a":{{"q1":"{answer}","q2":"{answer}"}},"v":{{}},"t":["q1","q2"]}}"#
+        );
+        assert!(worst >= json.len(), "{worst} < {}", json.len());
+    }
 }

@@ -102,6 +102,8 @@ pub struct BlockView {
     pub url: Option<String>,
     pub question: Option<String>,
     pub max_chars: Option<u32>,
+    /// On a session page, where the runtime tracks it (not on the overview).
+    pub tracked: bool,
     /// The learner ticks a box to mark it done (no automatic tracking).
     pub self_marked: bool,
     /// The label of that box, e.g. "I have listened to this".
@@ -180,7 +182,7 @@ pub fn page(course: &Course, session_index: Option<usize>) -> PageView {
             title: s.title.clone(),
             intro_html: s.intro.as_deref().map(md),
             goals: s.goals.iter().map(|g| render_inline(g)).collect(),
-            blocks: s.blocks.iter().map(|b| block(course, b)).collect(),
+            blocks: s.blocks.iter().map(|b| block(course, b, true)).collect(),
             required_count: s.completion.required.len(),
             previous: i.checked_sub(1).map(|p| link(p, &course.sessions[p])),
             next: course.sessions.get(i + 1).map(|n| link(i + 1, n)),
@@ -227,8 +229,16 @@ pub fn page(course: &Course, session_index: Option<usize>) -> PageView {
             institution: course.branding.institution.clone(),
             logo: course.branding.logo.as_ref().map(|l| l.rel.clone()),
             primary_colour: course.branding.primary_colour.clone(),
-            before: course.before.iter().map(|b| block(course, b)).collect(),
-            after: course.after.iter().map(|b| block(course, b)).collect(),
+            before: course
+                .before
+                .iter()
+                .map(|b| block(course, b, false))
+                .collect(),
+            after: course
+                .after
+                .iter()
+                .map(|b| block(course, b, false))
+                .collect(),
         },
         sessions,
         session,
@@ -237,7 +247,7 @@ pub fn page(course: &Course, session_index: Option<usize>) -> PageView {
     }
 }
 
-fn block(course: &Course, b: &Block) -> BlockView {
+fn block(course: &Course, b: &Block, tracked: bool) -> BlockView {
     let mut v = BlockView {
         id: b.id.clone(),
         kind: "text",
@@ -259,6 +269,7 @@ fn block(course: &Course, b: &Block) -> BlockView {
         url: None,
         question: None,
         max_chars: None,
+        tracked,
         self_marked: false,
         done_label: "I have done this",
         input_id: format!("input-{}", b.id),

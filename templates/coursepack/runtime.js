@@ -1,1 +1,1033 @@
-/* coursepack runtime (placeholder until the completion runtime lands). */
+/*! coursepack completion runtime. No dependencies. Same bytes in every package. */
+/*
+ * What it does, for one session page (see the page <-> runtime contract):
+ *   - reads the JSON island #cp-session (course, version, session, required blocks, video_percent)
+ *   - tracks what the learner has done: distinct seconds of a local video actually played,
+ *     readings opened, checkboxes ticked, reflections answered
+ *   - reports to the LMS it finds (SCORM 2004 `API_1484_11` first, then SCORM 1.2 `API`),
+ *     or to the LTI endpoint given in #cp-lti, or keeps progress in localStorage alone
+ *   - restores the learner's state on return, and bookmarks the last block used
+ *
+ * Rules it keeps:
+ *   - it must never throw out of an event handler and never block the learner: every LMS call
+ *     is wrapped, a failed Commit is retried later with back-off, the page keeps working
+ *   - completion only moves forward (incomplete -> completed), never back
+ *   - session time is set only right before the final commit, so LMSs that add it to the
+ *     total on every commit do not count time twice
+ *
+ * suspend_data budget rule (SCORM 1.2 allows 4096 characters, SCORM 2004 64000):
+ *   The state is stored as compact JSON with one-letter keys: done block ids, reflection
+ *   answers, video played ranges in whole seconds. When the encoding is longer than the budget,
+ *   it is shrunk in this order until it fits:
+ *     1. played ranges of videos that are already done are dropped (the done flag stays);
+ *     2. reflection answers are truncated, longest first, all cut to one common maximum length
+ *        (the largest that fits); truncated answers are listed under "t" so a later restore
+ *        knows they are partial;
+ *     3. played ranges of unfinished videos are dropped;
+ *     4. as a last resort only the completion flag and done ids are kept.
+ *   Done flags and completion are never dropped before answers. The whole, untruncated state is
+ *   also kept in the browser's localStorage (when it is available); on restore, a truncated
+ *   answer is replaced by the local copy when the local copy starts with the truncated text.
+ */
+(function (root, factory) {
+  'use strict';
+  var lib = factory();
+  if (typeof module !== 'undefined' && module.exports) {
+    module.exports = lib;
+  }
+  if (typeof window !== 'undefined' && typeof document !== 'undefined') {
+    try {
+      lib.boot(window, document);
+    } catch (e) {
+      lib.warn('coursepack: runtime failed to start', e);
+    }
+  }
+})(this, function () {
+  'use strict';
+
+  var SUSPEND_LIMIT_12 = 4096;
+  var SUSPEND_LIMIT_2004 = 64000;
+  var LOCATION_LIMIT_12 = 255;
+  var LOCATION_LIMIT_2004 = 1000;
+  var MAX_PARENT_LEVELS = 10;
+  // Delay before retrying a failed Commit, in milliseconds; the last one repeats.
+  var RETRY_DELAYS = [1000, 3000, 10000, 30000, 60000];
+
+  function warn() {
+    try {
+      if (typeof console !== 'undefined' && console.warn) {
+        console.warn.apply(console, arguments);
+      }
+    } catch (e) { /* nothing else to do */ }
+  }
+
+  function hasOwn(o, k) {
+    return Object.prototype.hasOwnProperty.call(o, k);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Time formats
+  // ---------------------------------------------------------------------------------------------
+
+  /** SCORM 1.2 CMITimespan, `HHHH:MM:SS.SS`, from milliseconds (capped at 9999:59:59.99). */
+  function formatTime12(ms) {
+    var cs = Math.round(Math.max(0, Number(ms) || 0) / 10);
+    var max = (9999 * 3600 + 59 * 60 + 59) * 100 + 99;
+    if (cs > max) cs = max;
+    var h = Math.floor(cs / 360000);
+    var m = Math.floor((cs % 360000) / 6000);
+    var s = Math.floor((cs % 6000) / 100);
+    var c = cs % 100;
+    return pad(h, 4) + ':' + pad(m, 2) + ':' + pad(s, 2) + '.' + pad(c, 2);
+  }
+
+  /** SCORM 2004 timeinterval (ISO 8601 duration), e.g. `PT1H2M3.5S`, from milliseconds. */
+  function formatTime2004(ms) {
+    var cs = Math.round(Math.max(0, Number(ms) || 0) / 10);
+    var h = Math.floor(cs / 360000);
+    var m = Math.floor((cs % 360000) / 6000);
+    var sc = cs % 6000;
+    var out = 'PT';
+    if (h) out += h + 'H';
+    if (m) out += m + 'M';
+    if (sc || (!h && !m)) {
+      var whole = Math.floor(sc / 100);
+      var frac = sc % 100;
+      out += whole;
+      if (frac) out += '.' + (frac % 10 === 0 ? String(frac / 10) : pad(frac, 2));
+      out += 'S';
+    }
+    return out;
+  }
+
+  function pad(n, width) {
+    var s = String(n);
+    while (s.length < width) s = '0' + s;
+    return s;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Video ranges: a flat, sorted list [start, end, start, end, ...] in seconds
+  // ---------------------------------------------------------------------------------------------
+
+  /** Adds [start, end] to a flat range list and returns a new merged, sorted list. */
+  function addRange(ranges, start, end) {
+    var pairs = [];
+    var i;
+    for (i = 0; i + 1 < (ranges || []).length; i += 2) pairs.push([ranges[i], ranges[i + 1]]);
+    if (isFinite(start) && isFinite(end) && end > start) pairs.push([start, end]);
+    pairs.sort(function (a, b) { return a[0] - b[0]; });
+    var out = [];
+    for (i = 0; i < pairs.length; i++) {
+      var p = pairs[i];
+      if (!(p[1] > p[0])) continue;
+      var n = out.length;
+      if (n && p[0] <= out[n - 1]) {
+        if (p[1] > out[n - 1]) out[n - 1] = p[1];
+      } else {
+        out.push(p[0], p[1]);
+      }
+    }
+    return out;
+  }
+
+  /** Total length of a flat range list, in seconds. */
+  function rangeTotal(ranges) {
+    var t = 0;
+    for (var i = 0; i + 1 < (ranges || []).length; i += 2) t += Math.max(0, ranges[i + 1] - ranges[i]);
+    return t;
+  }
+
+  /** True when the distinct seconds played reach `percent` of `duration`. */
+  function videoDone(ranges, duration, percent) {
+    if (!(duration > 0)) return false;
+    var p = percent == null ? 90 : Number(percent);
+    if (!(p >= 0)) p = 90;
+    if (p > 100) p = 100;
+    // Half a second of slack: players report the last frame a little before the end.
+    var needed = Math.max(0, duration * p / 100 - 0.5);
+    return rangeTotal(ranges) >= needed;
+  }
+
+  /**
+   * Playback tracker step. `prev` is the last position seen while playing (or null after a
+   * seek/pause); `now` the new position. Only small forward steps count as watched, so seeking
+   * ahead never counts. Returns the new range list.
+   */
+  function trackStep(ranges, prev, now, rate) {
+    if (prev == null || !isFinite(prev) || !isFinite(now)) return ranges;
+    var d = now - prev;
+    var limit = 1.5 * Math.max(1, Number(rate) || 1);
+    if (d > 0 && d <= limit) return addRange(ranges, prev, now);
+    return ranges;
+  }
+
+  /** Ranges rounded outward to tenths of seconds for storage. */
+  function roundRanges(ranges) {
+    var out = [];
+    for (var i = 0; i + 1 < (ranges || []).length; i += 2) {
+      out.push(Math.floor(ranges[i] * 10) / 10, Math.ceil(ranges[i + 1] * 10) / 10);
+    }
+    return addRange(out);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Completion rule
+  // ---------------------------------------------------------------------------------------------
+
+  /**
+   * Evaluates the session's completion rule. `required` is the list of block ids; `isDone(id)`
+   * tells whether one is done. Returns {done, total, complete, progress}.
+   */
+  function evaluate(required, isDone) {
+    var ids = [];
+    var seen = {};
+    (required || []).forEach(function (id) {
+      if (typeof id === 'string' && !hasOwn(seen, id)) {
+        seen[id] = true;
+        ids.push(id);
+      }
+    });
+    var done = 0;
+    ids.forEach(function (id) {
+      if (isDone(id)) done++;
+    });
+    var total = ids.length;
+    var complete = done === total;
+    return {
+      done: done,
+      total: total,
+      complete: complete,
+      progress: total === 0 ? 1 : Math.floor((done / total) * 10000) / 10000
+    };
+  }
+
+  function statusText(result) {
+    if (result.complete) return 'Session complete';
+    return result.done + ' of ' + result.total + ' steps done';
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // State and its suspend_data encoding
+  // ---------------------------------------------------------------------------------------------
+  //
+  // State:  { c: bool completed, d: [done block ids], a: {id: answer}, v: {id: [duration,
+  //           position, s, e, s, e...]}, t: [ids of answers that were truncated] }
+  // Encoded: compact JSON, e.g. {"c":1,"d":["r1","k2"],"a":{"q1":"..."},"v":{"v1":[4,2,0,2]}}
+
+  function emptyState() {
+    return { c: false, d: [], a: {}, v: {}, t: [] };
+  }
+
+  function normaliseState(raw) {
+    var s = emptyState();
+    if (!raw || typeof raw !== 'object') return s;
+    s.c = raw.c === 1 || raw.c === true;
+    if (Array.isArray(raw.d)) {
+      raw.d.forEach(function (id) {
+        if (typeof id === 'string' && s.d.indexOf(id) < 0) s.d.push(id);
+      });
+    }
+    if (raw.a && typeof raw.a === 'object') {
+      Object.keys(raw.a).forEach(function (id) {
+        if (typeof raw.a[id] === 'string') s.a[id] = raw.a[id];
+      });
+    }
+    if (raw.v && typeof raw.v === 'object') {
+      Object.keys(raw.v).forEach(function (id) {
+        var v = raw.v[id];
+        if (!Array.isArray(v) || v.length < 2) return;
+        var nums = v.map(Number);
+        if (nums.some(function (n) { return !isFinite(n) || n < 0; })) return;
+        s.v[id] = [nums[0], nums[1]].concat(addRange(nums.slice(2)));
+      });
+    }
+    if (Array.isArray(raw.t)) {
+      raw.t.forEach(function (id) {
+        if (typeof id === 'string' && s.t.indexOf(id) < 0) s.t.push(id);
+      });
+    }
+    return s;
+  }
+
+  function serialise(s) {
+    var o = {};
+    if (s.c) o.c = 1;
+    if (s.d.length) o.d = s.d;
+    var ak = Object.keys(s.a).filter(function (k) { return s.a[k] !== ''; });
+    if (ak.length) {
+      o.a = {};
+      ak.forEach(function (k) { o.a[k] = s.a[k]; });
+    }
+    var vk = Object.keys(s.v);
+    if (vk.length) {
+      o.v = {};
+      vk.forEach(function (k) { o.v[k] = s.v[k]; });
+    }
+    if (s.t.length) o.t = s.t;
+    return JSON.stringify(o);
+  }
+
+  /** Cuts a string to at most n UTF-16 units without splitting a surrogate pair. */
+  function cut(str, n) {
+    if (str.length <= n) return str;
+    var end = n;
+    if (end > 0) {
+      var code = str.charCodeAt(end - 1);
+      if (code >= 0xd800 && code <= 0xdbff) end--;
+    }
+    return str.slice(0, end);
+  }
+
+  function cloneState(s) {
+    var c = normaliseState(JSON.parse(JSON.stringify({ c: s.c, d: s.d, a: s.a, v: s.v, t: s.t })));
+    return c;
+  }
+
+  /**
+   * Encodes a state for suspend_data within `limit` characters, applying the budget rule
+   * described at the top of this file. Returns {data, truncated: [ids], dropped: bool}.
+   */
+  function encodeState(state, limit) {
+    var s = cloneState(normaliseState(state));
+    var lim = limit > 0 ? limit : SUSPEND_LIMIT_12;
+    var out = serialise(s);
+    if (out.length <= lim) return { data: out, truncated: s.t.slice(), dropped: false };
+
+    // 1. Ranges of finished videos: keep duration and position only.
+    Object.keys(s.v).forEach(function (id) {
+      if (s.d.indexOf(id) >= 0) s.v[id] = s.v[id].slice(0, 2);
+    });
+    out = serialise(s);
+    if (out.length <= lim) return { data: out, truncated: s.t.slice(), dropped: true };
+
+    // 2. Truncate answers to a common maximum length, the largest that fits.
+    var ids = Object.keys(s.a);
+    var full = {};
+    var longest = 0;
+    ids.forEach(function (id) {
+      full[id] = s.a[id];
+      if (s.a[id].length > longest) longest = s.a[id].length;
+    });
+    var baseT = s.t.slice();
+    var tryCap = function (cap) {
+      var t = baseT.slice();
+      ids.forEach(function (id) {
+        s.a[id] = cut(full[id], cap);
+        if (s.a[id].length < full[id].length && t.indexOf(id) < 0) t.push(id);
+      });
+      s.t = t;
+      return serialise(s);
+    };
+    var lo = 0;
+    var hi = longest;
+    while (lo < hi) {
+      var mid = Math.ceil((lo + hi) / 2);
+      if (tryCap(mid).length <= lim) lo = mid; else hi = mid - 1;
+    }
+    out = tryCap(lo);
+    if (out.length <= lim) return { data: out, truncated: s.t.slice(), dropped: true };
+
+    // 3. Ranges of unfinished videos.
+    Object.keys(s.v).forEach(function (id) { s.v[id] = s.v[id].slice(0, 2); });
+    out = serialise(s);
+    if (out.length <= lim) return { data: out, truncated: s.t.slice(), dropped: true };
+    s.v = {};
+    out = serialise(s);
+    if (out.length <= lim) return { data: out, truncated: s.t.slice(), dropped: true };
+
+    // 4. Last resort: completion flag and as many done ids as fit.
+    var minimal = { c: s.c, d: [], a: {}, v: {}, t: [] };
+    out = serialise(minimal);
+    for (var i = 0; i < s.d.length; i++) {
+      minimal.d.push(s.d[i]);
+      var next = serialise(minimal);
+      if (next.length > lim) {
+        minimal.d.pop();
+        break;
+      }
+      out = next;
+    }
+    return { data: out.length <= lim ? out : '', truncated: ids.slice(), dropped: true };
+  }
+
+  /** Decodes suspend_data (or a localStorage copy). Never throws; unknown input gives null. */
+  function decodeState(str) {
+    if (typeof str !== 'string' || str === '') return null;
+    try {
+      var raw = JSON.parse(str);
+      if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return null;
+      return normaliseState(raw);
+    } catch (e) {
+      return null;
+    }
+  }
+
+  /**
+   * Merges the state restored from the LMS with the local full copy: truncated answers are
+   * completed from the local copy when it starts with the stored text.
+   */
+  function mergeLocalAnswers(lmsState, localState) {
+    var s = normaliseState(lmsState);
+    if (!localState) return s;
+    var keep = [];
+    s.t.forEach(function (id) {
+      var local = localState.a && localState.a[id];
+      var stored = s.a[id] || '';
+      if (typeof local === 'string' && local.length >= stored.length && local.slice(0, stored.length) === stored) {
+        s.a[id] = local;
+      } else {
+        keep.push(id);
+      }
+    });
+    s.t = keep;
+    return s;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // LMS API discovery
+  // ---------------------------------------------------------------------------------------------
+
+  function readProp(win, name) {
+    try {
+      var v = win && win[name];
+      return v && (typeof v === 'object' || typeof v === 'function') ? v : null;
+    } catch (e) {
+      return null; // cross-origin frame
+    }
+  }
+
+  function parentOf(win) {
+    try {
+      var p = win.parent;
+      return p && p !== win ? p : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function openerOf(win) {
+    try {
+      return win.opener || null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  /** Windows to search, in order: this window, its parents, then the opener and its parents. */
+  function candidateWindows(win) {
+    var out = [];
+    var add = function (start) {
+      var w = start;
+      for (var i = 0; w && i <= MAX_PARENT_LEVELS; i++) {
+        if (out.indexOf(w) < 0) out.push(w);
+        w = parentOf(w);
+      }
+    };
+    add(win);
+    var top = out[out.length - 1];
+    var opener = openerOf(win) || (top && openerOf(top));
+    if (opener) add(opener);
+    return out;
+  }
+
+  /**
+   * Finds the LMS API: `API_1484_11` (SCORM 2004) anywhere in the window tree first, then
+   * `API` (SCORM 1.2). Returns {version: '2004'|'1.2', api} or null.
+   */
+  function findAPI(win) {
+    var wins = candidateWindows(win);
+    var i;
+    var api;
+    for (i = 0; i < wins.length; i++) {
+      api = readProp(wins[i], 'API_1484_11');
+      if (api && typeof api.Initialize === 'function') return { version: '2004', api: api };
+    }
+    for (i = 0; i < wins.length; i++) {
+      api = readProp(wins[i], 'API');
+      if (api && typeof api.LMSInitialize === 'function') return { version: '1.2', api: api };
+    }
+    return null;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // LMS adapters: one small object per SCORM version, all calls wrapped
+  // ---------------------------------------------------------------------------------------------
+
+  function call(api, fn, args) {
+    try {
+      var r = api[fn].apply(api, args || []);
+      return r === true || r === 'true';
+    } catch (e) {
+      warn('coursepack: ' + fn + ' threw', e);
+      return false;
+    }
+  }
+
+  function get(api, fn, el) {
+    try {
+      var r = api[fn](el);
+      return r == null ? '' : String(r);
+    } catch (e) {
+      return '';
+    }
+  }
+
+  function makeScorm(found) {
+    var api = found.api;
+    var v12 = found.version === '1.2';
+    var names = v12
+      ? { init: 'LMSInitialize', fin: 'LMSFinish', get: 'LMSGetValue', set: 'LMSSetValue', commit: 'LMSCommit' }
+      : { init: 'Initialize', fin: 'Terminate', get: 'GetValue', set: 'SetValue', commit: 'Commit' };
+    var el = v12
+      ? { entry: 'cmi.core.entry', status: 'cmi.core.lesson_status', mode: 'cmi.core.lesson_mode',
+          location: 'cmi.core.lesson_location', suspend: 'cmi.suspend_data', time: 'cmi.core.session_time',
+          exit: 'cmi.core.exit' }
+      : { entry: 'cmi.entry', status: 'cmi.completion_status', mode: 'cmi.mode', location: 'cmi.location',
+          suspend: 'cmi.suspend_data', time: 'cmi.session_time', exit: 'cmi.exit', progress: 'cmi.progress_measure' };
+    var last = {}; // values already accepted by the LMS, to avoid resending them
+    var a = {
+      version: found.version,
+      suspendLimit: v12 ? SUSPEND_LIMIT_12 : SUSPEND_LIMIT_2004,
+      locationLimit: v12 ? LOCATION_LIMIT_12 : LOCATION_LIMIT_2004,
+      el: el,
+      initialize: function () { return call(api, names.init, ['']); },
+      finish: function () { return call(api, names.fin, ['']); },
+      commit: function () { return call(api, names.commit, ['']); },
+      get: function (name) { return get(api, names.get, name); },
+      set: function (name, value) {
+        var v = String(value);
+        if (last[name] === v) return true;
+        var ok = call(api, names.set, [name, v]);
+        if (ok) last[name] = v; else delete last[name];
+        return ok;
+      },
+      forget: function () { last = {}; },
+      formatTime: v12 ? formatTime12 : formatTime2004,
+      completedValues: v12 ? ['completed', 'passed'] : ['completed'],
+      exitSuspend: 'suspend',
+      exitDone: v12 ? '' : 'normal'
+    };
+    return a;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Browser side
+  // ---------------------------------------------------------------------------------------------
+
+  function readJSONIsland(doc, id) {
+    try {
+      var node = doc.getElementById(id);
+      if (!node) return null;
+      var v = JSON.parse(node.textContent || '');
+      return v && typeof v === 'object' ? v : null;
+    } catch (e) {
+      warn('coursepack: could not read #' + id, e);
+      return null;
+    }
+  }
+
+  function storage(win) {
+    try {
+      var ls = win.localStorage;
+      var probe = 'coursepack:probe';
+      ls.setItem(probe, '1');
+      ls.removeItem(probe);
+      return ls;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function safe(fn) {
+    return function () {
+      try {
+        return fn.apply(this, arguments);
+      } catch (e) {
+        warn('coursepack: handler failed', e);
+      }
+    };
+  }
+
+  function boot(win, doc) {
+    var body = doc.body;
+    if (!body || body.getAttribute('data-cp-page') !== 'session') return null;
+    var cfg = readJSONIsland(doc, 'cp-session');
+    if (!cfg || typeof cfg.session !== 'string') return null;
+    var rt = new Runtime(win, doc, cfg);
+    rt.start();
+    try { win.coursepackRuntime = rt; } catch (e) { /* read-only window */ }
+    return rt;
+  }
+
+  function Runtime(win, doc, cfg) {
+    this.win = win;
+    this.doc = doc;
+    this.cfg = cfg;
+    this.key = 'coursepack:' + cfg.course + ':' + cfg.version + ':' + cfg.session;
+    this.required = Array.isArray(cfg.required) ? cfg.required : [];
+    this.videoPercent = typeof cfg.video_percent === 'number' ? cfg.video_percent : 90;
+    this.state = emptyState();
+    this.blocks = {};
+    this.lms = null;
+    this.lti = null;
+    this.ls = storage(win);
+    this.mode = 'local';
+    this.startedAt = Date.now();
+    this.finished = false;
+    this.reportedComplete = false;
+    this.location = '';
+    this.retryIndex = 0;
+    this.retryTimer = null;
+    this.syncTimer = null;
+    this.commitTimer = null;
+    this.ltiTimer = null;
+    this.dirty = false;
+    this.readOnly = false;
+  }
+
+  Runtime.prototype.start = function () {
+    var self = this;
+    this.collectBlocks();
+    var found = findAPI(this.win);
+    if (found) {
+      this.lms = makeScorm(found);
+      if (this.lms.initialize()) {
+        this.mode = found.version === '1.2' ? 'scorm12' : 'scorm2004';
+      } else {
+        warn('coursepack: LMS initialise failed; progress is kept in this browser only');
+        this.lms = null;
+      }
+    }
+    if (!this.lms) {
+      var lti = readJSONIsland(this.doc, 'cp-lti') || this.win.coursepackLti;
+      if (lti && typeof lti.endpoint === 'string' && typeof lti.token === 'string') {
+        this.lti = { endpoint: lti.endpoint, token: lti.token, pending: false, again: false };
+        this.mode = 'lti';
+      }
+    }
+    this.restore();
+    this.bind();
+    this.update(true);
+    var onHide = safe(function () { self.leave(); });
+    this.win.addEventListener('pagehide', onHide);
+    this.doc.addEventListener('visibilitychange', safe(function () {
+      if (self.doc.visibilityState === 'hidden') self.flush(false);
+    }));
+    if (this.location) this.showBookmark();
+  };
+
+  Runtime.prototype.collectBlocks = function () {
+    var nodes = this.doc.querySelectorAll('[data-cp-block]');
+    for (var i = 0; i < nodes.length; i++) {
+      var n = nodes[i];
+      var id = n.getAttribute('data-cp-block');
+      if (!id || this.blocks[id]) continue;
+      this.blocks[id] = {
+        id: id,
+        node: n,
+        kind: n.getAttribute('data-cp-kind') || '',
+        media: n.querySelector('video[data-cp-media], audio[data-cp-media]'),
+        checkbox: n.querySelector('input[type="checkbox"][data-cp-done]'),
+        open: n.querySelectorAll('a[data-cp-open]'),
+        answer: n.querySelector('textarea[data-cp-answer]'),
+        status: n.querySelector('[data-cp-block-status]'),
+        lastPos: null
+      };
+    }
+    // A required id with no block on the page cannot be done by the learner: leave it out, so
+    // the session can still be completed, and say so in the console.
+    var self = this;
+    this.required = this.required.filter(function (id) {
+      if (self.blocks[id]) return true;
+      warn('coursepack: required block "' + id + '" is not on this page');
+      return false;
+    });
+  };
+
+  Runtime.prototype.isDone = function (id) {
+    var b = this.blocks[id];
+    if (!b) return true;
+    if (b.answer) return (this.state.a[id] || '').replace(/^\s+|\s+$/g, '') !== '';
+    if (b.media) {
+      if (this.state.d.indexOf(id) >= 0) return true;
+      var v = this.state.v[id];
+      return !!v && videoDone(v.slice(2), v[0], this.videoPercent);
+    }
+    if (b.checkbox || b.open.length) return this.state.d.indexOf(id) >= 0;
+    return true; // text block: nothing to do
+  };
+
+  Runtime.prototype.markDone = function (id, done) {
+    var i = this.state.d.indexOf(id);
+    if (done && i < 0) this.state.d.push(id);
+    if (!done && i >= 0) this.state.d.splice(i, 1);
+  };
+
+  // -- restore ------------------------------------------------------------------------------
+
+  /** The local copy: the whole state plus the bookmark under "l". */
+  Runtime.prototype.readLocal = function () {
+    if (!this.ls) return null;
+    try {
+      var raw = this.ls.getItem(this.key);
+      var s = decodeState(raw);
+      if (s) {
+        var l = JSON.parse(raw).l;
+        s.l = typeof l === 'string' ? l : '';
+      }
+      return s;
+    } catch (e) {
+      return null;
+    }
+  };
+
+  Runtime.prototype.writeLocal = function () {
+    if (!this.ls) return;
+    try {
+      var copy = cloneState(this.state);
+      copy.t = [];
+      var o = JSON.parse(serialise(copy));
+      if (this.location) o.l = this.location;
+      this.ls.setItem(this.key, JSON.stringify(o));
+    } catch (e) { /* quota or disabled: the LMS copy still stands */ }
+  };
+
+  Runtime.prototype.restore = function () {
+    var local = this.readLocal();
+    var restored = null;
+    if (this.lms) {
+      var lms = this.lms;
+      var entry = lms.get(lms.el.entry);
+      var mode = lms.get(lms.el.mode);
+      this.readOnly = mode === 'review' || mode === 'browse';
+      var status = lms.get(lms.el.status);
+      this.reportedComplete = lms.completedValues.indexOf(status) >= 0;
+      // SCORM 2004 reports an error for reading a value never set; only resume reads them.
+      if (lms.version === '1.2' || entry === 'resume') {
+        restored = decodeState(lms.get(lms.el.suspend));
+        this.location = lms.get(lms.el.location);
+      }
+      if (restored) restored = mergeLocalAnswers(restored, local);
+    } else {
+      restored = local;
+      if (restored && restored.l) this.location = restored.l;
+    }
+    if (restored) this.state = normaliseState(restored);
+    if (this.reportedComplete) this.state.c = true;
+    this.state.t = [];
+  };
+
+  Runtime.prototype.showBookmark = function () {
+    var b = this.blocks[this.location];
+    if (!b) return;
+    try {
+      if (b.node.scrollIntoView) b.node.scrollIntoView({ block: 'start' });
+    } catch (e) { /* old browser */ }
+  };
+
+  // -- page bindings --------------------------------------------------------------------------
+
+  Runtime.prototype.bind = function () {
+    var self = this;
+    Object.keys(this.blocks).forEach(function (id) {
+      var b = self.blocks[id];
+      if (b.checkbox) {
+        b.checkbox.checked = self.state.d.indexOf(id) >= 0;
+        b.checkbox.addEventListener('change', safe(function () {
+          self.markDone(id, b.checkbox.checked);
+          self.touch(id);
+        }));
+      }
+      for (var i = 0; i < b.open.length; i++) {
+        var onOpen = safe(function () {
+          self.markDone(id, true);
+          self.touch(id);
+        });
+        b.open[i].addEventListener('click', onOpen);
+        b.open[i].addEventListener('auxclick', onOpen);
+      }
+      if (b.answer) {
+        if (hasOwn(self.state.a, id)) b.answer.value = self.state.a[id];
+        b.answer.addEventListener('input', safe(function () {
+          self.state.a[id] = b.answer.value;
+          self.touch(id);
+        }));
+      }
+      if (b.media) self.bindMedia(b);
+    });
+  };
+
+  Runtime.prototype.bindMedia = function (b) {
+    var self = this;
+    var m = b.media;
+    var id = b.id;
+    var entry = function () {
+      if (!self.state.v[id]) self.state.v[id] = [0, 0];
+      return self.state.v[id];
+    };
+    var sync = function (final) {
+      var v = entry();
+      if (isFinite(m.duration) && m.duration > 0) v[0] = Math.round(m.duration * 10) / 10;
+      var ranges = v.slice(2);
+      if (!m.seeking) {
+        ranges = trackStep(ranges, b.lastPos, m.currentTime, m.playbackRate);
+      }
+      // The browser's own record of what was played, where it exists.
+      try {
+        var played = m.played;
+        for (var i = 0; played && i < played.length; i++) ranges = addRange(ranges, played.start(i), played.end(i));
+      } catch (e) { /* not supported */ }
+      ranges = roundRanges(ranges);
+      var pos = Math.floor(m.currentTime || 0);
+      var changed = ranges.join(',') !== v.slice(2).join(',') || pos !== v[1];
+      self.state.v[id] = [v[0], pos].concat(ranges);
+      b.lastPos = final ? null : m.currentTime;
+      if (self.state.d.indexOf(id) < 0 && videoDone(ranges, v[0], self.videoPercent)) {
+        self.markDone(id, true);
+      }
+      if (changed) self.touch(id);
+    };
+    m.addEventListener('play', safe(function () { b.lastPos = m.currentTime; }));
+    m.addEventListener('playing', safe(function () { b.lastPos = m.currentTime; }));
+    m.addEventListener('timeupdate', safe(function () {
+      if (m.paused || m.seeking) return;
+      sync(false);
+    }));
+    m.addEventListener('seeking', safe(function () { b.lastPos = null; }));
+    m.addEventListener('seeked', safe(function () { if (!m.paused) b.lastPos = m.currentTime; }));
+    m.addEventListener('pause', safe(function () { sync(true); }));
+    m.addEventListener('ended', safe(function () { sync(true); }));
+    var resume = safe(function () {
+      var v = self.state.v[id];
+      if (v && isFinite(m.duration) && m.duration > 0) {
+        v[0] = Math.round(m.duration * 10) / 10;
+        // Return to where the learner stopped, unless that was the end.
+        if (v[1] > 0 && v[1] < m.duration - 1 && m.currentTime === 0) m.currentTime = v[1];
+      }
+    });
+    if (m.readyState >= 1) resume(); else m.addEventListener('loadedmetadata', resume);
+  };
+
+  // -- progress -------------------------------------------------------------------------------
+
+  Runtime.prototype.touch = function (id) {
+    if (id && this.blocks[id]) this.location = id;
+    this.update(false);
+  };
+
+  Runtime.prototype.result = function () {
+    var self = this;
+    return evaluate(this.required, function (id) { return self.isDone(id); });
+  };
+
+  Runtime.prototype.update = function (initial) {
+    var self = this;
+    var r = this.result();
+    var newlyComplete = r.complete && !this.state.c;
+    if (r.complete) this.state.c = true;
+    this.showStatus(r);
+    this.writeLocal();
+    this.dirty = true;
+    if (this.lms) {
+      if (initial || newlyComplete) {
+        this.sync();
+        this.commit();
+      } else {
+        if (this.syncTimer) this.win.clearTimeout(this.syncTimer);
+        this.syncTimer = this.win.setTimeout(safe(function () { self.syncTimer = null; self.sync(); }), 1000);
+        // Save to the LMS now and then, not on every keystroke.
+        if (!this.commitTimer) {
+          this.commitTimer = this.win.setTimeout(safe(function () {
+            self.commitTimer = null;
+            self.sync();
+            self.commit();
+          }), 15000);
+        }
+      }
+    } else if (this.lti) {
+      this.ltiSend(newlyComplete ? 0 : 2000);
+    }
+  };
+
+  Runtime.prototype.showStatus = function (r) {
+    var all = r || this.result();
+    var el = this.doc.getElementById('cp-status');
+    var text = statusText(all);
+    if (el && el.textContent !== text) el.textContent = text;
+    var self = this;
+    Object.keys(this.blocks).forEach(function (id) {
+      var b = self.blocks[id];
+      if (self.required.indexOf(id) < 0) return;
+      var done = self.isDone(id);
+      // The stylesheet marks done blocks with [data-cp-done="true"].
+      if (b.node.getAttribute('data-cp-done') !== String(done)) b.node.setAttribute('data-cp-done', String(done));
+      if (!b.status) return;
+      var t = done ? 'Done' : 'Not done yet';
+      if (b.status.textContent !== t) b.status.textContent = t;
+    });
+  };
+
+  /** Sends the current state to the LMS (SetValue only; Commit is separate). */
+  Runtime.prototype.sync = function () {
+    if (!this.lms || this.finished) return true;
+    if (this.syncTimer) {
+      this.win.clearTimeout(this.syncTimer);
+      this.syncTimer = null;
+    }
+    var lms = this.lms;
+    var ok = true;
+    var r = this.result();
+    var complete = this.state.c || this.reportedComplete;
+    if (!this.readOnly) {
+      if (complete) {
+        ok = lms.set(lms.el.status, 'completed') && ok;
+        if (lms.el.progress) ok = lms.set(lms.el.progress, '1') && ok;
+        ok = lms.set(lms.el.exit, lms.exitDone) && ok;
+        if (ok) this.reportedComplete = true;
+      } else {
+        ok = lms.set(lms.el.status, 'incomplete') && ok;
+        if (lms.el.progress) ok = lms.set(lms.el.progress, String(r.progress)) && ok;
+        ok = lms.set(lms.el.exit, lms.exitSuspend) && ok;
+      }
+      var enc = encodeState(this.state, lms.suspendLimit);
+      ok = lms.set(lms.el.suspend, enc.data) && ok;
+      if (this.location) ok = lms.set(lms.el.location, cut(this.location, lms.locationLimit)) && ok;
+    }
+    if (!ok) this.scheduleRetry();
+    return ok;
+  };
+
+  Runtime.prototype.commit = function () {
+    if (!this.lms || this.finished) return false;
+    if (this.commitTimer) {
+      this.win.clearTimeout(this.commitTimer);
+      this.commitTimer = null;
+    }
+    var ok = this.lms.commit();
+    if (ok) {
+      this.retryIndex = 0;
+      this.dirty = false;
+      if (this.retryTimer) {
+        this.win.clearTimeout(this.retryTimer);
+        this.retryTimer = null;
+      }
+    } else {
+      this.scheduleRetry();
+    }
+    return ok;
+  };
+
+  /** One pending retry at a time, with growing delays; the learner never waits for it. */
+  Runtime.prototype.scheduleRetry = function () {
+    var self = this;
+    if (this.retryTimer || this.finished || !this.lms) return;
+    var delay = RETRY_DELAYS[Math.min(this.retryIndex, RETRY_DELAYS.length - 1)];
+    this.retryIndex++;
+    this.retryTimer = this.win.setTimeout(safe(function () {
+      self.retryTimer = null;
+      if (self.finished) return;
+      // Values that failed may not have been stored: send everything again.
+      self.lms.forget();
+      self.sync();
+      self.commit();
+    }), delay);
+  };
+
+  /** Saves now: on visibilitychange(hidden), and (with final) on pagehide before finishing. */
+  Runtime.prototype.flush = function (final) {
+    this.writeLocal();
+    if (this.lms && !this.finished) {
+      if (final && !this.readOnly) {
+        this.lms.set(this.lms.el.time, this.lms.formatTime(Date.now() - this.startedAt));
+      }
+      this.sync();
+      this.commit();
+    } else if (this.lti) {
+      this.ltiSend(-1);
+    }
+  };
+
+  Runtime.prototype.leave = function () {
+    if (this.finished) return;
+    this.flush(true);
+    if (this.lms) {
+      this.lms.finish();
+      this.finished = true;
+      var timers = ['retryTimer', 'syncTimer', 'commitTimer'];
+      for (var i = 0; i < timers.length; i++) {
+        if (this[timers[i]]) this.win.clearTimeout(this[timers[i]]);
+        this[timers[i]] = null;
+      }
+    }
+  };
+
+  // -- LTI ------------------------------------------------------------------------------------
+
+  /** delay: ms to debounce; 0 = now; -1 = now, the page is going away (keepalive request). */
+  Runtime.prototype.ltiSend = function (delay) {
+    var self = this;
+    var lti = this.lti;
+    if (!lti) return;
+    if (lti.timer) {
+      this.win.clearTimeout(lti.timer);
+      lti.timer = null;
+    }
+    if (delay > 0) {
+      lti.timer = this.win.setTimeout(safe(function () { lti.timer = null; self.ltiSend(0); }), delay);
+      return;
+    }
+    if (lti.pending && delay === 0) {
+      lti.again = true;
+      return;
+    }
+    var payload = JSON.stringify({ session: this.cfg.session, state: JSON.parse(serialise(this.state)), completed: !!this.state.c });
+    if (typeof this.win.fetch !== 'function') return;
+    lti.pending = true;
+    var done = function (ok) {
+      lti.pending = false;
+      if (!ok) {
+        lti.failures = (lti.failures || 0) + 1;
+        var d = RETRY_DELAYS[Math.min(lti.failures - 1, RETRY_DELAYS.length - 1)];
+        lti.timer = self.win.setTimeout(safe(function () { lti.timer = null; self.ltiSend(0); }), d);
+      } else {
+        lti.failures = 0;
+        if (lti.again) {
+          lti.again = false;
+          self.ltiSend(0);
+        }
+      }
+    };
+    try {
+      this.win.fetch(lti.endpoint, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'Authorization': 'Bearer ' + lti.token },
+        body: payload,
+        keepalive: delay < 0,
+        credentials: 'omit'
+      }).then(function (res) { done(!!res && res.ok); }, function () { done(false); });
+    } catch (e) {
+      done(false);
+    }
+  };
+
+  return {
+    boot: boot,
+    warn: warn,
+    formatTime12: formatTime12,
+    formatTime2004: formatTime2004,
+    addRange: addRange,
+    rangeTotal: rangeTotal,
+    videoDone: videoDone,
+    trackStep: trackStep,
+    evaluate: evaluate,
+    statusText: statusText,
+    encodeState: encodeState,
+    decodeState: decodeState,
+    mergeLocalAnswers: mergeLocalAnswers,
+    findAPI: findAPI,
+    candidateWindows: candidateWindows,
+    SUSPEND_LIMIT_12: SUSPEND_LIMIT_12,
+    SUSPEND_LIMIT_2004: SUSPEND_LIMIT_2004
+  };
+});

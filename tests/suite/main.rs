@@ -5,3 +5,4 @@ mod common;
 mod errors;
 mod init;
 mod scorm;
+mod warnings;

@@ -1,0 +1,87 @@
+'use strict';
+// The package sets the browser tests run on:
+//   - "contract-pages": hand-written pages that follow the page <-> runtime contract (used when
+//     the binary cannot build yet, or with COURSEPACK_CONTRACT_PAGES=1);
+//   - "seed-course": the repository's course/ built by the coursepack binary;
+//   - "video-course": a fixture course with a generated local video, built by the binary.
+// Built packages are required as soon as the repository has course/course.toml.
+const fs = require('node:fs');
+const path = require('node:path');
+const { execFileSync } = require('node:child_process');
+const { REPO_ROOT, FIXTURES_DIR } = require('./paths');
+const { contractPages, launchFiles, tmpDir } = require('./packages');
+const { makeVideo } = require('./media');
+
+const SEED = path.join(REPO_ROOT, 'course');
+let cache = null;
+
+function binary() {
+  return path.join(process.env.CARGO_TARGET_DIR || path.join(REPO_ROOT, 'target'), 'debug', 'coursepack');
+}
+
+function cargoBuild() {
+  execFileSync('cargo', ['build', '--quiet'], { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+}
+
+/** Builds one course folder for both SCORM versions and unzips the packages. */
+function buildCourse(courseDir, name) {
+  const out = tmpDir(`${name}-zip`);
+  execFileSync(binary(), ['build', courseDir, '--target', 'scorm12,scorm2004', '--out', out], {
+    cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const zips = fs.readdirSync(out);
+  const dirs = {};
+  for (const [version, suffix] of [['1.2', '-scorm12.zip'], ['2004', '-scorm2004.zip']]) {
+    const zip = zips.find((z) => z.endsWith(suffix));
+    if (!zip) throw new Error(`no *${suffix} in ${out}: ${zips.join(', ')}`);
+    const dir = tmpDir(`${name}-${version}`);
+    execFileSync('unzip', ['-q', path.join(out, zip), '-d', dir]);
+    dirs[version] = dir;
+  }
+  return dirs;
+}
+
+/** The video fixture course: its course.toml is committed, the media is generated here. */
+function videoCourse() {
+  const dir = tmpDir('video-course');
+  fs.cpSync(path.join(FIXTURES_DIR, 'video-course'), dir, { recursive: true });
+  makeVideo(path.join(dir, 'media'), 'clip');
+  return dir;
+}
+
+function describeSet(name, dirs) {
+  const launches = launchFiles(dirs['1.2']);
+  const launches2004 = launchFiles(dirs['2004']);
+  if (launches.length === 0) throw new Error(`${name}: no SCO in imsmanifest.xml`);
+  if (launches.join() !== launches2004.join()) throw new Error(`${name}: SCORM 1.2 and 2004 SCOs differ`);
+  return { name, dirs, launches };
+}
+
+/**
+ * All package sets. `built` says whether the coursepack binary built the real packages;
+ * `skipped` explains why it did not.
+ */
+function packageSets() {
+  if (cache) return cache;
+  const sets = [];
+  let skipped = null;
+  if (fs.existsSync(path.join(SEED, 'course.toml')) && !process.env.COURSEPACK_SKIP_BUILD) {
+    cargoBuild();
+    sets.push(describeSet('seed-course', buildCourse(SEED, 'seed')));
+    if (fs.existsSync(path.join(FIXTURES_DIR, 'video-course', 'course.toml'))) {
+      sets.push(describeSet('video-course', buildCourse(videoCourse(), 'video')));
+    }
+  }
+  // The hand-written pages stand in until the binary builds packages (and on request).
+  if (sets.length === 0 || process.env.COURSEPACK_CONTRACT_PAGES) {
+    const cp = contractPages();
+    sets.unshift(describeSet('contract-pages', { '1.2': cp, 2004: cp }));
+  }
+  if (!fs.existsSync(path.join(SEED, 'course.toml')) || process.env.COURSEPACK_SKIP_BUILD) {
+    skipped = 'course/course.toml is not in this checkout yet (or COURSEPACK_SKIP_BUILD is set): only the contract pages are tested';
+  }
+  cache = { sets, skipped };
+  return cache;
+}
+
+module.exports = { packageSets, buildCourse, binary };

@@ -1,0 +1,73 @@
+//! Warnings: the build goes on, and says what a learner would hit.
+
+use crate::common::*;
+
+#[test]
+fn warns_about_courses_that_cannot_complete_or_overflow_scorm12_state() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("media")).unwrap();
+    std::fs::write(dir.path().join("media/clip.webm"), b"x").unwrap();
+    std::fs::write(
+        dir.path().join("course.toml"),
+        r##"
+[course]
+id = "demo"
+title = "Demo"
+
+[branding]
+primary_colour = "#ffcc00"
+
+[[session]]
+id = "talk"
+title = "Talk"
+
+[[session.block]]
+type = "reflection"
+id = "first"
+question = "One?"
+max_chars = 2000
+
+[[session.block]]
+type = "reflection"
+id = "second"
+question = "Two?"
+max_chars = 2000
+
+[[session]]
+id = "read-only"
+title = "Nothing to do"
+
+[[session.block]]
+type = "text"
+body = "Just text."
+
+[[session.block]]
+type = "video"
+id = "clip"
+file = "media/clip.webm"
+required = false
+"##,
+    )
+    .unwrap();
+    let out = coursepack(dir.path(), &["check", "."]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("warning: ./course.toml:10:6: session `talk` may need 8092 characters"),
+        "{err}"
+    );
+    assert!(err.contains("SCORM 1.2 keeps 4096"), "{err}");
+    assert!(
+        err.contains("session `read-only` has no way to complete"),
+        "{err}"
+    );
+    assert!(
+        err.contains("video `clip` has neither captions nor a transcript"),
+        "{err}"
+    );
+    assert!(
+        err.contains("`#ffcc00` has a contrast of 1.5:1 on white"),
+        "{err}"
+    );
+    assert!(stdout(&out).contains("4 warnings"), "{}", stdout(&out));
+}
