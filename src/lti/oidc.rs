@@ -45,6 +45,25 @@ pub fn state_cookie_name(state: &str) -> String {
     format!("cp_lti_state_{}", &state[..state.len().min(16)])
 }
 
+/// The `Set-Cookie` value binding `state` to the browser until the launch comes back.
+pub fn state_cookie(cfg: &super::Config, state: &str) -> String {
+    // The platform posts the id_token back cross-site, inside an iframe: the cookie must be
+    // SameSite=None, which browsers only honour on Secure cookies (https public URL).
+    let attrs = if cfg.secure_cookies() {
+        "SameSite=None; Secure"
+    } else {
+        "SameSite=Lax"
+    };
+    // Scoped to the redirect URI's path (which includes any prefix of the public URL).
+    let path = url::Url::parse(&cfg.redirect_uri())
+        .map(|u| u.path().to_string())
+        .unwrap_or_else(|_| "/lti/launch".into());
+    format!(
+        "{}={state}; Path={path}; Max-Age={STATE_TTL_SECS}; HttpOnly; {attrs}",
+        state_cookie_name(state)
+    )
+}
+
 fn required(v: Option<String>, name: &str) -> Result<String, Refusal> {
     v.filter(|s| !s.is_empty())
         .ok_or_else(|| Refusal::bad(format!("The login request has no {name}.")))
@@ -120,21 +139,7 @@ async fn login(app: SharedApp, p: LoginParams) -> Result<Response, Refusal> {
             q.append_pair("lti_message_hint", hint);
         }
     }
-    // The platform posts the id_token back cross-site, inside an iframe: the cookie must be
-    // SameSite=None, which browsers only honour on Secure cookies (https public URL).
-    let attrs = if app.cfg.secure_cookies() {
-        "SameSite=None; Secure"
-    } else {
-        "SameSite=Lax"
-    };
-    // Scoped to the redirect URI's path (which includes any prefix of the public URL).
-    let cookie_path = url::Url::parse(&app.cfg.redirect_uri())
-        .map(|u| u.path().to_string())
-        .unwrap_or_else(|_| "/lti/launch".into());
-    let cookie = format!(
-        "{}={state}; Path={cookie_path}; Max-Age={STATE_TTL_SECS}; HttpOnly; {attrs}",
-        state_cookie_name(&state)
-    );
+    let cookie = state_cookie(&app.cfg, &state);
     tracing::info!(issuer = %platform.issuer, client_id = %platform.client_id, "login initiated");
     let mut headers = HeaderMap::new();
     headers.insert(
@@ -164,6 +169,37 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn config(public_url: &str) -> crate::lti::Config {
+        crate::lti::Config {
+            course_dir: "course".into(),
+            listen: "127.0.0.1:0".parse().unwrap(),
+            public_url: public_url.into(),
+            data_dir: "data".into(),
+            database: None,
+            platforms_file: None,
+            key_grace: std::time::Duration::ZERO,
+            tuning: crate::lti::Tuning::from_env(),
+        }
+    }
+
+    #[test]
+    fn state_cookie_is_cross_site_only_over_https() {
+        let c = state_cookie(
+            &config("https://t.example/cp"),
+            "abcdefghijklmnopqrstuvwxyz",
+        );
+        assert_eq!(
+            c,
+            "cp_lti_state_abcdefghijklmnop=abcdefghijklmnopqrstuvwxyz; Path=/cp/lti/launch; \
+             Max-Age=600; HttpOnly; SameSite=None; Secure"
+        );
+        let c = state_cookie(&config("http://127.0.0.1:8080"), "abc");
+        assert!(
+            c.ends_with("Path=/lti/launch; Max-Age=600; HttpOnly; SameSite=Lax"),
+            "{c}"
+        );
+    }
 
     #[test]
     fn own_urls() {

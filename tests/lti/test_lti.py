@@ -678,6 +678,7 @@ def course_source_pages_match_the_scorm_package(ctx):
             b, url = launch(ctx, tool=tool, target=tool.public_url + "/launch/" + sid)
             html = b.get(url).text
             island(html)
+            assert html.index('id="cp-lti"') < html.index('src="coursepack/runtime.js"'), "island after the runtime"
             stripped = re.sub(r'<script type="application/json" id="cp-lti">.*?</script>\n', "", html)
             assert stripped.encode() == z.read(sid + ".html"), f"{sid}.html differs from the package"
             base = url.rsplit("/", 1)[0]
