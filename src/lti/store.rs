@@ -368,6 +368,15 @@ impl Store {
     ) -> Result<bool> {
         let now = super::now_ms();
         let mut tx = self.pool.begin().await?;
+        if self.backend == Backend::Postgres {
+            // One learner's saves run one at a time across instances, so the count of completed
+            // sessions and the score timestamps below see each other's results. (SQLite holds
+            // the database's write lock from the first write on, which does the same.)
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+                .bind(format!("{}\n{}\n{}", l.issuer, l.client_id, l.sub))
+                .execute(&mut *tx)
+                .await?;
+        }
         // Completion is sticky: a later "not completed" post must not undo it.
         sqlx::query(
             "INSERT INTO lti_progress (issuer, client_id, sub, session, state, completed, updated_ms)

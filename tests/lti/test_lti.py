@@ -714,6 +714,30 @@ def several_instances_share_state(ctx):
         time.sleep(2)
         for u in users + ["learner-pg"]:
             assert len(posts_for(ctx, u)) == 1, (u, posts_for(ctx, u))
+        # One learner completing two sessions of a whole-course link at the same moment, on
+        # two instances: the saves are serialised, so the scores count 1 then 2 sessions.
+        import threading
+        li = ctx.platform.lineitem(4)
+        br, url = launch(ctx, target=a.public_url + "/launch", sub="learner-pg-course", lineitem=li, tool=a)
+        page = br.get(url).text
+        tok = island(page)["token"]
+        results = []
+
+        def complete(tool, session):
+            r = requests.post(tool.url + "/lti/api/progress", json={"session": session, "state": {}, "completed": True},
+                              headers={"Authorization": f"Bearer {tok}"}, timeout=10)
+            results.append(r.json().get("score"))
+        threads = [threading.Thread(target=complete, args=(a, "s1")), threading.Thread(target=complete, args=(bt, "s2"))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert results == ["queued", "queued"], results
+        wait_for(lambda: len([p for p in posts_for(ctx, "learner-pg-course") if p[2] in (200, 409)]) == 2, 20,
+                 "both course scores")
+        # Both instances may deliver at once; the platform keeps the newest (the older gets 409).
+        got = [s["body"]["scoreGiven"] for s in scores_for(ctx, "learner-pg-course", 4)]
+        assert got in ([33.33, 66.67], [66.67]), got
         # Replay across instances is refused too.
         r = post_launch(ctx, browser, ctx.platform.sign(c), q["state"], tool=a)
         assert r.status_code == 403, r.status_code
