@@ -22,6 +22,8 @@ pub const SCORE_MAXIMUM: f64 = 100.0;
 pub struct LaunchForm {
     id_token: Option<String>,
     state: Option<String>,
+    /// Read back from the platform's storage by the page [`storage_check`] serves.
+    storage_secret: Option<String>,
     error: Option<String>,
     error_description: Option<String>,
 }
@@ -66,25 +68,40 @@ async fn accept(
         .state
         .filter(|s| !s.is_empty())
         .ok_or_else(|| Refusal::bad("The launch has no state."))?;
-    // The state must have been issued to this very browser.
-    if super::oidc::cookie(headers, &super::oidc::state_cookie_name(&state)).as_deref()
-        != Some(state.as_str())
-    {
+    let now = super::now_ms();
+    let id_token = form
+        .id_token
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| Refusal::bad("The launch has no id_token."))?;
+    // The state must have been issued to this very browser: its cookie, or else (browsers
+    // that block third-party cookies) the secret the login put in the platform's storage.
+    let has_cookie = super::oidc::cookie(headers, &super::oidc::state_cookie_name(&state))
+        .as_deref()
+        == Some(state.as_str());
+    if !has_cookie && form.storage_secret.is_none() {
+        if let Some(login) = app.store.peek_login_state(&state, now).await? {
+            if let Some(target) = &login.storage_target {
+                return storage_check(app, &login, target, &state, &id_token).await;
+            }
+        }
         return Err(Refusal::forbidden(
             "This launch was not started in this browser (state cookie missing). \
              If your browser blocks third-party cookies, open the activity in a new window.",
         ));
     }
-    let now = super::now_ms();
     let login = app
         .store
         .take_login_state(&state, now)
         .await?
         .ok_or_else(|| Refusal::forbidden("The launch state is unknown, used or expired."))?;
-    let id_token = form
-        .id_token
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| Refusal::bad("The launch has no id_token."))?;
+    if !has_cookie {
+        let expected = login.storage_secret.as_deref().map(digest);
+        if expected.is_none() || expected != form.storage_secret.as_deref().map(digest) {
+            return Err(Refusal::forbidden(
+                "This launch was not started in this browser (platform storage does not hold its state).",
+            ));
+        }
+    }
     let platform = app
         .platforms
         .find(&app.store, &login.issuer, Some(&login.client_id))
@@ -181,6 +198,47 @@ async fn accept(
     let page = session.map_or("index.html".to_string(), |s| format!("{s}.html"));
     // 303 turns the form post into a GET, so reloading the page doesn't re-post the id_token.
     Ok(Redirect::to(&app.cfg.url(&format!("/l/{}/{page}", launch.handle))).into_response())
+}
+
+/// SHA-256, so secrets are compared as digests rather than byte by byte.
+fn digest(s: &str) -> [u8; 32] {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(s.as_bytes()).into()
+}
+
+/// Without the state cookie, a page reads the login's secret back from the platform's storage
+/// and posts the launch again with it. Nothing is consumed until that second post.
+async fn storage_check(
+    app: &SharedApp,
+    login: &super::store::LoginState,
+    target: &str,
+    state: &str,
+    id_token: &str,
+) -> Result<Response, Refusal> {
+    let platform = app
+        .platforms
+        .find(&app.store, &login.issuer, Some(&login.client_id))
+        .await?;
+    let form = format!(
+        "<form id=\"cp-form\" method=\"post\" action=\"{action}\">\
+         <input type=\"hidden\" name=\"id_token\" value=\"{id_token}\">\
+         <input type=\"hidden\" name=\"state\" value=\"{state}\">\
+         <input type=\"hidden\" name=\"storage_secret\" value=\"\"></form>",
+        action = super::escape_html(&app.cfg.redirect_uri()),
+        id_token = super::escape_html(id_token),
+        state = super::escape_html(state),
+    );
+    let page = super::oidc::storage_page(
+        "Opening the activity",
+        &json!({
+            "subject": "lti.get_data",
+            "target": target,
+            "origin": super::oidc::origin_of(&platform.auth_url),
+            "key": super::oidc::storage_key(state),
+        }),
+        &form,
+    );
+    Ok(super::html_response(StatusCode::OK, &page))
 }
 
 /// The session a resource link opens: from the target link (`/launch/<id>` or

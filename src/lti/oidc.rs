@@ -21,6 +21,7 @@ pub struct LoginParams {
     lti_message_hint: Option<String>,
     client_id: Option<String>,
     lti_deployment_id: Option<String>,
+    lti_storage_target: Option<String>,
 }
 
 pub async fn login_get(State(app): State<SharedApp>, Query(p): Query<LoginParams>) -> Response {
@@ -106,6 +107,15 @@ async fn login(app: SharedApp, p: LoginParams) -> Result<Response, Refusal> {
         ));
     }
 
+    // Platform storage (LTI client-side postMessages) stands in for the cookie in browsers
+    // that block third-party cookies. The frame name ends up in a script, so it is kept plain.
+    let storage_target = p.lti_storage_target.filter(|t| {
+        !t.is_empty()
+            && t.len() <= 64
+            && t.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    });
+    let storage_secret = storage_target.as_ref().map(|_| super::random_token());
     let state = super::random_token();
     let nonce = super::random_token();
     let now = super::now_ms();
@@ -117,6 +127,8 @@ async fn login(app: SharedApp, p: LoginParams) -> Result<Response, Refusal> {
                 issuer: platform.issuer.clone(),
                 client_id: platform.client_id.clone(),
                 target_link_uri: target,
+                storage_target: storage_target.clone(),
+                storage_secret: storage_secret.clone(),
                 expires_ms: now + STATE_TTL_SECS * 1000,
             },
         )
@@ -143,16 +155,90 @@ async fn login(app: SharedApp, p: LoginParams) -> Result<Response, Refusal> {
     tracing::info!(issuer = %platform.issuer, client_id = %platform.client_id, "login initiated");
     let mut headers = HeaderMap::new();
     headers.insert(
-        header::LOCATION,
-        HeaderValue::from_str(auth.as_str()).map_err(|e| Refusal::internal(e.into()))?,
-    );
-    headers.insert(
         header::SET_COOKIE,
         HeaderValue::from_str(&cookie).map_err(|e| Refusal::internal(e.into()))?,
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let (Some(target), Some(secret)) = (storage_target, storage_secret) {
+        // The cookie is still set (it is used where the browser keeps it); the page also puts
+        // a secret in the platform's storage, then goes on to the platform.
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        );
+        let page = storage_page(
+            "Signing in",
+            &serde_json::json!({
+                "subject": "lti.put_data",
+                "target": target,
+                "origin": origin_of(&platform.auth_url),
+                "key": storage_key(&state),
+                "value": secret,
+                "next": auth.as_str(),
+            }),
+            "",
+        );
+        return Ok((StatusCode::OK, headers, page).into_response());
+    }
+    headers.insert(
+        header::LOCATION,
+        HeaderValue::from_str(auth.as_str()).map_err(|e| Refusal::internal(e.into()))?,
+    );
     Ok((StatusCode::FOUND, headers).into_response())
 }
+
+/// The platform-storage key under which a state's secret is kept.
+pub fn storage_key(state: &str) -> String {
+    format!("cp_state_{state}")
+}
+
+/// `scheme://host[:port]` of a URL: the target origin of messages to the platform's frames.
+pub fn origin_of(url: &str) -> String {
+    url::Url::parse(url)
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or_default()
+}
+
+/// A page that talks to the platform's storage frame (LTI client-side postMessages):
+/// `lti.put_data` then go to `next`, or `lti.get_data` then submit the form `cp-form` with
+/// the value in its `storage_secret` field. It gives up after two seconds and carries on, so
+/// the tool, not the page, decides what happens without the value.
+pub fn storage_page(title: &str, conf: &serde_json::Value, form: &str) -> String {
+    let conf = conf.to_string().replace('<', "\\u003c");
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\
+         <body><p>{title}…</p>{form}\
+         <script type=\"application/json\" id=\"cp-storage\">{conf}</script>\
+         <script>{STORAGE_JS}</script></body></html>\n",
+        title = super::escape_html(title),
+    )
+}
+
+const STORAGE_JS: &str = r#"(function () {
+  var c = JSON.parse(document.getElementById('cp-storage').textContent);
+  var id = 'cp-' + Math.random().toString(36).slice(2);
+  var finished = false;
+  function finish(value) {
+    if (finished) return;
+    finished = true;
+    if (c.next) { window.location.replace(c.next); return; }
+    var f = document.getElementById('cp-form');
+    if (typeof value === 'string') f.elements.storage_secret.value = value;
+    f.submit();
+  }
+  window.addEventListener('message', function (e) {
+    var d = e.data || {};
+    if (e.origin !== c.origin || d.message_id !== id || d.subject !== c.subject + '.response') return;
+    finish(d.error ? null : d.value);
+  });
+  try {
+    var w = c.target === '_parent' ? window.parent : window.parent.frames[c.target];
+    var msg = { subject: c.subject, message_id: id, key: c.key };
+    if (c.value) msg.value = c.value;
+    w.postMessage(msg, c.origin);
+  } catch (err) { finish(null); }
+  setTimeout(function () { finish(null); }, 2000);
+})();"#;
 
 /// The value of cookie `name` in the request, if any.
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {

@@ -27,6 +27,8 @@ const SCHEMA: &[&str] = &[
         issuer TEXT NOT NULL,
         client_id TEXT NOT NULL,
         target_link_uri TEXT NOT NULL,
+        storage_target TEXT,
+        storage_secret TEXT,
         expires_ms BIGINT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS lti_nonce (
         nonce TEXT PRIMARY KEY,
@@ -96,7 +98,26 @@ pub struct LoginState {
     pub issuer: String,
     pub client_id: String,
     pub target_link_uri: String,
+    /// The platform's storage frame (`lti_storage_target`), for browsers that block the
+    /// state cookie; `storage_secret` is what the tool put there for this state.
+    pub storage_target: Option<String>,
+    pub storage_secret: Option<String>,
     pub expires_ms: i64,
+}
+
+const LOGIN_COLUMNS: &str =
+    "nonce, issuer, client_id, target_link_uri, storage_target, storage_secret, expires_ms";
+
+fn login_from_row(row: &AnyRow) -> Result<LoginState> {
+    Ok(LoginState {
+        nonce: row.try_get("nonce")?,
+        issuer: row.try_get("issuer")?,
+        client_id: row.try_get("client_id")?,
+        target_link_uri: row.try_get("target_link_uri")?,
+        storage_target: row.try_get("storage_target")?,
+        storage_secret: row.try_get("storage_secret")?,
+        expires_ms: row.try_get("expires_ms")?,
+    })
 }
 
 /// An accepted resource-link launch.
@@ -254,39 +275,44 @@ impl Store {
     }
 
     pub async fn put_login_state(&self, state: &str, s: &LoginState) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO lti_login_state (state, nonce, issuer, client_id, target_link_uri, expires_ms)
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
+        sqlx::query(&format!(
+            "INSERT INTO lti_login_state (state, {LOGIN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+        ))
         .bind(state)
         .bind(&s.nonce)
         .bind(&s.issuer)
         .bind(&s.client_id)
         .bind(&s.target_link_uri)
+        .bind(&s.storage_target)
+        .bind(&s.storage_secret)
         .bind(s.expires_ms)
         .execute(&self.pool)
         .await?;
         Ok(())
     }
 
-    /// Consumes a login state: it is deleted whether or not the launch then succeeds.
-    pub async fn take_login_state(&self, state: &str, now_ms: i64) -> Result<Option<LoginState>> {
-        let row = sqlx::query(
-            "DELETE FROM lti_login_state WHERE state = $1
-             RETURNING nonce, issuer, client_id, target_link_uri, expires_ms",
-        )
+    /// Reads a login state without consuming it.
+    pub async fn peek_login_state(&self, state: &str, now_ms: i64) -> Result<Option<LoginState>> {
+        let row = sqlx::query(&format!(
+            "SELECT {LOGIN_COLUMNS} FROM lti_login_state WHERE state = $1"
+        ))
         .bind(state)
         .fetch_optional(&self.pool)
         .await?;
-        let Some(row) = row else { return Ok(None) };
-        let s = LoginState {
-            nonce: row.try_get("nonce")?,
-            issuer: row.try_get("issuer")?,
-            client_id: row.try_get("client_id")?,
-            target_link_uri: row.try_get("target_link_uri")?,
-            expires_ms: row.try_get("expires_ms")?,
-        };
-        Ok((s.expires_ms >= now_ms).then_some(s))
+        let s = row.as_ref().map(login_from_row).transpose()?;
+        Ok(s.filter(|s| s.expires_ms >= now_ms))
+    }
+
+    /// Consumes a login state: it is deleted whether or not the launch then succeeds.
+    pub async fn take_login_state(&self, state: &str, now_ms: i64) -> Result<Option<LoginState>> {
+        let row = sqlx::query(&format!(
+            "DELETE FROM lti_login_state WHERE state = $1 RETURNING {LOGIN_COLUMNS}"
+        ))
+        .bind(state)
+        .fetch_optional(&self.pool)
+        .await?;
+        let s = row.as_ref().map(login_from_row).transpose()?;
+        Ok(s.filter(|s| s.expires_ms >= now_ms))
     }
 
     /// Records a nonce as used; false when it was used before.

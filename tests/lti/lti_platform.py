@@ -85,6 +85,9 @@ class Platform:
             self.jwks_fetches = 0
             self.assertion_kids = []  # kid of every client assertion
             self.rejected_tokens = 0  # score posts with an unknown or revoked access token
+            self.auth_requests = []   # OIDC authorisation requests seen (browser-driven launches)
+            self.browser_launch = None
+            self.storage_events = []  # what the LMS page's platform storage was asked
 
     # -- URLs ---------------------------------------------------------------------------------
     @property
@@ -210,6 +213,16 @@ class Platform:
                     return self.reply(200, {"keys": keys})
                 if u.path == "/.well-known/openid-configuration":
                     return self.reply(200, platform.openid_configuration())
+                if u.path == "/frame":
+                    return self.reply(200, platform.frame_page(parse_qs(u.query)["login"][0]).encode(),
+                                      "text/html; charset=utf-8")
+                if u.path == "/storage-log":
+                    with platform.lock:
+                        platform.storage_events.append(parse_qs(u.query)["e"][0])
+                    return self.reply(204, b"", "text/plain")
+                if u.path == "/auth":
+                    return self.reply(200, platform.auth_page(parse_qs(u.query)).encode(),
+                                      "text/html; charset=utf-8")
                 self.reply(404, {"error": "not found"})
 
             def do_POST(self):
@@ -355,3 +368,39 @@ class Platform:
             **{k: body[k] for k in ("redirect_uris", "initiate_login_uri", "jwks_uri") if k in body},
             TOOL_CONF: {**body.get(TOOL_CONF, {}), "deployment_id": "dyn-deployment-1"},
         }
+
+    # -- a browser-driven launch: the LMS page embedding the tool, with platform storage -------
+    def frame_page(self, login_url):
+        """The LMS page: the tool in an iframe, and the LTI platform storage answering
+        lti.put_data / lti.get_data from it (keys kept in this page only)."""
+        return f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>LMS</title></head><body>
+<script>
+var store = {{}};
+function log(t) {{ new Image().src = '/storage-log?e=' + encodeURIComponent(t); }}
+window.addEventListener('message', function (e) {{
+  var d = e.data || {{}};
+  if (d.subject === 'lti.put_data') {{
+    store[d.key] = d.value; log('put ' + d.key);
+    e.source.postMessage({{subject: 'lti.put_data.response', message_id: d.message_id, key: d.key, value: d.value}}, e.origin);
+  }} else if (d.subject === 'lti.get_data') {{
+    log('get ' + d.key + ' ' + (d.key in store));
+    e.source.postMessage({{subject: 'lti.get_data.response', message_id: d.message_id, key: d.key, value: store[d.key]}}, e.origin);
+  }}
+}});
+</script>
+<iframe name="tool" src="{login_url.replace('&', '&amp;').replace('"', '&quot;')}"></iframe>
+</body></html>"""
+
+    def auth_page(self, q):
+        """The OIDC authorisation endpoint: signs the id_token for the launch the test set up in
+        `self.browser_launch` and form-posts it back to the tool."""
+        q = {k: v[0] for k, v in q.items()}
+        launch = self.browser_launch
+        claims = self.claims(q["nonce"], launch["target"], sub=launch["sub"])
+        token = self.sign(claims)
+        with self.lock:
+            self.auth_requests.append(q)
+        return f"""<!DOCTYPE html><html><body>
+<form id="f" method="post" action="{q['redirect_uri']}">
+<input type="hidden" name="id_token" value="{token}"><input type="hidden" name="state" value="{q['state']}">
+</form><script>document.getElementById('f').submit();</script></body></html>"""

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # LTI 1.3 tool tests: unit tests of src/lti, then the end-to-end suite against the independent
 # Python test platform, on SQLite and on a throwaway PostgreSQL cluster (loopback only).
+# One test drives headless Chromium through a cookie-less (platform storage) launch.
 # Sets up what a fresh Debian machine lacks (run as root). Ends with "N passed, N failed".
 set -uo pipefail
 
@@ -28,6 +29,7 @@ need=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 /usr/bin/python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need+=(python3-venv)
 command -v psql >/dev/null 2>&1 || need+=(postgresql-client)
+command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   log "installing ${need[*]}"
   if [ "$(id -u)" -ne 0 ]; then echo "run as root to install ${need[*]}" >&2; exit 1; fi

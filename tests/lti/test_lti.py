@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 import traceback
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, urlencode, urlparse
 
 import jwt
 import requests
@@ -467,6 +467,117 @@ def forged_launches_are_refused(ctx):
     after = ctx.db_scalar("SELECT COUNT(*) FROM lti_launch")
     assert not failures, failures
     assert after == before, f"{after - before} launch(es) were created by forged tokens"
+
+
+def storage_conf(html):
+    m = re.search(r'<script type="application/json" id="cp-storage">(.*?)</script>', html)
+    assert m, "no cp-storage configuration in the page"
+    return json.loads(m.group(1))
+
+
+@test
+def cookieless_launch_through_platform_storage(ctx):
+    """Browsers that block the state cookie: the secret goes through the platform's storage."""
+    target = ctx.tool.public_url + "/launch/s2"
+    p = ctx.platform
+    params = {"iss": p.issuer, "login_hint": "h", "target_link_uri": target, "client_id": p.client_id,
+              "lti_storage_target": "post_message_forwarding"}
+    r = requests.get(ctx.tool.url + "/lti/login", params=params, allow_redirects=False)
+    assert r.status_code == 200 and "Set-Cookie" in r.headers, r.status_code
+    put = storage_conf(r.text)
+    assert put["subject"] == "lti.put_data" and put["target"] == "post_message_forwarding", put
+    assert put["origin"] == p.url and put["key"] and len(put["value"]) >= 32, put
+    q = {k: v[0] for k, v in parse_qs(urlparse(put["next"]).query).items()}
+    assert put["next"].startswith(p.auth_url + "?") and q["redirect_uri"] == ctx.tool.public_url + "/lti/launch", q
+    assert put["key"].endswith(q["state"]), (put["key"], q["state"])
+    token = p.sign(p.claims(q["nonce"], target))
+    # The launch arrives without the cookie: the tool answers with the storage check page.
+    r = requests.post(ctx.tool.url + "/lti/launch", data={"id_token": token, "state": q["state"]}, allow_redirects=False)
+    assert r.status_code == 200, r.status_code
+    get = storage_conf(r.text)
+    assert get == {"subject": "lti.get_data", "target": "post_message_forwarding", "origin": p.url,
+                   "key": put["key"]}, get
+    assert re.search(r'<form id="cp-form" method="post" action="%s">' % re.escape(ctx.tool.public_url + "/lti/launch"), r.text)
+    # A wrong secret is refused, and consumes the state.
+    r = requests.post(ctx.tool.url + "/lti/launch", data={"id_token": token, "state": q["state"],
+                                                          "storage_secret": "guess"}, allow_redirects=False)
+    assert r.status_code == 403 and "platform storage" in r.text, r.status_code
+    r = requests.post(ctx.tool.url + "/lti/launch", data={"id_token": token, "state": q["state"],
+                                                          "storage_secret": put["value"]}, allow_redirects=False)
+    assert r.status_code == 403 and "Location" not in r.headers, r.status_code
+    # The whole way through, as the page's script would do it.
+    r = requests.get(ctx.tool.url + "/lti/login", params=params, allow_redirects=False)
+    put = storage_conf(r.text)
+    q = {k: v[0] for k, v in parse_qs(urlparse(put["next"]).query).items()}
+    token = p.sign(p.claims(q["nonce"], target))
+    r = requests.post(ctx.tool.url + "/lti/launch", data={"id_token": token, "state": q["state"],
+                                                          "storage_secret": put["value"]}, allow_redirects=False)
+    assert r.status_code == 303 and r.headers["Location"].endswith("/s2.html"), r.status_code
+    assert requests.get(r.headers["Location"]).status_code == 200
+    # A login that did not use platform storage cannot be completed with a storage secret.
+    b = requests.Session()
+    q = login(ctx, b, target=target)
+    r = requests.post(ctx.tool.url + "/lti/launch", data={"id_token": p.sign(p.claims(q["nonce"], target)),
+                                                          "state": q["state"], "storage_secret": "x"},
+                      allow_redirects=False)
+    assert r.status_code == 403, r.status_code
+    # A storage target that is not a plain frame name is ignored (cookie only).
+    r = requests.get(ctx.tool.url + "/lti/login", params=dict(params, lti_storage_target="x</script>"),
+                     allow_redirects=False)
+    assert r.status_code == 302, r.status_code
+
+
+@test
+def cookieless_launch_in_a_real_browser(ctx):
+    """Headless Chromium: the LMS page (127.0.0.1) embeds the tool (localhost, another site, so
+    the state cookie does not come back with the platform's form post). With platform storage
+    the launch succeeds; without it, it is refused."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert chromium, "chromium is not installed (tests/lti/run.sh installs it)"
+    port = free_port()
+    tool = Tool(ctx, "browser", port=port, public_url=f"http://localhost:{port}",
+                data=os.path.join(ctx.work, "data-browser")).start()
+
+    def launches(sub):
+        con = sqlite3.connect(os.path.join(tool.data, "coursepack-lti.sqlite"))
+        try:
+            return con.execute("SELECT COUNT(*) FROM lti_launch WHERE sub = ? AND session = 's3'", (sub,)).fetchone()[0]
+        finally:
+            con.close()
+
+    def run_browser(sub, storage):
+        target = tool.public_url + "/launch/s3"
+        ctx.platform.browser_launch = {"target": target, "sub": sub}
+        params = {"iss": ctx.platform.issuer, "login_hint": "h", "target_link_uri": target,
+                  "client_id": ctx.platform.client_id}
+        if storage:
+            params["lti_storage_target"] = "_parent"
+        frame = ctx.platform.url + "/frame?" + urlencode({"login": tool.public_url + "/lti/login?" + urlencode(params)})
+        before = len(ctx.platform.auth_requests)
+        browser = subprocess.Popen([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                                    f"--user-data-dir={ctx.work}/chromium-{sub}", "--remote-debugging-port=0", frame],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_for(lambda: len(ctx.platform.auth_requests) > before, 30, "the browser to reach the platform")
+            if storage:
+                wait_for(lambda: launches(sub) > 0, 15, "the launch through platform storage")
+            else:
+                time.sleep(3)
+        finally:
+            browser.kill()
+            browser.wait()
+
+    try:
+        run_browser("learner-browser", storage=True)
+        assert launches("learner-browser") == 1
+        events = list(ctx.platform.storage_events)
+        assert any(e.startswith("put cp_state_") for e in events), events
+        assert any(e.startswith("get cp_state_") and e.endswith(" true") for e in events), events
+        # Control: the same browser without platform storage has no cookie to show, so no launch.
+        run_browser("learner-browser-nostorage", storage=False)
+        assert launches("learner-browser-nostorage") == 0
+    finally:
+        tool.stop()
 
 
 @test
