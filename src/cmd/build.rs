@@ -73,6 +73,11 @@ pub fn execute(args: Args) -> i32 {
     };
     if !args.quiet {
         report(&prepared.loaded.diagnostics);
+        if args.tool_url.is_some() && options.cc_flavour == CcFlavour::Web {
+            eprintln!(
+                "warning: --tool-url is used only with `--cc-flavour lti`; the cartridges are self-contained (web)"
+            );
+        }
     }
     let quiet = args.quiet;
     let mut progress = |msg: &str| {
