@@ -3,14 +3,10 @@
 //! mirrors the course in order, passes the official schemas (xmllint) and
 //! is byte-identical on rebuild; and that a bad LTI setup writes nothing.
 
-#[allow(dead_code)]
-#[path = "suite/common.rs"]
-mod common;
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use common::*;
+use crate::common::*;
 
 const TOOL: &str = "https://tool.example.org:8443/coursepack";
 
