@@ -8,7 +8,7 @@ use anyhow::Context as _;
 
 use crate::diagnostic::{Diagnostic, Diagnostics, suggest};
 use crate::load::{self, Loaded};
-use crate::package::{self, Context, Target};
+use crate::package::{self, CcFlavour, Context, Target, TargetOptions};
 use crate::render::{self, Site};
 use crate::templates::Templates;
 
@@ -89,11 +89,50 @@ pub fn targets(names: &[String]) -> Result<Vec<Box<dyn Target>>, Error> {
     Ok(chosen)
 }
 
+/// Checks the options of the Common Cartridge targets: the `lti` flavour
+/// needs the tool's https address.
+pub fn target_options(
+    cc_flavour: CcFlavour,
+    tool_url: Option<&str>,
+) -> Result<TargetOptions, Error> {
+    let mut diags = Diagnostics::default();
+    let tool_url = match (cc_flavour, tool_url) {
+        (CcFlavour::Lti, None) => {
+            diags.push(
+                Diagnostic::error("`--cc-flavour lti` needs the tool's address").help(
+                    "add `--tool-url https://...`, the address `coursepack serve` is reached at",
+                ),
+            );
+            None
+        }
+        (_, Some(url)) => match package::parse_tool_url(url) {
+            Ok(url) => Some(url),
+            Err(why) => {
+                diags.push(
+                    Diagnostic::error(format!("invalid --tool-url: {why}")).help(
+                        "give the tool's base address, e.g. `--tool-url https://tool.example.org`",
+                    ),
+                );
+                None
+            }
+        },
+        (CcFlavour::Web, None) => None,
+    };
+    if diags.has_errors() {
+        return Err(Error::Input(diags));
+    }
+    Ok(TargetOptions {
+        cc_flavour,
+        tool_url,
+    })
+}
+
 /// Builds every package of `targets` into `out`. `progress` is told about
 /// each package as it is written.
 pub fn build(
     prepared: &Prepared,
     targets: &[Box<dyn Target>],
+    options: &TargetOptions,
     out: &Path,
     progress: &mut dyn FnMut(&str),
 ) -> Result<Vec<Written>, Error> {
@@ -101,6 +140,7 @@ pub fn build(
     let ctx = Context {
         course,
         site: &prepared.site,
+        options,
     };
     std::fs::create_dir_all(out)
         .with_context(|| format!("cannot create the output folder {}", out.display()))?;

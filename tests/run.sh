@@ -32,3 +32,7 @@ fi
 
 echo "== cargo test"
 cargo test --locked
+
+echo "== browser tests (runtime unit tests, SCORM scenarios against an LMS runtime, accessibility)"
+bash tests/browser/setup.sh
+npm test --prefix tests/browser

@@ -2,10 +2,11 @@
 
 use std::path::PathBuf;
 
-use clap::Args as ClapArgs;
+use clap::{Args as ClapArgs, ValueEnum};
 
 use super::{EXIT_OK, fail, human_size, report};
 use crate::build;
+use crate::package::CcFlavour;
 
 #[derive(ClapArgs)]
 pub struct Args {
@@ -18,9 +19,35 @@ pub struct Args {
     /// Where packages are written
     #[arg(long, short, default_value = "dist", value_name = "DIR")]
     pub out: PathBuf,
+    /// What the Common Cartridge targets (cc11, cc13) carry: the pages
+    /// themselves, or one LTI link per session to the coursepack tool
+    #[arg(long, value_enum, default_value_t = Flavour::Web, value_name = "FLAVOUR")]
+    pub cc_flavour: Flavour,
+    /// The LTI tool's https base address, for `--cc-flavour lti`; sessions
+    /// launch at <URL>/launch/<session-id>
+    #[arg(long, value_name = "URL")]
+    pub tool_url: Option<String>,
     /// Print only errors and the summary
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+/// `--cc-flavour` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Flavour {
+    /// Self-contained: web pages, web links and discussion topics
+    Web,
+    /// Thin: one LTI link per session (needs --tool-url)
+    Lti,
+}
+
+impl From<Flavour> for CcFlavour {
+    fn from(f: Flavour) -> Self {
+        match f {
+            Flavour::Web => CcFlavour::Web,
+            Flavour::Lti => CcFlavour::Lti,
+        }
+    }
 }
 
 pub fn execute(args: Args) -> i32 {
@@ -36,12 +63,21 @@ pub fn execute(args: Args) -> i32 {
         Ok(t) => t,
         Err(e) => return fail(e),
     };
+    let options = match build::target_options(args.cc_flavour.into(), args.tool_url.as_deref()) {
+        Ok(o) => o,
+        Err(e) => return fail(e),
+    };
     let prepared = match build::prepare(&args.course_dir) {
         Ok(p) => p,
         Err(e) => return fail(e),
     };
     if !args.quiet {
         report(&prepared.loaded.diagnostics);
+        if args.tool_url.is_some() && options.cc_flavour == CcFlavour::Web {
+            eprintln!(
+                "warning: --tool-url is used only with `--cc-flavour lti`; the cartridges are self-contained (web)"
+            );
+        }
     }
     let quiet = args.quiet;
     let mut progress = |msg: &str| {
@@ -49,7 +85,7 @@ pub fn execute(args: Args) -> i32 {
             eprintln!("{msg}");
         }
     };
-    match build::build(&prepared, &targets, &args.out, &mut progress) {
+    match build::build(&prepared, &targets, &options, &args.out, &mut progress) {
         Ok(written) => {
             for w in written {
                 println!(

@@ -1,6 +1,7 @@
 //! Output targets. Each target module decides *what* goes into its
 //! packages (a manifest and which files); writing the zip is shared.
 
+mod cc;
 mod scorm;
 mod scorm12;
 mod scorm2004;
@@ -12,10 +13,23 @@ use crate::archive::Entry;
 use crate::model::{Course, Session, Split};
 use crate::render::Site;
 
+pub use cc::{CcFlavour, parse_tool_url};
+
 /// Everything a target needs to make its packages.
 pub struct Context<'a> {
     pub course: &'a Course,
     pub site: &'a Site,
+    pub options: &'a TargetOptions,
+}
+
+/// Build options that only some targets use (from the command line).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TargetOptions {
+    /// What the Common Cartridge targets put in a cartridge.
+    pub cc_flavour: CcFlavour,
+    /// The LTI tool's base address for the `lti` flavour: https, checked
+    /// by [`parse_tool_url`], without a trailing `/`.
+    pub tool_url: Option<String>,
 }
 
 /// One file a target asks to be written.
@@ -40,7 +54,12 @@ pub trait Target {
 
 /// Every target, in the order they are built.
 pub fn all() -> Vec<Box<dyn Target>> {
-    vec![Box::new(scorm12::Scorm12), Box::new(scorm2004::Scorm2004)]
+    vec![
+        Box::new(scorm12::Scorm12),
+        Box::new(scorm2004::Scorm2004),
+        Box::new(cc::Cc11),
+        Box::new(cc::Cc13),
+    ]
 }
 
 /// The names of every target.

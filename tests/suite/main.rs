@@ -1,6 +1,7 @@
 //! The integration suite: runs the real `coursepack` binary on the seed
 //! course and on fixture courses, and checks what it writes.
 
+mod cc;
 mod common;
 mod errors;
 mod init;

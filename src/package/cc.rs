@@ -1,0 +1,627 @@
+//! IMS Common Cartridge 1.1 and 1.3: one `.imscc` per course, imported into
+//! a course shell (Moodle and Blackboard read 1.1, Canvas 1.0–1.3).
+//!
+//! The organisation mirrors the course: the root item stands for the course
+//! (the profile forbids it a title, so the organisation carries it), and
+//! each session is a folder item with its resources in block order. LMSs
+//! make a section or module of every folder; Moodle makes the first one
+//! section 0, so the web flavour puts the overview page first.
+//!
+//! Two flavours ([`CcFlavour`]):
+//! - `web`: self-contained. The overview and every session page are
+//!   `webcontent` (with their media, and the shared assets as a dependency),
+//!   each reading with a URL is a web link and each reflection question a
+//!   discussion topic.
+//! - `lti`: thin. Each session is one basic LTI link to
+//!   `<tool-url>/launch/<session-id>` (importers keep the launch URL but may
+//!   drop custom parameters), also naming the session in a `session` custom
+//!   parameter.
+//!
+//! Identifiers come from the course, session and block ids only, so they are
+//! the same on every rebuild. Ids are lowercase letters, digits and `-`, so
+//! the `_` in the kinds below never collides with an id.
+
+use anyhow::Result;
+
+use super::xml::Xml;
+use super::{Context, Package, Target, ids, page_entries};
+use crate::archive::Entry;
+use crate::model::{Block, BlockKind, Course, Session};
+use crate::render::{OVERVIEW, session_page};
+
+/// What a cartridge carries: the course itself, or links to the tool.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum CcFlavour {
+    /// Pages, web links and discussion topics.
+    #[default]
+    Web,
+    /// One LTI link per session.
+    Lti,
+}
+
+impl CcFlavour {
+    pub fn name(self) -> &'static str {
+        match self {
+            CcFlavour::Web => "web",
+            CcFlavour::Lti => "lti",
+        }
+    }
+}
+
+/// Checks the LTI tool's base address: `https://host[:port][/path]`, no
+/// query, fragment, user or spaces. Returns it without a trailing `/`.
+pub fn parse_tool_url(url: &str) -> Result<String, String> {
+    let Some(rest) = url.strip_prefix("https://") else {
+        return Err(format!("`{url}` is not an https:// address"));
+    };
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!("`{url}` contains spaces"));
+    }
+    if url.contains(['?', '#']) {
+        return Err(format!(
+            "`{url}` has a query or fragment; give the tool's base address"
+        ));
+    }
+    let authority = rest.split('/').next().unwrap_or_default();
+    if authority.contains('@') {
+        return Err(format!("`{url}` contains a user name"));
+    }
+    let (host_ok, port) = match authority.strip_prefix('[') {
+        // An IPv6 literal: `[addr]` or `[addr]:port`.
+        Some(v6) => match v6.split_once(']') {
+            Some((addr, after)) if after.is_empty() || after.starts_with(':') => (
+                addr.chars()
+                    .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.')
+                    && !addr.is_empty(),
+                after.strip_prefix(':'),
+            ),
+            _ => (false, None),
+        },
+        None => {
+            let (host, port) = match authority.split_once(':') {
+                Some((h, p)) => (h, Some(p)),
+                None => (authority, None),
+            };
+            let ok = !host.is_empty()
+                && !host.starts_with(['.', '-'])
+                && host
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+            (ok, port)
+        }
+    };
+    if !host_ok {
+        return Err(format!("`{url}` has no valid host name"));
+    }
+    if let Some(p) = port
+        && p.parse::<u16>().map_or(true, |p| p == 0)
+    {
+        return Err(format!("`{url}` has an invalid port"));
+    }
+    Ok(url.trim_end_matches('/').to_string())
+}
+
+/// What differs between Common Cartridge 1.1 and 1.3.
+struct Version {
+    target: &'static str,
+    schemaversion: &'static str,
+    /// Namespace of the manifest (Moodle looks for the 1.1 one in the
+    /// first 1024 bytes).
+    cp_ns: &'static str,
+    lom_ns: &'static str,
+    schema_location: &'static str,
+    weblink_type: &'static str,
+    weblink_ns: &'static str,
+    weblink_xsd: &'static str,
+    topic_type: &'static str,
+    topic_ns: &'static str,
+    topic_xsd: &'static str,
+    lti_type: &'static str,
+    lti_ns: &'static str,
+    lti_xsd: &'static str,
+}
+
+const CC11: Version = Version {
+    target: "cc11",
+    schemaversion: "1.1.0",
+    cp_ns: "http://www.imsglobal.org/xsd/imsccv1p1/imscp_v1p1",
+    lom_ns: "http://ltsc.ieee.org/xsd/imsccv1p1/LOM/manifest",
+    schema_location: "http://www.imsglobal.org/xsd/imsccv1p1/imscp_v1p1 http://www.imsglobal.org/profile/cc/ccv1p1/ccv1p1_imscp_v1p2_v1p0.xsd http://ltsc.ieee.org/xsd/imsccv1p1/LOM/manifest http://www.imsglobal.org/profile/cc/ccv1p1/LOM/ccv1p1_lommanifest_v1p0.xsd",
+    weblink_type: "imswl_xmlv1p1",
+    weblink_ns: "http://www.imsglobal.org/xsd/imsccv1p1/imswl_v1p1",
+    weblink_xsd: "http://www.imsglobal.org/profile/cc/ccv1p1/ccv1p1_imswl_v1p1.xsd",
+    topic_type: "imsdt_xmlv1p1",
+    topic_ns: "http://www.imsglobal.org/xsd/imsccv1p1/imsdt_v1p1",
+    topic_xsd: "http://www.imsglobal.org/profile/cc/ccv1p1/ccv1p1_imsdt_v1p1.xsd",
+    lti_type: "imsbasiclti_xmlv1p0",
+    lti_ns: "http://www.imsglobal.org/xsd/imslticc_v1p0",
+    lti_xsd: "http://www.imsglobal.org/xsd/lti/ltiv1p0/imslticc_v1p0.xsd",
+};
+
+const CC13: Version = Version {
+    target: "cc13",
+    schemaversion: "1.3.0",
+    cp_ns: "http://www.imsglobal.org/xsd/imsccv1p3/imscp_v1p1",
+    lom_ns: "http://ltsc.ieee.org/xsd/imsccv1p3/LOM/manifest",
+    schema_location: "http://www.imsglobal.org/xsd/imsccv1p3/imscp_v1p1 http://www.imsglobal.org/profile/cc/ccv1p3/ccv1p3_imscp_v1p2_v1p0.xsd http://ltsc.ieee.org/xsd/imsccv1p3/LOM/manifest http://www.imsglobal.org/profile/cc/ccv1p3/LOM/ccv1p3_lommanifest_v1p0.xsd",
+    weblink_type: "imswl_xmlv1p3",
+    weblink_ns: "http://www.imsglobal.org/xsd/imsccv1p3/imswl_v1p3",
+    weblink_xsd: "http://www.imsglobal.org/profile/cc/ccv1p3/ccv1p3_imswl_v1p3.xsd",
+    topic_type: "imsdt_xmlv1p3",
+    topic_ns: "http://www.imsglobal.org/xsd/imsccv1p3/imsdt_v1p3",
+    topic_xsd: "http://www.imsglobal.org/profile/cc/ccv1p3/ccv1p3_imsdt_v1p3.xsd",
+    lti_type: "imsbasiclti_xmlv1p3",
+    lti_ns: "http://www.imsglobal.org/xsd/imslticc_v1p3",
+    lti_xsd: "http://www.imsglobal.org/xsd/lti/ltiv1p3/imslticc_v1p3.xsd",
+};
+
+/// Common Cartridge 1.1.
+pub struct Cc11;
+/// Common Cartridge 1.3.
+pub struct Cc13;
+
+impl Target for Cc11 {
+    fn name(&self) -> &'static str {
+        CC11.target
+    }
+    fn describe(&self) -> &'static str {
+        "Common Cartridge 1.1 (Moodle, Blackboard, Canvas; --cc-flavour web|lti)"
+    }
+    fn extension(&self) -> &'static str {
+        "imscc"
+    }
+    fn packages(&self, ctx: &Context) -> Result<Vec<Package>> {
+        Ok(vec![cartridge(ctx, &CC11)?])
+    }
+}
+
+impl Target for Cc13 {
+    fn name(&self) -> &'static str {
+        CC13.target
+    }
+    fn describe(&self) -> &'static str {
+        "Common Cartridge 1.3 (Canvas; --cc-flavour web|lti)"
+    }
+    fn extension(&self) -> &'static str {
+        "imscc"
+    }
+    fn packages(&self, ctx: &Context) -> Result<Vec<Package>> {
+        Ok(vec![cartridge(ctx, &CC13)?])
+    }
+}
+
+/// Identifiers of the cartridge's items and resources.
+mod cc_ids {
+    use crate::model::{Block, Session};
+
+    pub const OVERVIEW_ITEM: &str = "ITEM_overview";
+    pub const OVERVIEW_RES: &str = "RES_overview";
+    pub const SHARED_RES: &str = "RES_shared";
+
+    pub fn session_folder(s: &Session) -> String {
+        format!("ITEM_session_{}", s.id)
+    }
+    pub fn page_item(s: &Session) -> String {
+        format!("ITEM_page_{}", s.id)
+    }
+    pub fn page_res(s: &Session) -> String {
+        format!("RES_page_{}", s.id)
+    }
+    pub fn lti_item(s: &Session) -> String {
+        format!("ITEM_lti_{}", s.id)
+    }
+    pub fn lti_res(s: &Session) -> String {
+        format!("RES_lti_{}", s.id)
+    }
+    pub fn block_item(b: &Block) -> String {
+        format!("ITEM_block_{}", b.id)
+    }
+    pub fn block_res(b: &Block) -> String {
+        format!("RES_block_{}", b.id)
+    }
+}
+
+/// Where the XML file of a link or topic lives in the cartridge.
+pub fn weblink_path(block: &Block) -> String {
+    format!("weblinks/{}.xml", block.id)
+}
+pub fn topic_path(block: &Block) -> String {
+    format!("topics/{}.xml", block.id)
+}
+pub fn lti_path(session: &Session) -> String {
+    format!("lti/{}.xml", session.id)
+}
+
+/// An organisation item.
+struct Item {
+    id: String,
+    title: String,
+    resource: Option<String>,
+    children: Vec<Item>,
+}
+
+/// A manifest resource.
+struct Resource {
+    id: String,
+    kind: &'static str,
+    href: Option<String>,
+    files: Vec<String>,
+    dependencies: Vec<String>,
+}
+
+/// The resource a block gets in the web flavour, if any.
+enum BlockResource<'a> {
+    WebLink { title: &'a str, url: &'a str },
+    Topic { title: &'a str, question: &'a str },
+}
+
+fn block_resource(block: &Block) -> Option<BlockResource<'_>> {
+    match &block.kind {
+        BlockKind::Reading { url: Some(url), .. } => Some(BlockResource::WebLink {
+            title: block.title.as_deref().unwrap_or(url),
+            url,
+        }),
+        BlockKind::Reflection { question, .. } => Some(BlockResource::Topic {
+            title: block.title.as_deref().unwrap_or(question),
+            question,
+        }),
+        _ => None,
+    }
+}
+
+/// The whole cartridge for one version: every session, whatever
+/// `[packaging] split` says (a cartridge fills one course shell).
+fn cartridge(ctx: &Context, v: &Version) -> Result<Package> {
+    let course = ctx.course;
+    let all: Vec<usize> = (0..course.sessions.len()).collect();
+    let (mut entries, items, resources) = match ctx.options.cc_flavour {
+        CcFlavour::Web => web(ctx, v, &all),
+        CcFlavour::Lti => {
+            let Some(tool) = ctx.options.tool_url.as_deref() else {
+                anyhow::bail!("the lti flavour needs the tool's address (--tool-url)");
+            };
+            lti(course, v, tool)
+        }
+    };
+    entries.push(Entry::bytes(
+        "imsmanifest.xml",
+        manifest(course, v, &items, &resources),
+    ));
+    Ok(Package {
+        suffix: None,
+        entries,
+    })
+}
+
+fn web(ctx: &Context, v: &Version, sessions: &[usize]) -> (Vec<Entry>, Vec<Item>, Vec<Resource>) {
+    let course = ctx.course;
+    let mut entries = page_entries(ctx, sessions);
+    let mut shared: Vec<String> = ctx.site.shared.iter().map(|e| e.path.clone()).collect();
+    shared.sort_unstable();
+    let mut resources = vec![Resource {
+        id: cc_ids::OVERVIEW_RES.into(),
+        kind: "webcontent",
+        href: Some(OVERVIEW.into()),
+        files: vec![OVERVIEW.into()],
+        dependencies: vec![cc_ids::SHARED_RES.into()],
+    }];
+    let mut items = vec![Item {
+        id: cc_ids::OVERVIEW_ITEM.into(),
+        title: course.title.clone(),
+        resource: Some(cc_ids::OVERVIEW_RES.into()),
+        children: Vec::new(),
+    }];
+    for &i in sessions {
+        let s = &course.sessions[i];
+        let page = session_page(s);
+        let mut files = vec![page.clone()];
+        files.extend(ctx.site.media[i].iter().map(|e| e.path.clone()));
+        resources.push(Resource {
+            id: cc_ids::page_res(s),
+            kind: "webcontent",
+            href: Some(page),
+            files,
+            dependencies: vec![cc_ids::SHARED_RES.into()],
+        });
+        let mut children = vec![Item {
+            id: cc_ids::page_item(s),
+            title: s.title.clone(),
+            resource: Some(cc_ids::page_res(s)),
+            children: Vec::new(),
+        }];
+        for block in &s.blocks {
+            let Some(what) = block_resource(block) else {
+                continue;
+            };
+            let (kind, path, xml, title) = match what {
+                BlockResource::WebLink { title, url } => (
+                    v.weblink_type,
+                    weblink_path(block),
+                    weblink(v, title, url),
+                    title,
+                ),
+                BlockResource::Topic { title, question } => (
+                    v.topic_type,
+                    topic_path(block),
+                    topic(v, title, question),
+                    title,
+                ),
+            };
+            entries.push(Entry::bytes(path.clone(), xml));
+            resources.push(Resource {
+                id: cc_ids::block_res(block),
+                kind,
+                href: None,
+                files: vec![path],
+                dependencies: Vec::new(),
+            });
+            children.push(Item {
+                id: cc_ids::block_item(block),
+                title: title.to_string(),
+                resource: Some(cc_ids::block_res(block)),
+                children: Vec::new(),
+            });
+        }
+        items.push(Item {
+            id: cc_ids::session_folder(s),
+            title: s.title.clone(),
+            resource: None,
+            children,
+        });
+    }
+    resources.push(Resource {
+        id: cc_ids::SHARED_RES.into(),
+        kind: "webcontent",
+        href: None,
+        files: shared,
+        dependencies: Vec::new(),
+    });
+    (entries, items, resources)
+}
+
+fn lti(course: &Course, v: &Version, tool: &str) -> (Vec<Entry>, Vec<Item>, Vec<Resource>) {
+    let mut entries = Vec::new();
+    let mut items = Vec::new();
+    let mut resources = Vec::new();
+    for (i, s) in course.sessions.iter().enumerate() {
+        let path = lti_path(s);
+        entries.push(Entry::bytes(path.clone(), lti_link(course, v, tool, i)));
+        resources.push(Resource {
+            id: cc_ids::lti_res(s),
+            kind: v.lti_type,
+            href: None,
+            files: vec![path],
+            dependencies: Vec::new(),
+        });
+        items.push(Item {
+            id: cc_ids::session_folder(s),
+            title: s.title.clone(),
+            resource: None,
+            children: vec![Item {
+                id: cc_ids::lti_item(s),
+                title: s.title.clone(),
+                resource: Some(cc_ids::lti_res(s)),
+                children: Vec::new(),
+            }],
+        });
+    }
+    (entries, items, resources)
+}
+
+fn manifest(course: &Course, v: &Version, items: &[Item], resources: &[Resource]) -> Vec<u8> {
+    let lang = course.language.as_str();
+    let manifest_id = ids::manifest(course, None);
+    let org = ids::organization(course);
+    let mut x = Xml::new();
+    // The namespace first: Moodle recognises 1.1 by a text match near the top.
+    x.start(
+        "manifest",
+        &[
+            ("xmlns", v.cp_ns),
+            ("identifier", &manifest_id),
+            ("xmlns:lomimscc", v.lom_ns),
+            ("xmlns:xsi", "http://www.w3.org/2001/XMLSchema-instance"),
+            ("xsi:schemaLocation", v.schema_location),
+        ],
+    );
+    x.start("metadata", &[]);
+    x.leaf("schema", &[], "IMS Common Cartridge");
+    x.leaf("schemaversion", &[], v.schemaversion);
+    x.start("lomimscc:lom", &[]);
+    x.start("lomimscc:general", &[]);
+    x.start("lomimscc:title", &[]);
+    x.leaf("lomimscc:string", &[("language", lang)], &course.title);
+    x.end("lomimscc:title");
+    x.leaf("lomimscc:language", &[], lang);
+    if let Some(summary) = &course.summary {
+        x.start("lomimscc:description", &[]);
+        x.leaf("lomimscc:string", &[("language", lang)], summary.trim());
+        x.end("lomimscc:description");
+    }
+    x.end("lomimscc:general");
+    if let Some(licence) = &course.licence {
+        x.start("lomimscc:rights", &[]);
+        x.start("lomimscc:copyrightAndOtherRestrictions", &[]);
+        x.leaf("lomimscc:value", &[], "yes");
+        x.end("lomimscc:copyrightAndOtherRestrictions");
+        x.start("lomimscc:description", &[]);
+        x.leaf("lomimscc:string", &[("language", lang)], licence);
+        x.end("lomimscc:description");
+        x.end("lomimscc:rights");
+    }
+    x.end("lomimscc:lom");
+    x.end("metadata");
+
+    x.start("organizations", &[]);
+    x.start(
+        "organization",
+        &[("identifier", &org), ("structure", "rooted-hierarchy")],
+    );
+    x.leaf("title", &[], &course.title);
+    x.start("item", &[("identifier", &ids::course_item(course))]);
+    for item in items {
+        write_item(&mut x, item);
+    }
+    x.end("item");
+    x.end("organization");
+    x.end("organizations");
+
+    x.start("resources", &[]);
+    for r in resources {
+        let mut attrs = vec![("identifier", r.id.as_str()), ("type", r.kind)];
+        if let Some(href) = &r.href {
+            attrs.push(("href", href));
+        }
+        x.start("resource", &attrs);
+        for f in &r.files {
+            x.empty("file", &[("href", f)]);
+        }
+        for d in &r.dependencies {
+            x.empty("dependency", &[("identifierref", d)]);
+        }
+        x.end("resource");
+    }
+    x.end("resources");
+    x.end("manifest");
+    x.finish()
+}
+
+fn write_item(x: &mut Xml, item: &Item) {
+    let mut attrs = vec![("identifier", item.id.as_str())];
+    if let Some(r) = &item.resource {
+        attrs.push(("identifierref", r));
+    }
+    x.start("item", &attrs);
+    x.leaf("title", &[], &item.title);
+    for child in &item.children {
+        write_item(x, child);
+    }
+    x.end("item");
+}
+
+fn weblink(v: &Version, title: &str, url: &str) -> Vec<u8> {
+    let location = format!("{} {}", v.weblink_ns, v.weblink_xsd);
+    let mut x = Xml::new();
+    x.start(
+        "webLink",
+        &[
+            ("xmlns", v.weblink_ns),
+            ("xmlns:xsi", "http://www.w3.org/2001/XMLSchema-instance"),
+            ("xsi:schemaLocation", &location),
+        ],
+    );
+    x.leaf("title", &[], title);
+    x.empty("url", &[("href", url), ("target", "_blank")]);
+    x.end("webLink");
+    x.finish()
+}
+
+fn topic(v: &Version, title: &str, question: &str) -> Vec<u8> {
+    let location = format!("{} {}", v.topic_ns, v.topic_xsd);
+    let html = format!("<p>{}</p>", handlebars::html_escape(question));
+    let mut x = Xml::new();
+    x.start(
+        "topic",
+        &[
+            ("xmlns", v.topic_ns),
+            ("xmlns:xsi", "http://www.w3.org/2001/XMLSchema-instance"),
+            ("xsi:schemaLocation", &location),
+        ],
+    );
+    x.leaf("title", &[], title);
+    x.leaf("text", &[("texttype", "text/html")], &html);
+    x.end("topic");
+    x.finish()
+}
+
+/// The launch address of a session: the session is in the path because
+/// some importers keep only the launch URL.
+pub fn launch_url(tool: &str, session: &Session) -> String {
+    format!("{tool}/launch/{}", session.id)
+}
+
+fn lti_link(course: &Course, v: &Version, tool: &str, index: usize) -> Vec<u8> {
+    let s = &course.sessions[index];
+    let location = format!("{} {}", v.lti_ns, v.lti_xsd);
+    let launch = launch_url(tool, s);
+    let icon = format!("{tool}/icon.svg");
+    let description = match &s.intro {
+        Some(intro) => intro.trim().to_string(),
+        None => format!(
+            "Session {} of {}: {}",
+            index + 1,
+            course.sessions.len(),
+            course.title
+        ),
+    };
+    let mut x = Xml::new();
+    x.start(
+        "cartridge_basiclti_link",
+        &[
+            ("xmlns", v.lti_ns),
+            (
+                "xmlns:blti",
+                "http://www.imsglobal.org/xsd/imsbasiclti_v1p0",
+            ),
+            ("xmlns:lticm", "http://www.imsglobal.org/xsd/imslticm_v1p0"),
+            ("xmlns:lticp", "http://www.imsglobal.org/xsd/imslticp_v1p0"),
+            ("xmlns:xsi", "http://www.w3.org/2001/XMLSchema-instance"),
+            ("xsi:schemaLocation", &location),
+        ],
+    );
+    x.leaf("blti:title", &[], &s.title);
+    x.leaf("blti:description", &[], &description);
+    x.start("blti:custom", &[]);
+    x.leaf("lticm:property", &[("name", "session")], &s.id);
+    x.end("blti:custom");
+    x.leaf("blti:launch_url", &[], &launch);
+    x.leaf("blti:secure_launch_url", &[], &launch);
+    x.leaf("blti:icon", &[], &icon);
+    x.leaf("blti:secure_icon", &[], &icon);
+    x.start("blti:vendor", &[]);
+    x.leaf("lticp:code", &[], "coursepack");
+    x.leaf("lticp:name", &[], "coursepack");
+    x.leaf(
+        "lticp:description",
+        &[],
+        &format!("{} (course {})", course.title, course.id),
+    );
+    x.leaf("lticp:url", &[], tool);
+    x.end("blti:vendor");
+    x.end("cartridge_basiclti_link");
+    x.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tool_urls_must_be_https_with_a_host() {
+        assert_eq!(
+            parse_tool_url("https://tool.example.org/").unwrap(),
+            "https://tool.example.org"
+        );
+        assert_eq!(
+            parse_tool_url("https://tool.example.org:8443/coursepack").unwrap(),
+            "https://tool.example.org:8443/coursepack"
+        );
+        assert!(parse_tool_url("https://[::1]:8443").is_ok());
+        for bad in [
+            "",
+            "http://tool.example.org",
+            "tool.example.org",
+            "https://",
+            "https:///launch",
+            "https://tool.example.org:0",
+            "https://tool.example.org:99999",
+            "https://tool.example.org/?x=1",
+            "https://tool.example.org/#top",
+            "https://user@tool.example.org",
+            "https://tool example.org",
+            "https://-tool.example.org",
+        ] {
+            assert!(parse_tool_url(bad).is_err(), "{bad} was accepted");
+        }
+    }
+}
