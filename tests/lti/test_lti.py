@@ -581,6 +581,45 @@ def cookieless_launch_in_a_real_browser(ctx):
 
 
 @test
+def real_runtime_in_a_browser_reports_completion_as_a_score(ctx):
+    """Headless Chromium runs the real page runtime (templates/coursepack/runtime.js) in a
+    launched page; a session with no required step completes on load, and the runtime's POST
+    must end as a score on the platform."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert chromium, "chromium is not installed (tests/lti/run.sh installs it)"
+    course = os.path.join(ctx.work, "course-runtime")
+    shutil.copytree(FIXTURE, course)
+    root = os.path.dirname(os.path.dirname(HERE))
+    shutil.copy(os.path.join(root, "templates", "coursepack", "runtime.js"), os.path.join(course, "coursepack", "runtime.js"))
+    page = os.path.join(course, "s1.html")
+    with open(page) as f:
+        html = f.read()
+    with open(page, "w") as f:
+        f.write(html.replace('"required":["s1-a"]', '"required":[]'))
+    # Same data (keys, database) as the main tool: the platform knows one key set per client.
+    tool = Tool(ctx, "runtime", course=course).start()
+    try:
+        target = tool.public_url + "/launch/s1"
+        ctx.platform.browser_launch = {"target": target, "sub": "learner-runtime"}
+        login_url = tool.public_url + "/lti/login?" + urlencode({
+            "iss": ctx.platform.issuer, "login_hint": "h", "target_link_uri": target, "client_id": ctx.platform.client_id})
+        frame = ctx.platform.url + "/frame?" + urlencode({"login": login_url})
+        browser = subprocess.Popen([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                                    f"--user-data-dir={ctx.work}/chromium-runtime", "--remote-debugging-port=0", frame],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_for(lambda: scores_for(ctx, "learner-runtime"), 30, "the runtime's completion to reach the platform")
+        finally:
+            browser.kill()
+            browser.wait()
+        body = scores_for(ctx, "learner-runtime")[0]["body"]
+        assert body["scoreGiven"] == 100 and body["activityProgress"] == "Completed", body
+        no_protocol_errors(ctx)
+    finally:
+        tool.stop()
+
+
+@test
 def replayed_id_token_is_refused(ctx):
     target = ctx.tool.public_url + "/launch/s1"
     b = requests.Session()
