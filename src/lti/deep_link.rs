@@ -79,15 +79,12 @@ pub async fn picker(State(app): State<SharedApp>, Path(handle): Path<String>) ->
             escape_html(&s.title)
         ));
     }
-    let html = format!(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Add from {title}</title>\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"></head>\
-         <body style=\"font-family:sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem\">\
-         <h1>Add from {title}</h1><form method=\"post\"><fieldset><legend>Choose what to add</legend>\
+    let body = format!(
+        "<form method=\"post\"><fieldset><legend>Choose what to add</legend>\
          <ul style=\"list-style:none;padding:0\">{items}</ul></fieldset>\
-         <p><button type=\"submit\">Add</button></p></form></body></html>\n",
-        title = escape_html(&app.site.title)
+         <p><button type=\"submit\">Add</button></p></form>"
     );
+    let html = super::page(&format!("Add from {}", app.site.title), &body);
     super::html_response(StatusCode::OK, &html)
 }
 

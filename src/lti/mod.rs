@@ -194,16 +194,21 @@ impl IntoResponse for Refusal {
     }
 }
 
-/// A small self-contained HTML page (no external assets: it must render inside any LMS).
-pub fn message_page(title: &str, body: &str) -> String {
+/// A small self-contained HTML page (no external assets: it must render inside any LMS) with
+/// `title` as its heading; `body_html` is inserted as is.
+pub fn page(title: &str, body_html: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{t}</title></head><body style=\"font-family:sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem\">\
-         <h1>{t}</h1><p>{b}</p></body></html>\n",
+         <h1>{t}</h1>{body_html}</body></html>\n",
         t = escape_html(title),
-        b = escape_html(body)
     )
+}
+
+/// A page saying one thing, as text.
+pub fn message_page(title: &str, body: &str) -> String {
+    page(title, &format!("<p>{}</p>", escape_html(body)))
 }
 
 pub fn html_response(status: StatusCode, html: &str) -> Response {

@@ -26,14 +26,12 @@ pub async fn start(State(app): State<SharedApp>, Query(p): Query<RegisterParams>
         return Refusal::bad("The registration request has no valid openid_configuration URL.")
             .into_response();
     };
-    let html = format!(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Register {title}</title></head>\
-         <body style=\"font-family:sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem\">\
-         <h1>Register {title}</h1><p>Register this course tool ({tool}) with the platform at {platform}?</p>\
+    let title = format!("Register {}", app.site.title);
+    let body = format!(
+        "<p>Register this course tool ({tool}) with the platform at {platform}?</p>\
          <form method=\"post\"><input type=\"hidden\" name=\"openid_configuration\" value=\"{cfg}\">\
          <input type=\"hidden\" name=\"registration_token\" value=\"{tok}\">\
-         <button type=\"submit\">Register</button></form></body></html>\n",
-        title = escape_html(&app.site.title),
+         <button type=\"submit\">Register</button></form>",
         tool = escape_html(&app.cfg.public_url),
         platform = escape_html(
             url::Url::parse(&config_url)
@@ -45,6 +43,7 @@ pub async fn start(State(app): State<SharedApp>, Query(p): Query<RegisterParams>
         cfg = escape_html(&config_url),
         tok = escape_html(p.registration_token.as_deref().unwrap_or("")),
     );
+    let html = super::page(&title, &body);
     super::html_response(StatusCode::OK, &html)
 }
 
@@ -60,16 +59,14 @@ pub async fn finish(State(app): State<SharedApp>, RawForm(body): RawForm) -> Res
     match register(&app, &config_url, p.registration_token.as_deref()).await {
         Ok(platform) => {
             tracing::info!(issuer = %platform.issuer, client_id = %platform.client_id, "dynamically registered");
-            let html = format!(
-                "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Registered</title></head>\
-                 <body style=\"font-family:sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem\">\
-                 <h1>Registered</h1><p>{title} is registered with {iss} (client id {cid}). You can close this window.</p>\
-                 <script>(window.opener || window.parent).postMessage({{subject:'org.imsglobal.lti.close'}}, '*');</script>\
-                 </body></html>\n",
+            let body = format!(
+                "<p>{title} is registered with {iss} (client id {cid}). You can close this window.</p>\
+                 <script>(window.opener || window.parent).postMessage({{subject:'org.imsglobal.lti.close'}}, '*');</script>",
                 title = escape_html(&app.site.title),
                 iss = escape_html(&platform.issuer),
                 cid = escape_html(&platform.client_id),
             );
+            let html = super::page("Registered", &body);
             super::html_response(StatusCode::OK, &html)
         }
         Err(e) => {

@@ -527,13 +527,25 @@ def cookieless_launch_through_platform_storage(ctx):
     assert r.status_code == 302, r.status_code
 
 
+def chromium_open(ctx, url, profile):
+    """Headless Chromium showing `url` until the returned process is killed."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert chromium, "chromium is not installed (tests/lti/run.sh installs it)"
+    return subprocess.Popen([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                             f"--user-data-dir={ctx.work}/chromium-{profile}", "--remote-debugging-port=0", url],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def lms_frame(ctx, login_url):
+    """The test platform's LMS page embedding the tool's login URL."""
+    return ctx.platform.url + "/frame?" + urlencode({"login": login_url})
+
+
 @test
 def cookieless_launch_in_a_real_browser(ctx):
     """Headless Chromium: the LMS page (127.0.0.1) embeds the tool (localhost, another site, so
     the state cookie does not come back with the platform's form post). With platform storage
     the launch succeeds; without it, it is refused."""
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert chromium, "chromium is not installed (tests/lti/run.sh installs it)"
     port = free_port()
     tool = Tool(ctx, "browser", port=port, public_url=f"http://localhost:{port}",
                 data=os.path.join(ctx.work, "data-browser")).start()
@@ -552,11 +564,8 @@ def cookieless_launch_in_a_real_browser(ctx):
                   "client_id": ctx.platform.client_id}
         if storage:
             params["lti_storage_target"] = "_parent"
-        frame = ctx.platform.url + "/frame?" + urlencode({"login": tool.public_url + "/lti/login?" + urlencode(params)})
         before = len(ctx.platform.auth_requests)
-        browser = subprocess.Popen([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                                    f"--user-data-dir={ctx.work}/chromium-{sub}", "--remote-debugging-port=0", frame],
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        browser = chromium_open(ctx, lms_frame(ctx, tool.public_url + "/lti/login?" + urlencode(params)), sub)
         try:
             wait_for(lambda: len(ctx.platform.auth_requests) > before, 30, "the browser to reach the platform")
             if storage:
@@ -585,8 +594,6 @@ def real_runtime_in_a_browser_reports_completion_as_a_score(ctx):
     """Headless Chromium runs the real page runtime (templates/coursepack/runtime.js) in a
     launched page; a session with no required step completes on load, and the runtime's POST
     must end as a score on the platform."""
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert chromium, "chromium is not installed (tests/lti/run.sh installs it)"
     course = os.path.join(ctx.work, "course-runtime")
     shutil.copytree(FIXTURE, course)
     root = os.path.dirname(os.path.dirname(HERE))
@@ -603,10 +610,7 @@ def real_runtime_in_a_browser_reports_completion_as_a_score(ctx):
         ctx.platform.browser_launch = {"target": target, "sub": "learner-runtime"}
         login_url = tool.public_url + "/lti/login?" + urlencode({
             "iss": ctx.platform.issuer, "login_hint": "h", "target_link_uri": target, "client_id": ctx.platform.client_id})
-        frame = ctx.platform.url + "/frame?" + urlencode({"login": login_url})
-        browser = subprocess.Popen([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                                    f"--user-data-dir={ctx.work}/chromium-runtime", "--remote-debugging-port=0", frame],
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        browser = chromium_open(ctx, lms_frame(ctx, login_url), "runtime")
         try:
             wait_for(lambda: scores_for(ctx, "learner-runtime"), 30, "the runtime's completion to reach the platform")
         finally:
