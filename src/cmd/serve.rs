@@ -22,7 +22,8 @@ pub struct Args {
     pub listen: SocketAddr,
     /// The URL platforms and browsers reach the tool at (https in production).
     #[arg(long, value_name = "URL")]
-    pub public_url: String,
+    #[arg(required_unless_present = "rotate_key")]
+    pub public_url: Option<String>,
     /// Folder for the tool's keys and (by default) its SQLite database.
     #[arg(long, value_name = "DIR", default_value = "lti-data")]
     pub data: PathBuf,
@@ -45,7 +46,13 @@ pub fn execute(args: Args) -> i32 {
     match run(args) {
         Ok(()) => EXIT_OK,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // A course's own diagnostics come rendered, with their "error:" labels.
+            let text = format!("{e:#}");
+            if text.starts_with("error:") || text.starts_with("warning:") {
+                eprintln!("{text}");
+            } else {
+                eprintln!("error: {text}");
+            }
             if e.is::<BadInput>() {
                 EXIT_BAD_INPUT
             } else {
@@ -87,13 +94,13 @@ fn run(args: Args) -> Result<()> {
         );
         return Ok(());
     }
-    let public_url = args.public_url.trim_end_matches('/').to_string();
+    let given = args.public_url.unwrap_or_default();
+    let public_url = given.trim_end_matches('/').to_string();
     match url::Url::parse(&public_url) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => {}
         _ => {
             return Err(BadInput(format!(
-                "--public-url must be an http(s) URL, got {}",
-                args.public_url
+                "--public-url must be an http(s) URL, got {given:?}"
             ))
             .into());
         }
@@ -120,10 +127,12 @@ fn run(args: Args) -> Result<()> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    // A course with problems is bad input (exit 2), like `coursepack build`.
+    // A course or platforms file with problems is bad input (exit 2), like `coursepack build`.
     let site = lti::site::Site::load(&cfg.course_dir).map_err(|e| BadInput(format!("{e:#}")))?;
+    let platforms = lti::platforms::Platforms::load(cfg.platforms_file.as_deref())
+        .map_err(|e| BadInput(format!("{e:#}")))?;
     rt.block_on(async {
-        let app = lti::server::build_app(cfg, site).await?;
+        let app = lti::server::build_app(cfg, site, platforms).await?;
         lti::server::serve(app).await
     })
 }

@@ -20,11 +20,14 @@ use super::{
 /// Form posts carry one id_token (a few kB); progress posts carry a session's state.
 const BODY_LIMIT: usize = 256 * 1024;
 
-/// Builds the shared state around a loaded course: store, keys, platforms.
-pub async fn build_app(cfg: Config, site: site::Site) -> Result<SharedApp> {
+/// Builds the shared state around a loaded course and the platforms file: store and keys.
+pub async fn build_app(
+    cfg: Config,
+    site: site::Site,
+    platforms: platforms::Platforms,
+) -> Result<SharedApp> {
     std::fs::create_dir_all(&cfg.data_dir)
         .with_context(|| format!("creating {}", cfg.data_dir.display()))?;
-    let platforms = platforms::Platforms::load(cfg.platforms_file.as_deref())?;
     let keys = keys::KeyStore::open(&cfg.data_dir, cfg.key_grace)?;
     let store = store::Store::open(cfg.database.as_deref(), &cfg.data_dir).await?;
     let http = reqwest::Client::builder()
@@ -55,6 +58,7 @@ pub async fn build_app(cfg: Config, site: site::Site) -> Result<SharedApp> {
 
 pub fn router(app: SharedApp) -> Router {
     Router::new()
+        .route("/", get(home))
         .route("/health", get(health))
         .route("/.well-known/jwks.json", get(jwks))
         .route("/lti/login", get(oidc::login_get).post(oidc::login_post))
@@ -76,6 +80,28 @@ pub fn router(app: SharedApp) -> Router {
         )
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(app)
+}
+
+/// What an administrator sees opening the tool's address: how to register it.
+async fn home(State(app): State<SharedApp>) -> Response {
+    let row = |k: &str, v: &str| {
+        format!(
+            "<tr><th scope=\"row\">{}</th><td><code>{}</code></td></tr>",
+            super::escape_html(k),
+            super::escape_html(v)
+        )
+    };
+    let c = &app.cfg;
+    let body = format!(
+        "<p>This is an LTI 1.3 tool. Add it to your learning platform with these values, or \
+         paste the dynamic registration URL into the platform.</p><table>{}{}{}{}{}</table>",
+        row("Dynamic registration URL", &c.url("/lti/register")),
+        row("Login initiation URL", &c.url("/lti/login")),
+        row("Redirect URI", &c.redirect_uri()),
+        row("Target link URI", &c.url("/launch")),
+        row("Public keyset (JWKS) URL", &c.url("/.well-known/jwks.json")),
+    );
+    super::html_response(StatusCode::OK, &super::page(&app.site.title, &body))
 }
 
 async fn health(State(app): State<SharedApp>) -> Response {

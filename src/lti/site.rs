@@ -60,7 +60,12 @@ impl Site {
                     .into_iter()
                     .map(|d| diags.render(d))
                     .collect();
-                bail!("{text}the course has problems; fix them and start again");
+                let n = diags.error_count();
+                bail!(
+                    "{text}error: {n} problem{} found in the course; fix {} and start again",
+                    if n == 1 { "" } else { "s" },
+                    if n == 1 { "it" } else { "them" }
+                );
             }
             Err(crate::build::Error::Failed(e)) => return Err(e),
         };

@@ -223,6 +223,28 @@ def health_and_jwks(ctx):
 
 
 @test
+def home_page_and_bad_input(ctx):
+    r = requests.get(ctx.tool.url + "/")
+    assert r.status_code == 200 and ctx.tool.public_url + "/lti/register" in r.text, r.status_code
+    root = os.path.dirname(os.path.dirname(HERE))
+    bad_platforms = os.path.join(ctx.work, "bad-platforms.toml")
+    with open(bad_platforms, "w") as f:
+        f.write('[[platform]]\nissuer = "x"\nclient_id = "y"\n')
+    cases = [
+        ("a course with problems", [os.path.join(root, "tests", "fixtures", "broken", "misspelt-key")], "course.toml"),
+        ("a folder that is no course", [ctx.work], "neither course.toml nor index.html"),
+        ("a broken platforms file", [ctx.course, "--platforms", bad_platforms], "missing field"),
+        ("a public URL that is not http(s)", [ctx.course, "--public-url", "ftp://x"], "--public-url"),
+    ]
+    for name, args, message in cases:
+        if "--public-url" not in args:
+            args = args + ["--public-url", "http://127.0.0.1:9"]
+        out = subprocess.run([ctx.bin, "serve", "--data", os.path.join(ctx.work, "data-bad"),
+                              "--listen", "127.0.0.1:9"] + args, capture_output=True, text=True, timeout=60)
+        assert out.returncode == 2 and message in out.stderr, (name, out.returncode, out.stderr[-400:])
+
+
+@test
 def login_redirect_get_and_post(ctx):
     for method in ("GET", "POST"):
         b = requests.Session()
@@ -738,7 +760,7 @@ def tool_key_rotation(ctx):
     assert post_progress(ctx, b.get(url).text, "s1", True).json()["score"] == "queued"
     wait_for(lambda: scores_for(ctx, "learner-prekey", 3), 15, "score before rotation")
     old = requests.get(ctx.tool.url + "/.well-known/jwks.json").json()["keys"]
-    out = subprocess.run([ctx.bin, "serve", "--public-url", ctx.tool.public_url, "--data", ctx.data, "--rotate-key"],
+    out = subprocess.run([ctx.bin, "serve", "--data", ctx.data, "--rotate-key"],
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     new = requests.get(ctx.tool.url + "/.well-known/jwks.json").json()["keys"]
