@@ -40,6 +40,11 @@ pub struct Args {
     /// Days a retired key stays published so tokens signed just before rotation still verify.
     #[arg(long, value_name = "DAYS", default_value_t = 7)]
     pub key_grace_days: u64,
+    /// Accept dynamic registrations only from these platform hosts (comma-separated, e.g.
+    /// `moodle.example.edu`). Without it, any platform that is given the registration URL
+    /// can register.
+    #[arg(long, value_delimiter = ',', value_name = "HOSTS")]
+    pub registration_hosts: Vec<String>,
 }
 
 pub fn execute(args: Args) -> i32 {
@@ -121,6 +126,7 @@ fn run(args: Args) -> Result<()> {
             .filter(|d| !d.is_empty()),
         platforms_file: args.platforms,
         key_grace: grace,
+        registration_hosts: args.registration_hosts,
         tuning: lti::Tuning::from_env(),
     };
     let rt = tokio::runtime::Builder::new_multi_thread()

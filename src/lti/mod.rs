@@ -61,6 +61,8 @@ pub struct Config {
     pub database: Option<String>,
     pub platforms_file: Option<PathBuf>,
     pub key_grace: Duration,
+    /// Hosts allowed to register dynamically; empty means any.
+    pub registration_hosts: Vec<String>,
     pub tuning: Tuning,
 }
 

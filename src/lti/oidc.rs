@@ -265,6 +265,7 @@ mod tests {
             database: None,
             platforms_file: None,
             key_grace: std::time::Duration::ZERO,
+            registration_hosts: Vec::new(),
             tuning: crate::lti::Tuning::from_env(),
         }
     }

@@ -121,6 +121,17 @@ pub fn client_metadata(cfg: &Config, course_title: &str, scopes: &[&str]) -> Val
 }
 
 async fn register(app: &SharedApp, config_url: &str, token: Option<&str>) -> Result<Platform> {
+    let allowed = &app.cfg.registration_hosts;
+    let config_host = url::Url::parse(config_url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+        .unwrap_or_default();
+    if !allowed.is_empty() && !allowed.iter().any(|h| h.eq_ignore_ascii_case(&config_host)) {
+        bail!(
+            "this tool accepts registrations only from {}",
+            allowed.join(", ")
+        );
+    }
     let config: Value = app
         .http
         .get(config_url)

@@ -51,8 +51,9 @@ def wait_for(pred, timeout, what):
 class Tool:
     """One `coursepack serve` process."""
 
-    def __init__(self, ctx, name, port=None, public_url=None, course=None, data=None):
+    def __init__(self, ctx, name, port=None, public_url=None, course=None, data=None, extra=()):
         self.ctx = ctx
+        self.extra = list(extra)
         self.name = name
         self.course = course or ctx.course
         self.data = data or ctx.data
@@ -67,6 +68,7 @@ class Tool:
                 "--platforms", self.ctx.platforms_file]
         if self.ctx.db != "sqlite" and self.data == self.ctx.data:
             args += ["--database", self.ctx.db]
+        args += self.extra
         env = dict(os.environ, COURSEPACK_LTI_RETRY_BASE_MS="300", COURSEPACK_LTI_RETRY_MAX_MS="1500",
                    COURSEPACK_LTI_LEASE_MS="3000", COURSEPACK_LTI_POLL_MS="200", RUST_LOG="info,sqlx=warn")
         log = open(os.path.join(self.ctx.work, f"tool-{self.name}.log"), "a")
@@ -737,6 +739,25 @@ def dynamic_registration(ctx):
     r = requests.post(ctx.tool.url + "/lti/register", data={"openid_configuration": "http://localhost:%d/.well-known/openid-configuration" % p.port,
                                                             "registration_token": "reg-token-xyz"})
     assert r.status_code == 502 and len(p.registrations) == 1, r.status_code
+
+
+@test
+def dynamic_registration_host_allowlist(ctx):
+    p = ctx.platform
+    form = {"openid_configuration": p.url + "/.well-known/openid-configuration", "registration_token": "reg-token-xyz"}
+    before = len(p.registrations)
+    for hosts, allowed in (("example.org", False), ("example.org,127.0.0.1", True)):
+        tool = Tool(ctx, "reg", data=os.path.join(ctx.work, f"data-reg-{allowed}"),
+                    extra=["--registration-hosts", hosts]).start()
+        try:
+            r = requests.post(tool.url + "/lti/register", data=form)
+            if allowed:
+                assert r.status_code == 200 and len(p.registrations) == before + 1, r.status_code
+            else:
+                assert r.status_code == 502 and "only from example.org" in r.text, r.status_code
+                assert len(p.registrations) == before, "registered although the host is not allowed"
+        finally:
+            tool.stop()
 
 
 @test
