@@ -38,8 +38,18 @@ pub async fn launch_post(
         Ok(f) => f,
         Err(_) => return Refusal::bad("The launch is not a valid form post.").into_response(),
     };
+    let state = form.state.clone().filter(|s| !s.is_empty());
     match accept(&app, &headers, form).await {
-        Ok(resp) => resp,
+        Ok(mut resp) => {
+            // The login's cookie has served its purpose once the launch is accepted.
+            if let (true, Some(state)) = (resp.status().is_redirection(), state) {
+                let clear = super::oidc::clear_state_cookie(&app.cfg, &state);
+                if let Ok(v) = HeaderValue::from_str(&clear) {
+                    resp.headers_mut().append(header::SET_COOKIE, v);
+                }
+            }
+            resp
+        }
         Err(refusal) => refusal.into_response(),
     }
 }

@@ -42,12 +42,27 @@ pub async fn login_post(State(app): State<SharedApp>, RawForm(body): RawForm) ->
 
 /// Name of the cookie that binds `state` to this browser. One cookie per state, so two
 /// launches running at once in one browser (two iframes) don't overwrite each other.
+/// (`state` may come from anyone at launch time: only cookie-name characters are kept.)
 pub fn state_cookie_name(state: &str) -> String {
-    format!("cp_lti_state_{}", &state[..state.len().min(16)])
+    let tail: String = state
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .take(16)
+        .collect();
+    format!("cp_lti_state_{tail}")
 }
 
 /// The `Set-Cookie` value binding `state` to the browser until the launch comes back.
 pub fn state_cookie(cfg: &super::Config, state: &str) -> String {
+    set_state_cookie(cfg, state, state, STATE_TTL_SECS)
+}
+
+/// The `Set-Cookie` value that removes the cookie of `state` once its launch is done.
+pub fn clear_state_cookie(cfg: &super::Config, state: &str) -> String {
+    set_state_cookie(cfg, state, "", 0)
+}
+
+fn set_state_cookie(cfg: &super::Config, state: &str, value: &str, max_age: i64) -> String {
     // The platform posts the id_token back cross-site, inside an iframe: the cookie must be
     // SameSite=None, which browsers only honour on Secure cookies (https public URL).
     let attrs = if cfg.secure_cookies() {
@@ -60,7 +75,7 @@ pub fn state_cookie(cfg: &super::Config, state: &str) -> String {
         .map(|u| u.path().to_string())
         .unwrap_or_else(|_| "/lti/launch".into());
     format!(
-        "{}={state}; Path={path}; Max-Age={STATE_TTL_SECS}; HttpOnly; {attrs}",
+        "{}={value}; Path={path}; Max-Age={max_age}; HttpOnly; {attrs}",
         state_cookie_name(state)
     )
 }

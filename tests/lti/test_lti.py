@@ -287,6 +287,7 @@ def login_refusals(ctx):
 def resource_launch_serves_the_session_page(ctx):
     b, page_url = launch(ctx)
     assert re.search(r"/l/[A-Za-z0-9_-]{40,}/s1\.html$", page_url), page_url
+    assert not [c.name for c in b.cookies if c.name.startswith("cp_lti_state_")], "state cookie left behind"
     r = b.get(page_url)
     assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/html"), r.status_code
     html = r.text
