@@ -2,7 +2,8 @@
 # LTI 1.3 tool tests: unit tests of src/lti, then the end-to-end suite against the independent
 # Python test platform, on SQLite and on a throwaway PostgreSQL cluster (loopback only).
 # One test drives headless Chromium through a cookie-less (platform storage) launch.
-# Sets up what a fresh Debian machine lacks (run as root). Ends with "N passed, N failed".
+# Sets up what a fresh Debian machine lacks (apt-get as root, or through sudo).
+# Ends with "N passed, N failed" and exits non-zero on any failure.
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -16,9 +17,14 @@ pgbin=""
 
 log() { printf '== %s\n' "$*"; }
 
+# PostgreSQL refuses to run as root: as root, the throwaway cluster belongs to `postgres`.
+as_pg() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
 cleanup() {
   if [ -n "$pgdata" ] && [ -f "$pgdata/postmaster.pid" ]; then
-    runuser -u postgres -- "$pgbin/pg_ctl" -D "$pgdata" -m immediate stop >/dev/null 2>&1
+    as_pg "$pgbin/pg_ctl" -D "$pgdata" -m immediate stop >/dev/null 2>&1
   fi
   rm -rf "$work"
 }
@@ -32,9 +38,11 @@ command -v psql >/dev/null 2>&1 || need+=(postgresql-client)
 command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   log "installing ${need[*]}"
-  if [ "$(id -u)" -ne 0 ]; then echo "run as root to install ${need[*]}" >&2; exit 1; fi
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null || { echo "apt-get failed" >&2; exit 1; }
+  sudo=()
+  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+  "${sudo[@]}" apt-get update -qq &&
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${need[@]}" >/dev/null ||
+    { echo "apt-get failed"; echo "0 passed, 1 failed"; exit 1; }
 fi
 pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 
@@ -82,11 +90,12 @@ run_suite sqlite sqlite
 # --- throwaway PostgreSQL cluster on a loopback port ------------------------------------------
 log "end-to-end on PostgreSQL"
 pgdata="$work/pg"
-mkdir -p "$pgdata" && chown postgres: "$pgdata" && chmod 700 "$pgdata"
+mkdir -p "$pgdata" && chmod 700 "$pgdata"
+[ "$(id -u)" -eq 0 ] && chown postgres: "$pgdata"
 chmod 755 "$work"
 pgport=$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-if runuser -u postgres -- "$pgbin/initdb" -D "$pgdata" -A trust -U postgres >"$work/initdb.log" 2>&1 &&
-   runuser -u postgres -- "$pgbin/pg_ctl" -D "$pgdata" -w -l "$pgdata/server.log" \
+if as_pg "$pgbin/initdb" -D "$pgdata" -A trust -U postgres >"$work/initdb.log" 2>&1 &&
+   as_pg "$pgbin/pg_ctl" -D "$pgdata" -w -l "$pgdata/server.log" \
      -o "-c listen_addresses=127.0.0.1 -p $pgport -k $pgdata -c fsync=off" start >/dev/null 2>&1; then
   psql -q -h 127.0.0.1 -p "$pgport" -U postgres -c 'CREATE DATABASE coursepack_lti' postgres
   run_suite postgres "postgres://postgres@127.0.0.1:$pgport/coursepack_lti"
