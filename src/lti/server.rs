@@ -60,6 +60,7 @@ pub fn router(app: SharedApp) -> Router {
     Router::new()
         .route("/", get(home))
         .route("/health", get(health))
+        .route("/icon.svg", get(icon))
         .route("/.well-known/jwks.json", get(jwks))
         .route("/lti/login", get(oidc::login_get).post(oidc::login_post))
         .route(
@@ -102,6 +103,21 @@ async fn home(State(app): State<SharedApp>) -> Response {
         row("Public keyset (JWKS) URL", &c.url("/.well-known/jwks.json")),
     );
     super::html_response(StatusCode::OK, &super::page(&app.site.title, &body))
+}
+
+/// The icon that Common Cartridge LTI links (`<tool-url>/icon.svg`) point platforms to.
+async fn icon() -> Response {
+    const SVG: &str = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 32 32\" width=\"32\" height=\"32\">\
+        <rect x=\"4\" y=\"5\" width=\"24\" height=\"22\" rx=\"3\" fill=\"#2b5797\"/>\
+        <path d=\"M9 11h14M9 16h14M9 21h9\" stroke=\"#fff\" stroke-width=\"2\" stroke-linecap=\"round\"/></svg>\n";
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        SVG,
+    )
+        .into_response()
 }
 
 async fn health(State(app): State<SharedApp>) -> Response {

@@ -228,6 +228,9 @@ def health_and_jwks(ctx):
 def home_page_and_bad_input(ctx):
     r = requests.get(ctx.tool.url + "/")
     assert r.status_code == 200 and ctx.tool.public_url + "/lti/register" in r.text, r.status_code
+    # Common Cartridge LTI links name <tool-url>/icon.svg.
+    r = requests.get(ctx.tool.url + "/icon.svg")
+    assert r.status_code == 200 and r.headers["Content-Type"] == "image/svg+xml" and r.text.startswith("<svg"), r.status_code
     root = os.path.dirname(os.path.dirname(HERE))
     bad_platforms = os.path.join(ctx.work, "bad-platforms.toml")
     with open(bad_platforms, "w") as f:
@@ -882,6 +885,42 @@ def course_source_pages_match_the_scorm_package(ctx):
             base = url.rsplit("/", 1)[0]
             for asset in ("coursepack/runtime.js", "coursepack/style.css"):
                 assert b.get(base + "/" + asset).content == z.read(asset), asset
+    finally:
+        tool.stop()
+
+
+@test
+def cartridge_lti_links_open_their_sessions(ctx):
+    """The Common Cartridge LTI links (`build --cc-flavour lti --tool-url`) launch, in the tool,
+    the session they name, by URL and by custom parameter."""
+    import zipfile
+    course = os.path.join(os.path.dirname(os.path.dirname(HERE)), "course")
+    out = os.path.join(ctx.work, "dist-cc")
+    fake = "https://tool.example/cp"
+    r = subprocess.run([ctx.bin, "build", course, "--target", "cc13", "--cc-flavour", "lti", "--tool-url", fake,
+                        "--out", out, "-q"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    [pkg] = [f for f in os.listdir(out) if f.endswith(".imscc")]
+    z = zipfile.ZipFile(os.path.join(out, pkg))
+    links = [n for n in z.namelist() if n.startswith("lti/") and n.endswith(".xml")]
+    assert links, z.namelist()
+    tool = Tool(ctx, "cc", course=course, data=os.path.join(ctx.work, "data-cc")).start()
+    try:
+        for name in links:
+            xml = z.read(name).decode()
+            launch_url = re.search(r"<blti:secure_launch_url>([^<]+)<", xml).group(1)
+            custom = re.search(r'<lticm:property name="session">([^<]+)<', xml).group(1)
+            assert launch_url.startswith(fake + "/"), launch_url
+            sid = name[len("lti/"):-len(".xml")]
+            # The link's URL, moved onto this test tool's address.
+            _, url = launch(ctx, tool=tool, target=tool.public_url + launch_url[len(fake):])
+            assert url.endswith(f"/{sid}.html"), (name, url)
+
+            # A platform that keeps only the custom parameter and launches the tool's base URL.
+            def with_custom(c, custom=custom):
+                c[LTI + "custom"] = {"session": custom}
+            _, url = launch(ctx, tool=tool, target=tool.public_url + "/launch", mutate=with_custom)
+            assert url.endswith(f"/{sid}.html"), (name, url)
     finally:
         tool.stop()
 
