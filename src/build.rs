@@ -68,6 +68,15 @@ pub fn prepare(dir: &Path) -> Result<Prepared, Error> {
     Ok(Prepared { loaded, site })
 }
 
+/// The targets built when none are named: every one, except those that
+/// need the tool's address when it is not given.
+pub fn default_targets(have_tool_url: bool) -> Vec<Box<dyn Target>> {
+    package::all()
+        .into_iter()
+        .filter(|t| have_tool_url || !t.needs_tool_url())
+        .collect()
+}
+
 /// Resolves target names given on the command line.
 pub fn targets(names: &[String]) -> Result<Vec<Box<dyn Target>>, Error> {
     let mut diags = Diagnostics::default();
@@ -89,23 +98,21 @@ pub fn targets(names: &[String]) -> Result<Vec<Box<dyn Target>>, Error> {
     Ok(chosen)
 }
 
-/// Checks the options of the Common Cartridge targets: the `lti` flavour
-/// needs the tool's https address.
+/// Checks the options some targets need: the `lti` target and the
+/// cartridges' `lti` flavour need the tool's https address.
 pub fn target_options(
+    targets: &[Box<dyn Target>],
     cc_flavour: CcFlavour,
     tool_url: Option<&str>,
 ) -> Result<TargetOptions, Error> {
     let mut diags = Diagnostics::default();
-    let tool_url = match (cc_flavour, tool_url) {
-        (CcFlavour::Lti, None) => {
-            diags.push(
-                Diagnostic::error("`--cc-flavour lti` needs the tool's address").help(
-                    "add `--tool-url https://...`, the address `coursepack serve` is reached at",
-                ),
-            );
-            None
-        }
-        (_, Some(url)) => match package::parse_tool_url(url) {
+    let needing: Vec<&str> = targets
+        .iter()
+        .filter(|t| t.needs_tool_url())
+        .map(|t| t.name())
+        .collect();
+    let tool_url = match tool_url {
+        Some(url) => match package::parse_tool_url(url) {
             Ok(url) => Some(url),
             Err(why) => {
                 diags.push(
@@ -116,7 +123,21 @@ pub fn target_options(
                 None
             }
         },
-        (CcFlavour::Web, None) => None,
+        None => {
+            let help = "add `--tool-url https://...`, the address `coursepack serve` is reached at";
+            if cc_flavour == CcFlavour::Lti {
+                diags.push(
+                    Diagnostic::error("`--cc-flavour lti` needs the tool's address").help(help),
+                );
+            }
+            for name in needing {
+                diags.push(
+                    Diagnostic::error(format!("the `{name}` target needs the tool's address"))
+                        .help(help),
+                );
+            }
+            None
+        }
     };
     if diags.has_errors() {
         return Err(Error::Input(diags));
@@ -124,6 +145,13 @@ pub fn target_options(
     Ok(TargetOptions {
         cc_flavour,
         tool_url,
+    })
+}
+
+/// Whether any of `targets` uses the tool's address with these options.
+pub fn uses_tool_url(targets: &[Box<dyn Target>], options: &TargetOptions) -> bool {
+    targets.iter().any(|t| {
+        t.needs_tool_url() || (options.cc_flavour == CcFlavour::Lti && t.name().starts_with("cc"))
     })
 }
 

@@ -36,3 +36,6 @@ cargo test --locked
 echo "== browser tests (runtime unit tests, SCORM scenarios against an LMS runtime, accessibility)"
 bash tests/browser/setup.sh
 npm test --prefix tests/browser
+
+echo "== LTI 1.3 tool (independent test platform; SQLite and PostgreSQL)"
+bash tests/lti/run.sh

@@ -13,7 +13,8 @@ pub struct Args {
     /// The course folder, holding course.toml
     #[arg(default_value = "course")]
     pub course_dir: PathBuf,
-    /// Targets to build, comma-separated [default: every target]
+    /// Targets to build, comma-separated: scorm12, scorm2004, cc11, cc13, lti
+    /// [default: every target; lti only with --tool-url]
     #[arg(long, short, value_delimiter = ',', value_name = "LIST")]
     pub target: Vec<String>,
     /// Where packages are written
@@ -23,8 +24,8 @@ pub struct Args {
     /// themselves, or one LTI link per session to the coursepack tool
     #[arg(long, value_enum, default_value_t = Flavour::Web, value_name = "FLAVOUR")]
     pub cc_flavour: Flavour,
-    /// The LTI tool's https base address, for `--cc-flavour lti`; sessions
-    /// launch at <URL>/launch/<session-id>
+    /// The LTI tool's https base address, for the `lti` target and
+    /// `--cc-flavour lti`; sessions launch at <URL>/launch/<session-id>
     #[arg(long, value_name = "URL")]
     pub tool_url: Option<String>,
     /// Print only errors and the summary
@@ -51,31 +52,28 @@ impl From<Flavour> for CcFlavour {
 }
 
 pub fn execute(args: Args) -> i32 {
-    let names = if args.target.is_empty() {
-        crate::package::names()
-            .into_iter()
-            .map(String::from)
-            .collect()
+    let targets = if args.target.is_empty() {
+        build::default_targets(args.tool_url.is_some())
     } else {
-        args.target.clone()
+        match build::targets(&args.target) {
+            Ok(t) => t,
+            Err(e) => return fail(e),
+        }
     };
-    let targets = match build::targets(&names) {
-        Ok(t) => t,
-        Err(e) => return fail(e),
-    };
-    let options = match build::target_options(args.cc_flavour.into(), args.tool_url.as_deref()) {
-        Ok(o) => o,
-        Err(e) => return fail(e),
-    };
+    let options =
+        match build::target_options(&targets, args.cc_flavour.into(), args.tool_url.as_deref()) {
+            Ok(o) => o,
+            Err(e) => return fail(e),
+        };
     let prepared = match build::prepare(&args.course_dir) {
         Ok(p) => p,
         Err(e) => return fail(e),
     };
     if !args.quiet {
         report(&prepared.loaded.diagnostics);
-        if args.tool_url.is_some() && options.cc_flavour == CcFlavour::Web {
+        if args.tool_url.is_some() && !build::uses_tool_url(&targets, &options) {
             eprintln!(
-                "warning: --tool-url is used only with `--cc-flavour lti`; the cartridges are self-contained (web)"
+                "warning: --tool-url is used only by the `lti` target and `--cc-flavour lti`; none is built here"
             );
         }
     }

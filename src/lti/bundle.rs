@@ -1,8 +1,6 @@
 //! Registration bundle for `coursepack build --target lti`: the Canvas developer-key JSON, the
 //! dynamic registration URL and a sheet with every value each platform asks for.
 
-use std::path::{Path, PathBuf};
-
 use anyhow::{Context as _, Result, bail};
 use serde_json::json;
 
@@ -12,7 +10,7 @@ pub struct BundleSession<'a> {
     pub title: &'a str,
 }
 
-/// Writes into `out_dir` (created if missing):
+/// The bundle's files, by name:
 /// - `canvas-developer-key.json`: paste into Canvas > Developer Keys > + LTI Key > Paste JSON;
 /// - `dynamic-registration-url.txt`: the URL to give Moodle (and other platforms that support
 ///   LTI Dynamic Registration);
@@ -20,38 +18,22 @@ pub struct BundleSession<'a> {
 ///   Canvas), the per-session launch links, and the platforms.toml entry to fill in.
 ///
 /// `tool_url` is the public base URL the tool is served at (`coursepack serve --public-url`).
-/// Returns the written paths, in that order.
-pub fn write_bundle(
-    out_dir: &Path,
+pub fn files(
     tool_url: &str,
     course_title: &str,
     sessions: &[BundleSession<'_>],
-) -> Result<Vec<PathBuf>> {
+) -> Result<Vec<(&'static str, String)>> {
     let parsed = url::Url::parse(tool_url).with_context(|| format!("--tool-url {tool_url}"))?;
     if !matches!(parsed.scheme(), "https" | "http") || parsed.host_str().is_none() {
         bail!("--tool-url must be an http(s) URL, got {tool_url}");
     }
-    let base = tool_url.trim_end_matches('/');
-    let v = Values::new(base);
-    std::fs::create_dir_all(out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
-
-    let canvas = canvas_json(&v, course_title);
-    let canvas_path = out_dir.join("canvas-developer-key.json");
-    write(
-        &canvas_path,
-        &(serde_json::to_string_pretty(&canvas)? + "\n"),
-    )?;
-
-    let dynreg_path = out_dir.join("dynamic-registration-url.txt");
-    write(&dynreg_path, &format!("{}\n", v.register))?;
-
-    let sheet_path = out_dir.join("registration.md");
-    write(&sheet_path, &sheet(&v, course_title, sessions))?;
-    Ok(vec![canvas_path, dynreg_path, sheet_path])
-}
-
-fn write(path: &Path, text: &str) -> Result<()> {
-    std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+    let v = Values::new(tool_url.trim_end_matches('/'));
+    let canvas = serde_json::to_string_pretty(&canvas_json(&v, course_title))? + "\n";
+    Ok(vec![
+        ("canvas-developer-key.json", canvas),
+        ("dynamic-registration-url.txt", format!("{}\n", v.register)),
+        ("registration.md", sheet(&v, course_title, sessions)),
+    ])
 }
 
 /// Every URL of the tool, derived from its public base URL.
@@ -215,9 +197,7 @@ mod tests {
 
     #[test]
     fn bundle_has_every_value() {
-        let dir = tempfile::tempdir().unwrap();
-        let files = write_bundle(
-            dir.path(),
+        let files = files(
             "https://tool.example:8443/",
             "Intro | Course",
             &[BundleSession {
@@ -226,9 +206,16 @@ mod tests {
             }],
         )
         .unwrap();
-        assert_eq!(files.len(), 3);
-        let canvas: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(&files[0]).unwrap()).unwrap();
+        let names: Vec<&str> = files.iter().map(|(n, _)| *n).collect();
+        assert_eq!(
+            names,
+            [
+                "canvas-developer-key.json",
+                "dynamic-registration-url.txt",
+                "registration.md"
+            ]
+        );
+        let canvas: serde_json::Value = serde_json::from_str(&files[0].1).unwrap();
         assert_eq!(
             canvas["oidc_initiation_url"],
             "https://tool.example:8443/lti/login"
@@ -238,15 +225,12 @@ mod tests {
             "https://tool.example:8443/.well-known/jwks.json"
         );
         assert_eq!(canvas["extensions"][0]["domain"], "tool.example:8443");
-        assert_eq!(
-            std::fs::read_to_string(&files[1]).unwrap(),
-            "https://tool.example:8443/lti/register\n"
-        );
-        let sheet = std::fs::read_to_string(&files[2]).unwrap();
+        assert_eq!(files[1].1, "https://tool.example:8443/lti/register\n");
+        let sheet = &files[2].1;
         assert!(sheet.contains("`https://tool.example:8443/launch/s1`"));
         assert!(
             sheet.contains("Redirect URI (exactly one) | `https://tool.example:8443/lti/launch`")
         );
-        assert!(write_bundle(dir.path(), "ftp://x", "t", &[]).is_err());
+        assert!(super::files("ftp://x", "t", &[]).is_err());
     }
 }

@@ -2,6 +2,7 @@
 //! packages (a manifest and which files); writing the zip is shared.
 
 mod cc;
+mod lti;
 mod scorm;
 mod scorm12;
 mod scorm2004;
@@ -49,6 +50,11 @@ pub trait Target {
     fn extension(&self) -> &'static str {
         "zip"
     }
+    /// Whether the target needs `--tool-url` (and is then left out of the
+    /// default targets when none is given).
+    fn needs_tool_url(&self) -> bool {
+        false
+    }
     fn packages(&self, ctx: &Context) -> Result<Vec<Package>>;
 }
 
@@ -59,6 +65,7 @@ pub fn all() -> Vec<Box<dyn Target>> {
         Box::new(scorm2004::Scorm2004),
         Box::new(cc::Cc11),
         Box::new(cc::Cc13),
+        Box::new(lti::Lti),
     ]
 }
 

@@ -5,5 +5,6 @@ mod cc;
 mod common;
 mod errors;
 mod init;
+mod lti_bundle;
 mod scorm;
 mod warnings;
