@@ -565,31 +565,31 @@ impl Checker<'_> {
             _ => &["required", "question"],
         };
         for (key, span) in present {
-            if let Some(span) = span {
-                if !allowed.contains(&key) {
-                    self.error(
-                        span,
-                        format!("`{key}` does not apply to a {kind_name} block"),
-                        format!(
-                            "a {kind_name} block takes {}",
-                            allowed
-                                .iter()
-                                .map(|k| format!("`{k}`"))
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        ),
-                    );
-                }
-            }
-        }
-        if let Some(m) = &b.max_chars {
-            if kind_name != "reflection" {
+            if let Some(span) = span
+                && !allowed.contains(&key)
+            {
                 self.error(
-                    m.span(),
-                    format!("`max_chars` does not apply to a {kind_name} block"),
-                    "only reflections take `max_chars`",
+                    span,
+                    format!("`{key}` does not apply to a {kind_name} block"),
+                    format!(
+                        "a {kind_name} block takes {}",
+                        allowed
+                            .iter()
+                            .map(|k| format!("`{k}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
                 );
             }
+        }
+        if let Some(m) = &b.max_chars
+            && kind_name != "reflection"
+        {
+            self.error(
+                m.span(),
+                format!("`max_chars` does not apply to a {kind_name} block"),
+                "only reflections take `max_chars`",
+            );
         }
 
         let id = match &b.id {

@@ -39,10 +39,10 @@ impl TokenCache {
 pub async fn access_token(app: &App, p: &Platform, scope: &str) -> Result<String> {
     let key = (p.issuer.clone(), p.client_id.clone(), scope.to_string());
     let mut tokens = app.tokens.tokens.lock().await;
-    if let Some(t) = tokens.get(&key) {
-        if t.until > Instant::now() {
-            return Ok(t.token.clone());
-        }
+    if let Some(t) = tokens.get(&key)
+        && t.until > Instant::now()
+    {
+        return Ok(t.token.clone());
     }
     let now = super::now_secs();
     let assertion = app.keys.sign(&json!({

@@ -89,10 +89,10 @@ async fn accept(
         .as_deref()
         == Some(state.as_str());
     if !has_cookie && form.storage_secret.is_none() {
-        if let Some(login) = app.store.peek_login_state(&state, now).await? {
-            if let Some(target) = &login.storage_target {
-                return storage_check(app, &login, target, &state, &id_token).await;
-            }
+        if let Some(login) = app.store.peek_login_state(&state, now).await?
+            && let Some(target) = &login.storage_target
+        {
+            return storage_check(app, &login, target, &state, &id_token).await;
         }
         return Err(Refusal::forbidden(
             "This launch was not started in this browser (state cookie missing). \
@@ -334,10 +334,10 @@ async fn serve_page(
                 "token": launch.token,
             });
             // Resume: the learner's saved state for this session, if any.
-            if let Some(s) = session {
-                if let Some(state) = app.store.progress_state(&launch, s).await? {
-                    island["state"] = serde_json::from_str(&state).unwrap_or(Value::Null);
-                }
+            if let Some(s) = session
+                && let Some(state) = app.store.progress_state(&launch, s).await?
+            {
+                island["state"] = serde_json::from_str(&state).unwrap_or(Value::Null);
             }
             let html = super::site::inject_lti(bytes, &island);
             let mut r = Response::new(Body::from(html));

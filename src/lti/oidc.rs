@@ -109,12 +109,12 @@ async fn login(app: SharedApp, p: LoginParams) -> Result<Response, Refusal> {
             p.client_id.as_deref().filter(|c| !c.is_empty()),
         )
         .await?;
-    if let Some(dep) = p.lti_deployment_id.as_deref().filter(|d| !d.is_empty()) {
-        if !platform.deployment_ids.iter().any(|d| d == dep) {
-            return Err(Refusal::forbidden(format!(
-                "Deployment {dep} is not registered for this platform."
-            )));
-        }
+    if let Some(dep) = p.lti_deployment_id.as_deref().filter(|d| !d.is_empty())
+        && !platform.deployment_ids.iter().any(|d| d == dep)
+    {
+        return Err(Refusal::forbidden(format!(
+            "Deployment {dep} is not registered for this platform."
+        )));
     }
     if !is_own_url(&app.cfg.public_url, &target) {
         return Err(Refusal::bad(

@@ -107,10 +107,10 @@ impl Site {
                         id,
                     },
                 ));
-            } else if path == "index.html" {
-                if let Some(t) = between(&html, "<title>", "</title>") {
-                    title = t.trim().to_string();
-                }
+            } else if path == "index.html"
+                && let Some(t) = between(&html, "<title>", "</title>")
+            {
+                title = t.trim().to_string();
             }
         }
         // Course order: the order the overview links to the session pages.

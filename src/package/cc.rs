@@ -409,7 +409,6 @@ fn lti(course: &Course, v: &Version, tool: &str) -> (Vec<Entry>, Vec<Item>, Vec<
 }
 
 fn manifest(course: &Course, v: &Version, items: &[Item], resources: &[Resource]) -> Vec<u8> {
-    let lang = course.language.as_str();
     let manifest_id = ids::manifest(course, None);
     let org = ids::organization(course);
     let mut x = Xml::new();
@@ -427,29 +426,7 @@ fn manifest(course: &Course, v: &Version, items: &[Item], resources: &[Resource]
     x.start("metadata", &[]);
     x.leaf("schema", &[], "IMS Common Cartridge");
     x.leaf("schemaversion", &[], v.schemaversion);
-    x.start("lomimscc:lom", &[]);
-    x.start("lomimscc:general", &[]);
-    x.start("lomimscc:title", &[]);
-    x.leaf("lomimscc:string", &[("language", lang)], &course.title);
-    x.end("lomimscc:title");
-    x.leaf("lomimscc:language", &[], lang);
-    if let Some(summary) = &course.summary {
-        x.start("lomimscc:description", &[]);
-        x.leaf("lomimscc:string", &[("language", lang)], summary.trim());
-        x.end("lomimscc:description");
-    }
-    x.end("lomimscc:general");
-    if let Some(licence) = &course.licence {
-        x.start("lomimscc:rights", &[]);
-        x.start("lomimscc:copyrightAndOtherRestrictions", &[]);
-        x.leaf("lomimscc:value", &[], "yes");
-        x.end("lomimscc:copyrightAndOtherRestrictions");
-        x.start("lomimscc:description", &[]);
-        x.leaf("lomimscc:string", &[("language", lang)], licence);
-        x.end("lomimscc:description");
-        x.end("lomimscc:rights");
-    }
-    x.end("lomimscc:lom");
+    super::lom(&mut x, "lomimscc", course, false);
     x.end("metadata");
 
     x.start("organizations", &[]);

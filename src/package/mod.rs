@@ -117,6 +117,44 @@ pub fn page_entries(ctx: &Context, sessions: &[usize]) -> Vec<Entry> {
     entries
 }
 
+/// IEEE LOM metadata of the course (title, language, description,
+/// licence) as SCORM 2004 and Common Cartridge write it, with their own
+/// namespace `prefix`. `vocabulary_source` writes the `source` of the
+/// copyright value, which the IEEE schema wants and the CC profile leaves out.
+pub fn lom(x: &mut xml::Xml, prefix: &str, course: &Course, vocabulary_source: bool) {
+    let el = |name: &str| format!("{prefix}:{name}");
+    let lang = course.language.as_str();
+    let string = |x: &mut xml::Xml, text: &str| {
+        x.leaf(&el("string"), &[("language", lang)], text);
+    };
+    x.start(&el("lom"), &[]);
+    x.start(&el("general"), &[]);
+    x.start(&el("title"), &[]);
+    string(x, &course.title);
+    x.end(&el("title"));
+    x.leaf(&el("language"), &[], lang);
+    if let Some(summary) = &course.summary {
+        x.start(&el("description"), &[]);
+        string(x, summary.trim());
+        x.end(&el("description"));
+    }
+    x.end(&el("general"));
+    if let Some(licence) = &course.licence {
+        x.start(&el("rights"), &[]);
+        x.start(&el("copyrightAndOtherRestrictions"), &[]);
+        if vocabulary_source {
+            x.leaf(&el("source"), &[], "LOMv1.0");
+        }
+        x.leaf(&el("value"), &[], "yes");
+        x.end(&el("copyrightAndOtherRestrictions"));
+        x.start(&el("description"), &[]);
+        string(x, licence);
+        x.end(&el("description"));
+        x.end(&el("rights"));
+    }
+    x.end(&el("lom"));
+}
+
 /// Stable manifest identifiers, derived from ids only (LMSs drop learners'
 /// progress when these change between uploads).
 pub mod ids {

@@ -44,34 +44,10 @@ impl Edition for Scorm2004 {
     }
 
     fn metadata(&self, x: &mut Xml, course: &Course) {
-        let lang = course.language.as_str();
         x.start("metadata", &[]);
         x.leaf("schema", &[], "ADL SCORM");
         x.leaf("schemaversion", &[], "2004 4th Edition");
-        x.start("lom:lom", &[]);
-        x.start("lom:general", &[]);
-        x.start("lom:title", &[]);
-        x.leaf("lom:string", &[("language", lang)], &course.title);
-        x.end("lom:title");
-        x.leaf("lom:language", &[], lang);
-        if let Some(summary) = &course.summary {
-            x.start("lom:description", &[]);
-            x.leaf("lom:string", &[("language", lang)], summary.trim());
-            x.end("lom:description");
-        }
-        x.end("lom:general");
-        if let Some(licence) = &course.licence {
-            x.start("lom:rights", &[]);
-            x.start("lom:copyrightAndOtherRestrictions", &[]);
-            x.leaf("lom:source", &[], "LOMv1.0");
-            x.leaf("lom:value", &[], "yes");
-            x.end("lom:copyrightAndOtherRestrictions");
-            x.start("lom:description", &[]);
-            x.leaf("lom:string", &[("language", lang)], licence);
-            x.end("lom:description");
-            x.end("lom:rights");
-        }
-        x.end("lom:lom");
+        super::lom(x, "lom", course, true);
         x.end("metadata");
     }
 
