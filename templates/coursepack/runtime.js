@@ -603,6 +603,8 @@
       var lti = readJSONIsland(this.doc, 'cp-lti') || this.win.coursepackLti;
       if (lti && typeof lti.endpoint === 'string' && typeof lti.token === 'string') {
         this.lti = { endpoint: lti.endpoint, token: lti.token, pending: false, again: false };
+        // The tool's copy of this learner's state, for a learner on another device.
+        this.lti.saved = lti.state && typeof lti.state === 'object' ? lti.state : null;
         this.mode = 'lti';
       }
     }
@@ -710,7 +712,8 @@
       }
       if (restored) restored = mergeLocalAnswers(restored, local);
     } else {
-      restored = local;
+      // This browser's copy is the newest; the tool's copy serves a new device.
+      restored = local || (this.lti && this.lti.saved ? normaliseState(this.lti.saved) : null);
       if (restored && restored.l) this.location = restored.l;
     }
     if (restored) this.state = normaliseState(restored);

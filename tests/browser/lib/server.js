@@ -46,6 +46,8 @@ function sendFile(req, res, file) {
 function start() {
   const mounts = new Map();
   const ltiPosts = [];
+  // The last state POSTed, as the tool keeps it and hands back on the next launch.
+  const ltiSaved = { state: null };
   const server = http.createServer((req, res) => {
     try {
       const url = new URL(req.url, 'http://127.0.0.1');
@@ -57,6 +59,7 @@ function start() {
         req.on('data', (c) => { body += c; });
         req.on('end', () => {
           ltiPosts.push({ auth: req.headers.authorization || '', type: req.headers['content-type'] || '', body });
+          try { ltiSaved.state = JSON.parse(body).state; } catch (e) { /* recorded as sent */ }
           res.writeHead(Number(url.searchParams.get('status')) || 204);
           res.end();
         });
@@ -67,7 +70,7 @@ function start() {
         const rest = parts.slice(2).join('/') || 'index.html';
         const file = path.join(mounts.get(parts[1]), rest);
         if (rest.endsWith('.html') && fs.existsSync(file)) {
-          const island = `<script type="application/json" id="cp-lti">${JSON.stringify({ endpoint: '/lti-state', token: 'test-launch-token' })}</script>`;
+          const island = `<script type="application/json" id="cp-lti">${JSON.stringify({ endpoint: '/lti-state', token: 'test-launch-token', ...(ltiSaved.state ? { state: ltiSaved.state } : {}) })}</script>`;
           const html = fs.readFileSync(file, 'utf8').replace('<script src="coursepack/runtime.js">', `${island}\n<script src="coursepack/runtime.js">`);
           res.writeHead(200, { 'Content-Type': TYPES['.html'] });
           res.end(html);
@@ -95,6 +98,7 @@ function start() {
         origin,
         mount(name, dir) { mounts.set(name, dir); return `${origin}/pkg/${name}/`; },
         ltiPosts,
+        ltiSaved,
         close() { return new Promise((r) => { server.closeAllConnections?.(); server.close(() => r()); }); },
       });
     });

@@ -363,6 +363,50 @@ for (const set of sets) {
       }
     });
 
+    test('LTI mode: a learner on another device gets the state the tool saved', async () => {
+      srv.mount(`${set.name}-lti-resume`, set.dirs['1.2']);
+      const launchFile = richestLaunch(set);
+      const url = `${srv.origin}/lti/${set.name}-lti-resume/${launchFile}`;
+      srv.ltiSaved.state = null;
+      const first = await newContext(browser);
+      let answered;
+      let ticked;
+      try {
+        const page = await first.newPage();
+        await page.goto(url);
+        const frame = page.mainFrame();
+        answered = (await learner.blocks(frame)).filter((b) => b.answer);
+        ticked = (await learner.blocks(frame)).filter((b) => b.checkbox);
+        for (const b of answered.concat(ticked)) await learner.doBlock(frame, b, first);
+        await page.close({ runBeforeUnload: true });
+        // Wait for the last save to reach the tool (debounced, then sent on pagehide).
+        const saved = () => {
+          const st = srv.ltiSaved.state;
+          return !!st && answered.every((b) => st.a && st.a[b.id]) && ticked.every((b) => (st.d || []).includes(b.id));
+        };
+        for (let i = 0; i < 50 && !saved(); i++) await new Promise((r) => setTimeout(r, 100));
+        assert.ok(saved(), `the tool received the whole state: ${JSON.stringify(srv.ltiSaved.state)}`);
+      } finally {
+        await first.close();
+      }
+      // A new browser profile: empty localStorage, only the tool's copy.
+      const second = await newContext(browser);
+      try {
+        const page = await second.newPage();
+        await page.goto(url);
+        const frame = page.mainFrame();
+        for (const b of answered) {
+          assert.equal(await frame.locator(`#${learner.cssId(b.answer)}`).inputValue(), learner.answerFor(b.id));
+        }
+        for (const b of (await learner.blocks(frame)).filter((x) => x.checkbox)) {
+          assert.ok(await frame.locator(`#${learner.cssId(b.checkbox)}`).isChecked(), `${b.id} ticked`);
+        }
+        await noScriptErrors(second, page);
+      } finally {
+        await second.close();
+      }
+    });
+
     if (set.launches.some((l) => /<video[^>]*data-cp-media/.test(fs.readFileSync(path.join(set.dirs['1.2'], l), 'utf8')))) {
       test('video: seeking ahead to the end does not count as watched', async () => {
         const base = srv.mount(`${set.name}-seek`, set.dirs['1.2']);
