@@ -89,22 +89,8 @@ impl Diagnostic {
                         out.push_str(&format!("{label}: {}: {}\n", path.display(), self.message))
                     }
                 }
-                if let (Some(span), Some(text), Some((line, col))) = (span, source, position) {
-                    let line_text = text.lines().nth(line - 1).unwrap_or("");
-                    let width = span
-                        .len()
-                        .min(line_text.len().saturating_sub(col - 1))
-                        .max(1);
-                    let gutter = line.to_string().len();
-                    out.push_str(&format!("{:gutter$} |\n", ""));
-                    out.push_str(&format!("{line} | {line_text}\n"));
-                    let pad: String = line_text
-                        .chars()
-                        .take(col - 1)
-                        .map(|c| if c == '\t' { '\t' } else { ' ' })
-                        .collect();
-                    let carets = "^".repeat(line_text[col - 1..].chars().count().min(width).max(1));
-                    out.push_str(&format!("{:gutter$} | {pad}{carets}\n", ""));
+                if let (Some(span), Some(text), Some((line, _))) = (span, source, position) {
+                    out.push_str(&snippet(text, span, line));
                 }
             }
             None => out.push_str(&format!("{label}: {}\n", self.message)),
@@ -114,6 +100,31 @@ impl Diagnostic {
         }
         out
     }
+}
+
+/// The source line of `span` (on 1-based `line`) with carets under the
+/// span, clipped to that line.
+fn snippet(text: &str, span: &Range<usize>, line: usize) -> String {
+    let start = span.start.min(text.len());
+    if !text.is_char_boundary(start) {
+        return String::new();
+    }
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+    let line_text = text[line_start..line_end].trim_end_matches('\r');
+    let end = span.end.clamp(start, line_start + line_text.len());
+    let width = text.get(start..end).map_or(1, |s| s.chars().count().max(1));
+    let pad: String = text[line_start..start]
+        .chars()
+        .map(|c| if c == '\t' { '\t' } else { ' ' })
+        .collect();
+    let gutter = line.to_string().len();
+    format!(
+        "{:gutter$} |\n{line} | {line_text}\n{:gutter$} | {pad}{}\n",
+        "",
+        "",
+        "^".repeat(width)
+    )
 }
 
 /// 1-based line and column (in characters) of a byte offset.
@@ -236,6 +247,17 @@ mod tests {
         assert_eq!(
             out,
             "error: c/course.toml:2:1: unknown key `titel`\n  |\n2 | titel = \"x\"\n  | ^^^^^\n  = help: did you mean `title`?\n"
+        );
+    }
+
+    #[test]
+    fn carets_count_characters_and_stay_on_the_line() {
+        let text = "[course]\r\ntitle = \"Café\" # é\r\nid = 1\r\n";
+        let start = text.find("# é").unwrap();
+        let d = Diagnostic::error("x").at(Path::new("c.toml"), Some(start..text.len()));
+        assert_eq!(
+            d.render(Some(text)),
+            "error: c.toml:2:16: x\n  |\n2 | title = \"Café\" # é\n  |                ^^^\n"
         );
     }
 
