@@ -314,6 +314,19 @@ impl Checker<'_> {
             })
             .collect();
         let branding = self.branding(&raw.branding);
+        // Images in the overview's own Markdown: the summary and the bios.
+        let mut images = Vec::new();
+        for text in c
+            .summary
+            .iter()
+            .chain(raw.people.iter().filter_map(|p| p.bio.as_ref()))
+        {
+            for image in self.images(text.get_ref(), text.span()) {
+                if !images.contains(&image) {
+                    images.push(image);
+                }
+            }
+        }
         let split = match &raw.packaging.split {
             None => Split::Course,
             Some(s) => match s.get_ref().as_str() {
@@ -376,6 +389,7 @@ impl Checker<'_> {
             before,
             sessions,
             after,
+            images,
             templates,
         })
     }
@@ -506,9 +520,14 @@ impl Checker<'_> {
                 "mark a block `required = true`, or list blocks in `[session.completion] require`",
             );
         }
+        let images = match &s.intro {
+            Some(intro) => self.images(intro.get_ref(), intro.span()),
+            None => Vec::new(),
+        };
         let session = Session {
             id,
             title,
+            images,
             intro: s.intro.as_ref().map(|t| t.get_ref().clone()),
             goals: s.goals.iter().map(|g| g.get_ref().clone()).collect(),
             blocks,
@@ -594,7 +613,8 @@ impl Checker<'_> {
 
         let id = match &b.id {
             Some(id) => self.id(id, "block"),
-            None if kind_name == "text" => format!("{scope}-text-{}", index + 1),
+            // `_` cannot appear in an id a course writes, so this never collides.
+            None if kind_name == "text" => format!("{scope}_text_{}", index + 1),
             None => {
                 self.error(b.kind.span(), format!("this {kind_name} block has no `id`"), "add a stable id, e.g. `id = \"why-patients-post\"`; the LMS keeps learners' progress by it");
                 String::new()
@@ -756,11 +776,20 @@ impl Checker<'_> {
                 BlockKind::Video { .. } | BlockKind::Reading { .. } | BlockKind::Reflection { .. }
             ),
         };
-        let images = [&b.body, &b.transcript]
-            .into_iter()
-            .flatten()
-            .flat_map(|text| self.images(text))
-            .collect();
+        let mut images = Vec::new();
+        if let Some(body) = &b.body {
+            images.extend(self.images(body.get_ref(), body.span()));
+        }
+        if let (
+            BlockKind::Video {
+                transcript: Some(text),
+                ..
+            },
+            Some(value),
+        ) = (&kind, &b.transcript)
+        {
+            images.extend(self.images(text, value.span()));
+        }
         Some(Block {
             id,
             title,
@@ -869,7 +898,17 @@ impl Checker<'_> {
             );
             return None;
         }
-        if path.is_absolute() || v.starts_with('/') || v.contains(':') {
+        let drive =
+            v.len() >= 2 && v.as_bytes()[0].is_ascii_alphabetic() && v.as_bytes()[1] == b':';
+        if has_scheme(v) && v.contains("://") {
+            self.error(
+                value.span(),
+                format!("`{v}` is a web address, not a file"),
+                "put the file inside the course folder and give its path, e.g. `media/intro.mp4`",
+            );
+            return None;
+        }
+        if path.is_absolute() || v.starts_with('/') || drive {
             self.error(
                 value.span(),
                 format!("`{v}` is an absolute path"),
@@ -980,17 +1019,24 @@ impl Checker<'_> {
         Some(CourseFile { rel, path })
     }
 
-    /// The local images a Markdown text shows, each checked like any file.
-    fn images(&mut self, text: &Spanned<String>) -> Vec<CourseFile> {
+    /// The local images a Markdown text shows, each checked like any file
+    /// (problems point at `span`, the text's place in course.toml).
+    fn images(&mut self, text: &str, span: Range<usize>) -> Vec<CourseFile> {
         use pulldown_cmark::{Event, Parser, Tag};
-        let mut found = Vec::new();
-        for event in Parser::new(text.get_ref()) {
-            if let Event::Start(Tag::Image { dest_url, .. }) = event {
-                let local = !dest_url.contains(':') && !dest_url.starts_with("//");
-                if local && !found.iter().any(|f: &CourseFile| f.rel == *dest_url) {
-                    let value = Spanned::new(text.span(), dest_url.to_string());
-                    found.extend(self.file(&value, &["png", "jpg", "jpeg", "svg", "webp", "gif"]));
-                }
+        let mut found: Vec<CourseFile> = Vec::new();
+        for event in Parser::new(text) {
+            let Event::Start(Tag::Image { dest_url, .. }) = event else {
+                continue;
+            };
+            if has_scheme(&dest_url) || dest_url.starts_with("//") {
+                continue;
+            }
+            // A Markdown link is a URL: drop its query and fragment, decode `%20`.
+            let path = dest_url.split(['?', '#']).next().unwrap_or_default();
+            let path = percent_decode(path).unwrap_or_else(|| path.to_string());
+            if !found.iter().any(|f| f.rel == path) {
+                let value = Spanned::new(span.clone(), path);
+                found.extend(self.file(&value, IMAGE_TYPES));
             }
         }
         found
@@ -999,7 +1045,8 @@ impl Checker<'_> {
     /// A transcript: inline Markdown, or a `.md`/`.txt` file in the course.
     fn transcript(&mut self, value: &Spanned<String>) -> Option<String> {
         let v = value.get_ref();
-        let looks_like_file = !v.contains('\n') && (v.ends_with(".md") || v.ends_with(".txt"));
+        let looks_like_file =
+            !v.contains(char::is_whitespace) && (v.ends_with(".md") || v.ends_with(".txt"));
         if !looks_like_file {
             return Some(v.clone());
         }
@@ -1027,6 +1074,41 @@ impl Checker<'_> {
             }
         }
     }
+}
+
+/// Image types a page may show.
+const IMAGE_TYPES: &[&str] = &["png", "jpg", "jpeg", "svg", "webp", "gif"];
+
+/// Whether a link starts with a URL scheme (`https:`, `mailto:`, `data:`).
+fn has_scheme(link: &str) -> bool {
+    match link.split_once(':') {
+        Some((scheme, _)) => {
+            scheme.len() > 1
+                && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c))
+        }
+        None => false,
+    }
+}
+
+/// Decodes `%XX` escapes; `None` when they do not make UTF-8 text.
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = s.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 fn is_language_tag(tag: &str) -> bool {
@@ -1061,6 +1143,19 @@ mod tests {
         assert!(is_language_tag("en-GB"));
         assert!(!is_language_tag("english language"));
         assert!(!is_language_tag("e"));
+    }
+
+    #[test]
+    fn links_and_escapes() {
+        assert!(has_scheme("https://x"));
+        assert!(has_scheme("data:image/png;base64,xx"));
+        assert!(!has_scheme("media/12:30.png"));
+        assert!(!has_scheme("c:/x.png"));
+        assert_eq!(
+            percent_decode("my%20fig.png").as_deref(),
+            Some("my fig.png")
+        );
+        assert_eq!(percent_decode("bad%2"), None);
     }
 
     #[test]

@@ -26,6 +26,8 @@ pub struct Course {
     pub before: Vec<Block>,
     pub sessions: Vec<Session>,
     pub after: Vec<Block>,
+    /// Local images the overview's Markdown shows (summary, bios).
+    pub images: Vec<CourseFile>,
     /// Folder of template overrides, when the course has one.
     pub templates: Option<PathBuf>,
 }
@@ -69,12 +71,16 @@ pub struct Session {
     pub goals: Vec<String>,
     pub blocks: Vec<Block>,
     pub completion: Completion,
+    /// Local images the session's intro shows.
+    pub images: Vec<CourseFile>,
 }
 
 impl Session {
-    /// Every course file the session page uses (videos, captions).
+    /// Every course file the session page uses (videos, captions, images).
     pub fn files(&self) -> impl Iterator<Item = &CourseFile> {
-        self.blocks.iter().flat_map(Block::files)
+        self.images
+            .iter()
+            .chain(self.blocks.iter().flat_map(Block::files))
     }
 }
 
@@ -89,7 +95,7 @@ pub struct Completion {
 
 #[derive(Debug, Clone)]
 pub struct Block {
-    /// Unique in the course. Text blocks get a generated one (`<session>-text-<n>`).
+    /// Unique in the course. Text blocks get a generated one (`<session>_text_<n>`).
     pub id: String,
     pub title: Option<String>,
     pub required: bool,

@@ -451,7 +451,7 @@ fn manifest(course: &Course, v: &Version, items: &[Item], resources: &[Resource]
         }
         x.start("resource", &attrs);
         for f in &r.files {
-            x.empty("file", &[("href", f)]);
+            x.empty("file", &[("href", &super::href(f))]);
         }
         for d in &r.dependencies {
             x.empty("dependency", &[("identifierref", d)]);

@@ -117,6 +117,21 @@ pub fn page_entries(ctx: &Context, sessions: &[usize]) -> Vec<Entry> {
     entries
 }
 
+/// A package path as a manifest `href`: a URI reference, so anything but
+/// unreserved characters and `/` is percent-encoded (`my fig.png` ->
+/// `my%20fig.png`).
+pub fn href(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 /// IEEE LOM metadata of the course (title, language, description,
 /// licence) as SCORM 2004 and Common Cartridge write it, with their own
 /// namespace `prefix`. `vocabulary_source` writes the `source` of the
@@ -156,7 +171,10 @@ pub fn lom(x: &mut xml::Xml, prefix: &str, course: &Course, vocabulary_source: b
 }
 
 /// Stable manifest identifiers, derived from ids only (LMSs drop learners'
-/// progress when these change between uploads).
+/// progress when these change between uploads). Course and session ids are
+/// lower-case, so the upper-case words that mark the course's own
+/// identifiers can never collide with a session's (a session may share the
+/// course's id).
 pub mod ids {
     use super::*;
 
@@ -170,7 +188,7 @@ pub mod ids {
         format!("ORG-{}", course.id)
     }
     pub fn course_item(course: &Course) -> String {
-        format!("ITEM-{}", course.id)
+        format!("ITEM-COURSE-{}", course.id)
     }
     pub fn item(session: &Session) -> String {
         format!("ITEM-{}", session.id)
@@ -179,7 +197,7 @@ pub mod ids {
         format!("RES-{}", session.id)
     }
     pub fn shared_resource(course: &Course) -> String {
-        format!("RES-{}-shared", course.id)
+        format!("RES-SHARED-{}", course.id)
     }
     pub fn objective(session: &Session) -> String {
         format!("OBJ-{}", session.id)

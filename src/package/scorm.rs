@@ -95,7 +95,7 @@ fn manifest(
         );
         x.empty("file", &[("href", &href)]);
         for entry in &ctx.site.media[i] {
-            x.empty("file", &[("href", &entry.path)]);
+            x.empty("file", &[("href", &super::href(&entry.path))]);
         }
         x.empty("dependency", &[("identifierref", &shared)]);
         x.end("resource");
@@ -114,7 +114,7 @@ fn manifest(
     }
     shared_files.sort_unstable();
     for f in shared_files {
-        x.empty("file", &[("href", f)]);
+        x.empty("file", &[("href", &super::href(f))]);
     }
     x.end("resource");
     x.end("resources");

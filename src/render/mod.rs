@@ -94,12 +94,17 @@ pub fn render(course: &Course, templates: &Templates) -> Result<Site> {
     if let Some(logo) = &course.branding.logo {
         shared.push(Entry::file(logo.rel.clone(), logo.path.clone()));
     }
-    // Videos in the before/after blocks are shown on the overview page.
-    for block in course.before.iter().chain(&course.after) {
-        for f in block.files() {
-            if !shared.iter().any(|e| e.path == f.rel) {
-                shared.push(Entry::file(f.rel.clone(), f.path.clone()));
-            }
+    // The overview shows its own images and the before/after blocks' files.
+    let overview_files = course.images.iter().chain(
+        course
+            .before
+            .iter()
+            .chain(&course.after)
+            .flat_map(|b| b.files()),
+    );
+    for f in overview_files {
+        if !shared.iter().any(|e| e.path == f.rel) {
+            shared.push(Entry::file(f.rel.clone(), f.path.clone()));
         }
     }
     Ok(Site {
@@ -158,10 +163,11 @@ mod tests {
                 video_percent: 90,
                 required: vec![],
             },
+            images: Vec::new(),
         };
         let worst = suspend_data_worst_case(&session);
         // The JSON of two answers of 1000 newlines each, marked done and truncated.
-        let answer = "\n".repeat(1000);
+        let answer = "\\n".repeat(1000);
         let json = format!(
             r#"{{"c":1,"d":["q1","q2"],"a":{{"q1":"{answer}","q2":"{answer}"}},"v":{{}},"t":["q1","q2"]}}"#
         );

@@ -227,7 +227,11 @@ pub fn page(course: &Course, session_index: Option<usize>) -> PageView {
                 })
                 .collect(),
             institution: course.branding.institution.clone(),
-            logo: course.branding.logo.as_ref().map(|l| l.rel.clone()),
+            logo: course
+                .branding
+                .logo
+                .as_ref()
+                .map(|l| crate::package::href(&l.rel)),
             primary_colour: course.branding.primary_colour.clone(),
             before: course
                 .before
@@ -294,7 +298,7 @@ fn block(course: &Course, b: &Block, tracked: bool) -> BlockView {
             match source {
                 VideoSource::File(f) => {
                     v.video = Some(VideoFileView {
-                        src: f.rel.clone(),
+                        src: crate::package::href(&f.rel),
                         mime: f.mime(),
                     })
                 }
@@ -306,7 +310,7 @@ fn block(course: &Course, b: &Block, tracked: bool) -> BlockView {
             }
             v.done_label = "I have watched this video";
             v.captions = captions.as_ref().map(|c| CaptionsView {
-                src: c.rel.clone(),
+                src: crate::package::href(&c.rel),
                 srclang: course.language.clone(),
             });
         }

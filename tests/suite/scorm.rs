@@ -56,7 +56,7 @@ fn seed_course_builds_valid_packages_whose_references_resolve() {
         assert_eq!(
             items,
             [
-                "ITEM-care-opinion-feedback",
+                "ITEM-COURSE-care-opinion-feedback",
                 "ITEM-problem-with-feedback",
                 "ITEM-how-online-feedback-works",
                 "ITEM-benefits-and-risks"
@@ -227,4 +227,133 @@ fn split_per_session_writes_one_package_per_session() {
         );
         assert!(!files.contains_key("index.html"));
     }
+}
+
+#[test]
+fn a_session_may_share_the_course_id_and_text_ids_never_collide() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("course.toml"),
+        r#"
+[course]
+id = "welcome"
+title = "Welcome"
+
+[[session]]
+id = "welcome"
+title = "Welcome"
+
+[[session.block]]
+type = "text"
+body = "Hello."
+
+[[session.block]]
+type = "activity"
+id = "welcome-text-1"
+body = "Say hello."
+required = true
+"#,
+    )
+    .unwrap();
+    let (out, _) = build(dir.path(), "scorm12,scorm2004");
+    for (target, schema, _) in TARGETS {
+        let files = unzip(&out.path().join(format!("welcome-1.0.0-{target}.zip")));
+        assert_valid(&files["imsmanifest.xml"], schema, target);
+        let page = String::from_utf8(files["welcome.html"].clone()).unwrap();
+        assert_eq!(
+            page.matches(r#"data-cp-block="welcome-text-1""#).count(),
+            1,
+            "{page}"
+        );
+        assert!(page.contains(r#""required":["welcome-text-1"]"#));
+    }
+}
+
+#[test]
+fn every_local_image_in_markdown_is_checked_and_packaged() {
+    let dir = tempfile::tempdir().unwrap();
+    let media = dir.path().join("media");
+    std::fs::create_dir(&media).unwrap();
+    for name in [
+        "summary.png",
+        "bio.png",
+        "my fig.png",
+        "transcript.png",
+        "body.png",
+        "clip.mp4",
+    ] {
+        std::fs::write(media.join(name), name).unwrap();
+    }
+    std::fs::write(
+        media.join("transcript.md"),
+        "Words, then ![a chart](media/transcript.png).\n",
+    )
+    .unwrap();
+    let toml = r#"
+[course]
+id = "pictures"
+title = "Pictures"
+summary = "![Summary](media/summary.png)"
+
+[[people]]
+name = "A. Tutor"
+bio = "![Portrait](media/bio.png)"
+
+[[session]]
+id = "look"
+title = "Look"
+intro = "![Figure](media/my%20fig.png)"
+
+[[session.block]]
+type = "video"
+id = "clip"
+file = "media/clip.mp4"
+transcript = "media/transcript.md"
+
+[[session.block]]
+type = "text"
+body = "![Body](media/body.png?v=2#top) and ![remote](https://example.org/x.png)"
+"#;
+    std::fs::write(dir.path().join("course.toml"), toml).unwrap();
+    let (out, output) = build(dir.path(), "scorm12,cc13");
+    assert!(!stderr(&output).contains("warning"), "{}", stderr(&output));
+    let files = unzip(&out.path().join("pictures-1.0.0-scorm12.zip"));
+    for name in [
+        "summary.png",
+        "bio.png",
+        "my fig.png",
+        "transcript.png",
+        "body.png",
+    ] {
+        assert!(
+            files.contains_key(&format!("media/{name}")),
+            "{name} is packaged"
+        );
+    }
+    let manifest = &files["imsmanifest.xml"];
+    assert_valid(manifest, "wrappers/scorm12.xsd", "scorm12 with images");
+    let listed = attr_values(manifest, "file", "href");
+    assert!(
+        listed.contains(&"media/my%20fig.png".to_string()),
+        "{listed:?}"
+    );
+    assert!(
+        listed.contains(&"media/transcript.png".to_string()),
+        "{listed:?}"
+    );
+    let cc = unzip(&out.path().join("pictures-1.0.0-cc13.imscc"));
+    assert!(cc.contains_key("media/my fig.png"));
+
+    // A missing image is an error that points at the text showing it.
+    std::fs::remove_file(media.join("bio.png")).unwrap();
+    let result = coursepack(dir.path(), &["check", "."]);
+    assert_eq!(result.status.code(), Some(2));
+    let line = toml.lines().position(|l| l.starts_with("bio =")).unwrap() + 1;
+    assert!(
+        stderr(&result).contains(&format!(
+            "./course.toml:{line}:7: file `media/bio.png` does not exist"
+        )),
+        "{}",
+        stderr(&result)
+    );
 }
