@@ -72,6 +72,11 @@ pub fn load(dir: &Path) -> Result<Loaded, Diagnostics> {
             return Err(diags);
         }
     };
+    // A byte order mark (as some Windows editors write) is not part of the text.
+    let text = match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_string(),
+        None => text,
+    };
     diags.source = Some((toml_path.clone(), text.clone()));
 
     let (raw, placeholders) = parse(&text, &toml_path, &mut diags);
@@ -86,6 +91,7 @@ pub fn load(dir: &Path) -> Result<Loaded, Diagnostics> {
     let course = Checker {
         root: &root,
         toml: &toml_path,
+        source: &text,
         diags: &mut checked,
         ids: BTreeMap::new(),
     }
@@ -129,6 +135,8 @@ fn parse(
     }
     table.get_mut().make_owned();
     let mut placeholders = Vec::new();
+    // Misspelt keys removed so far: (span of their table, the key suggested).
+    let mut misspelt: Vec<(Range<usize>, String)> = Vec::new();
     for _ in 0..1000 {
         let de = toml::de::Deserializer::from(table.clone());
         let e: toml::de::Error = match serde::Deserialize::deserialize(de) {
@@ -148,22 +156,20 @@ fn parse(
             } else {
                 suggest(key, &candidates, "the keys allowed here are")
             };
+            let suggested = did_you_mean(key, candidates.iter().copied()).map(str::to_string);
             diags.push(
                 Diagnostic::error(format!("unknown key `{key}`"))
                     .at(path, Some(span.clone()))
                     .help(help),
             );
-            if remove_key_at(table.get_mut(), &span) {
+            if let Some(table_span) = remove_key_at(&mut table, &span) {
+                misspelt.extend(suggested.map(|s| (table_span, s)));
                 continue;
             }
         } else if let Some(rest) = message.strip_prefix("missing field `") {
             let key = rest.split('`').next().unwrap_or(rest).to_string();
-            // A misspelt key already said "did you mean `key`?": once is enough.
-            let suggested = format!("did you mean `{key}`?");
-            let told = diags
-                .items
-                .iter()
-                .any(|d| d.help.as_deref() == Some(suggested.as_str()));
+            // A misspelt key in this table already said "did you mean `key`?".
+            let told = misspelt.iter().any(|(t, k)| *t == span && *k == key);
             if !told {
                 diags.push(
                     Diagnostic::error(format!("missing key `{key}`"))
@@ -215,33 +221,41 @@ fn table_at<'t, 'i>(
     root.get_mut().iter_mut().find_map(|(_, v)| find(v, span))
 }
 
-/// Removes the key whose name sits at `span`, wherever it is in the tree.
-fn remove_key_at(table: &mut DeTable<'_>, span: &Range<usize>) -> bool {
-    let found = table.keys().find(|k| k.span() == *span).cloned();
-    if let Some(key) = found {
-        table.remove(&key);
-        return true;
+/// Removes the key whose name sits at `span`, wherever it is in the tree,
+/// and returns the span of the table it was in.
+fn remove_key_at(table: &mut Spanned<DeTable<'_>>, span: &Range<usize>) -> Option<Range<usize>> {
+    fn in_table(
+        table: &mut DeTable<'_>,
+        here: Range<usize>,
+        span: &Range<usize>,
+    ) -> Option<Range<usize>> {
+        if let Some(key) = table.keys().find(|k| k.span() == *span).cloned() {
+            table.remove(&key);
+            return Some(here);
+        }
+        table.iter_mut().find_map(|(_, v)| in_value(v, span))
     }
-    table
-        .iter_mut()
-        .any(|(_, v)| remove_in_value(v.get_mut(), span))
-}
-
-fn remove_in_value(value: &mut DeValue<'_>, span: &Range<usize>) -> bool {
-    match value {
-        DeValue::Table(t) => remove_key_at(t, span),
-        DeValue::Array(a) => a.iter_mut().any(|v| remove_in_value(v.get_mut(), span)),
-        _ => false,
+    fn in_value(value: &mut Spanned<DeValue<'_>>, span: &Range<usize>) -> Option<Range<usize>> {
+        let here = value.span();
+        match value.get_mut() {
+            DeValue::Table(t) => in_table(t, here, span),
+            DeValue::Array(a) => a.iter_mut().find_map(|v| in_value(v, span)),
+            _ => None,
+        }
     }
+    let here = table.span();
+    in_table(table.get_mut(), here, span)
 }
 
 /// Builds the model from the raw config, recording every problem.
 struct Checker<'a> {
     root: &'a Path,
     toml: &'a Path,
+    /// The text of `toml`.
+    source: &'a str,
     diags: &'a mut Diagnostics,
-    /// Every block and session id seen, with where it was first defined.
-    ids: BTreeMap<String, Range<usize>>,
+    /// Every block and session id seen, with the line it was first defined on.
+    ids: BTreeMap<String, usize>,
 }
 
 impl Checker<'_> {
@@ -809,23 +823,15 @@ impl Checker<'_> {
         if !ok {
             self.error(id.span(), format!("`{v}` is not a valid {what} id"), "use lower-case letters, digits and `-`, starting with a letter (64 characters at most)");
         } else if what != "course" {
-            if let Some(first) = self.ids.get(v).cloned() {
-                let (line, _) = crate::diagnostic::line_col(
-                    &self
-                        .diags
-                        .source
-                        .as_ref()
-                        .map(|s| s.1.clone())
-                        .unwrap_or_default(),
-                    first.start,
-                );
+            if let Some(&line) = self.ids.get(v) {
                 self.error(
                     id.span(),
                     format!("duplicate id `{v}`"),
                     format!("it is already used on line {line}; ids must be unique in the course"),
                 );
             } else {
-                self.ids.insert(v.clone(), id.span());
+                let (line, _) = crate::diagnostic::line_col(self.source, id.span().start);
+                self.ids.insert(v.clone(), line);
             }
         }
         v.clone()

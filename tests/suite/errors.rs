@@ -166,3 +166,22 @@ fn a_missing_course_folder_says_how_to_start_one() {
     );
     assert!(!dir.path().join("dist").exists());
 }
+
+#[test]
+fn a_byte_order_mark_and_non_ascii_text_keep_columns_right() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("course.toml"),
+        "\u{feff}[course]\nid = \"demo\"\ntitle = \"Zoë Ångström\"; rle = 1\n",
+    )
+    .unwrap();
+    let out = coursepack(dir.path(), &["check", "."]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.starts_with("error: ./course.toml:3:"), "{err}");
+    assert!(
+        err.contains("3 | title = \"Zoë Ångström\"; rle = 1\n"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+}
