@@ -17,13 +17,27 @@ use crate::templates::Templates;
 pub enum Error {
     /// The course or the command line is wrong: exit code 2.
     Input(Diagnostics),
-    /// Something failed while writing: exit code 1.
+    /// Something failed while writing: exit code 1. Nothing was replaced,
+    /// unless the error carries [`PartlyWritten`].
     Failed(anyhow::Error),
 }
 
 impl From<anyhow::Error> for Error {
     fn from(e: anyhow::Error) -> Self {
         Error::Failed(e)
+    }
+}
+
+/// Moving the finished packages into place failed part way: these were
+/// written, the others were left as they were.
+#[derive(Debug)]
+pub struct PartlyWritten {
+    pub replaced: Vec<PathBuf>,
+}
+
+impl std::fmt::Display for PartlyWritten {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} package(s) were already written", self.replaced.len())
     }
 }
 
@@ -125,7 +139,8 @@ pub fn target_options(
         },
         None => {
             let help = "add `--tool-url https://...`, the address `coursepack serve` is reached at";
-            if cc_flavour == CcFlavour::Lti {
+            let cartridge = targets.iter().any(|t| t.name().starts_with("cc"));
+            if cc_flavour == CcFlavour::Lti && cartridge {
                 diags.push(
                     Diagnostic::error("`--cc-flavour lti` needs the tool's address").help(help),
                 );
@@ -181,15 +196,20 @@ pub fn build(
         }
     }
     // Every package is complete: only now replace what was there.
-    let mut written = Vec::new();
+    let mut written: Vec<Written> = Vec::new();
     for p in pending {
         let path = p.dest.clone();
-        let w = p.commit()?;
-        written.push(Written {
-            path,
-            files: w.files,
-            bytes: w.bytes,
-        });
+        match p.commit() {
+            Ok(w) => written.push(Written {
+                path,
+                files: w.files,
+                bytes: w.bytes,
+            }),
+            Err(error) => {
+                let replaced = written.into_iter().map(|w| w.path).collect();
+                return Err(Error::Failed(error.context(PartlyWritten { replaced })));
+            }
+        }
     }
     Ok(written)
 }

@@ -70,7 +70,15 @@ pub fn fail(error: Error) -> i32 {
         }
         Error::Failed(e) => {
             eprintln!("error: {e:#}");
-            eprintln!("nothing was written; existing files are unchanged");
+            match e.downcast_ref::<crate::build::PartlyWritten>() {
+                Some(partly) => {
+                    for path in &partly.replaced {
+                        eprintln!("  already written: {}", path.display());
+                    }
+                    eprintln!("the other packages are unchanged");
+                }
+                None => eprintln!("nothing was written; existing files are unchanged"),
+            }
             EXIT_FAILURE
         }
     }

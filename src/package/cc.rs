@@ -21,6 +21,7 @@
 //! the same on every rebuild. Ids are lowercase letters, digits and `-`, so
 //! the `_` in the kinds below never collides with an id.
 
+use crate::render::markdown_to_plain;
 use anyhow::Result;
 
 use super::xml::Xml;
@@ -523,7 +524,7 @@ fn lti_link(course: &Course, v: &Version, tool: &str, index: usize) -> Vec<u8> {
     let launch = launch_url(tool, s);
     let icon = format!("{tool}/icon.svg");
     let description = match &s.intro {
-        Some(intro) => intro.trim().to_string(),
+        Some(intro) => markdown_to_plain(intro),
         None => format!(
             "Session {} of {}: {}",
             index + 1,

@@ -8,6 +8,7 @@ mod scorm12;
 mod scorm2004;
 pub mod xml;
 
+use crate::render::markdown_to_plain;
 use anyhow::Result;
 
 use crate::archive::Entry;
@@ -150,7 +151,7 @@ pub fn lom(x: &mut xml::Xml, prefix: &str, course: &Course, vocabulary_source: b
     x.leaf(&el("language"), &[], lang);
     if let Some(summary) = &course.summary {
         x.start(&el("description"), &[]);
-        string(x, summary.trim());
+        string(x, &markdown_to_plain(summary));
         x.end(&el("description"));
     }
     x.end(&el("general"));

@@ -1,6 +1,7 @@
 //! SCORM 1.2: the format every LMS plays best (Moodle's own), with IMS
 //! metadata 1.2.1 for the course's title, description and language.
 
+use crate::render::markdown_to_plain;
 use anyhow::Result;
 
 use super::scorm::{self, Edition};
@@ -56,7 +57,11 @@ impl Edition for Scorm12 {
         x.leaf("imsmd:language", &[], lang);
         if let Some(summary) = &course.summary {
             x.start("imsmd:description", &[]);
-            x.leaf("imsmd:langstring", &[("xml:lang", lang)], summary.trim());
+            x.leaf(
+                "imsmd:langstring",
+                &[("xml:lang", lang)],
+                &markdown_to_plain(summary),
+            );
             x.end("imsmd:description");
         }
         x.end("imsmd:general");

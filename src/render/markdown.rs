@@ -51,6 +51,25 @@ pub fn render_inline(markdown: &str) -> String {
     }
 }
 
+/// The text of some Markdown without its markup, for plain-text fields
+/// such as a manifest's description: paragraphs and list items become
+/// lines, images keep their alt text.
+pub fn to_plain(markdown: &str) -> String {
+    use pulldown_cmark::TagEnd;
+    let mut out = String::new();
+    for event in Parser::new_ext(markdown, Options::ENABLE_TABLES) {
+        match event {
+            Event::Text(t) | Event::Code(t) | Event::Html(t) | Event::InlineHtml(t) => {
+                out.push_str(&t)
+            }
+            Event::SoftBreak | Event::HardBreak => out.push(' '),
+            Event::End(TagEnd::Paragraph | TagEnd::Item | TagEnd::Heading(_)) => out.push('\n'),
+            _ => {}
+        }
+    }
+    out.trim().to_string()
+}
+
 fn safe_url(url: CowStr<'_>) -> CowStr<'_> {
     let lower = url.trim().to_ascii_lowercase();
     let scheme = lower.split_once(':').map(|(s, _)| s);
@@ -79,6 +98,14 @@ mod tests {
         assert!(render("[x](javascript:alert(1))").contains("href=\"#\""));
         assert!(render("[x](https://example.org/a)").contains("href=\"https://example.org/a\""));
         assert!(render("[x](page.html#top)").contains("href=\"page.html#top\""));
+    }
+
+    #[test]
+    fn plain_text_drops_markup() {
+        assert_eq!(
+            to_plain("A *short* course.\n\n![Logo](m/l.png) and [a link](https://x.org)"),
+            "A short course.\nLogo and a link"
+        );
     }
 
     #[test]

@@ -14,7 +14,7 @@ use crate::archive::Entry;
 use crate::model::{BlockKind, Course, Session};
 use crate::templates::Templates;
 
-pub use markdown::render as markdown_to_html;
+pub use markdown::{render as markdown_to_html, to_plain as markdown_to_plain};
 
 /// Path of the overview page in every package.
 pub const OVERVIEW: &str = "index.html";

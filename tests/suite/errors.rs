@@ -185,3 +185,38 @@ fn a_byte_order_mark_and_non_ascii_text_keep_columns_right() {
     );
     assert!(!err.contains("panicked"), "{err}");
 }
+
+#[test]
+fn a_failure_while_moving_packages_into_place_says_what_was_written() {
+    let out = tempfile::tempdir().unwrap();
+    // A folder where the second package should go: renaming onto it fails.
+    let blocker = out.path().join("care-opinion-feedback-1.0.0-scorm2004.zip");
+    std::fs::create_dir(&blocker).unwrap();
+    std::fs::write(blocker.join("keep"), b"x").unwrap();
+    let result = coursepack(
+        &root(),
+        &[
+            "build",
+            "course",
+            "--target",
+            "scorm12,scorm2004",
+            "--out",
+            out.path().to_str().unwrap(),
+            "--quiet",
+        ],
+    );
+    assert_eq!(result.status.code(), Some(1), "{}", stderr(&result));
+    let err = stderr(&result);
+    assert!(err.contains("already written: "), "{err}");
+    assert!(
+        err.contains("care-opinion-feedback-1.0.0-scorm12.zip"),
+        "{err}"
+    );
+    assert!(err.ends_with("the other packages are unchanged\n"), "{err}");
+    // No temporary file is left behind.
+    let names: Vec<String> = std::fs::read_dir(out.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert!(names.iter().all(|n| !n.ends_with(".part")), "{names:?}");
+}
