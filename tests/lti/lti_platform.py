@@ -74,7 +74,7 @@ class Platform:
         with getattr(self, "lock", threading.Lock()):
             self.scores = []          # accepted scores: dicts with lineitem, query, body
             self.score_posts = []     # every score POST: (lineitem path, userId, status)
-            self.score_mode = "up"    # up | down | slow
+            self.score_mode = "up"    # up | down | slow | gone
             self.slow_seconds = 0
             self.last_ts = {}
             self.tokens = set()
@@ -305,6 +305,10 @@ class Platform:
             with self.lock:
                 self.score_posts.append((lineitem, user, 503))
             return 503, {"error": "maintenance"}, 0
+        if mode == "gone":
+            with self.lock:
+                self.score_posts.append((lineitem, user, 404))
+            return 404, {"error": "no such line item"}, 0
         if not auth.startswith("Bearer ") or auth[7:] not in self.tokens:
             with self.lock:
                 self.rejected_tokens += 1

@@ -982,6 +982,20 @@ def several_instances_share_state(ctx):
         bt.stop()
 
 
+@test
+def permanent_score_errors_are_not_retried(ctx):
+    """A line item the platform does not know (404) will never take the score: one attempt,
+    then the row is set aside instead of retried forever."""
+    dead = ctx.tool.health()["outbox"]["dead"]
+    ctx.platform.score_mode = "gone"
+    b, url = launch(ctx, sub="learner-gone")
+    assert post_progress(ctx, b.get(url).text, "s1", True).json()["score"] == "queued"
+    wait_for(lambda: posts_for(ctx, "learner-gone"), 15, "the first attempt")
+    wait_for(lambda: ctx.tool.health()["outbox"]["dead"] == dead + 1, 10, "the row to be set aside")
+    time.sleep(2)  # retries would come every 0.3-1.5 s
+    assert [s for (_, _, s) in posts_for(ctx, "learner-gone")] == [404], posts_for(ctx, "learner-gone")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", required=True)
