@@ -996,6 +996,56 @@ def permanent_score_errors_are_not_retried(ctx):
     assert [s for (_, _, s) in posts_for(ctx, "learner-gone")] == [404], posts_for(ctx, "learner-gone")
 
 
+@test
+def course_title_is_text_not_html(ctx):
+    """The course title reaches pages, deep-link items and the registration escaped once, from
+    a folder of rendered pages (whose <title> is HTML) and from a course source."""
+    p = ctx.platform
+    course = os.path.join(ctx.work, "course-title")
+    shutil.copytree(FIXTURE, course)
+    index = os.path.join(course, "index.html")
+    with open(index) as f:
+        html = f.read()
+    with open(index, "w") as f:
+        f.write(html.replace("<title>LTI fixture course</title>", "<title>Q&amp;A &lt;basics&gt; &#x27;one&#39;</title>"))
+    title = "Q&A <basics> 'one'"
+    tool = Tool(ctx, "title", course=course, data=os.path.join(ctx.work, "data-title")).start()
+    try:
+        r = requests.get(tool.url + "/")
+        assert "<h1>Q&amp;A &lt;basics&gt; &#39;one&#39;</h1>" in r.text, r.text[:600]
+        b, url = launch(ctx, tool=tool, target=tool.public_url + "/launch", message_type="LtiDeepLinkingRequest")
+        picker = b.get(url).text
+        assert "Q&amp;A &lt;basics&gt;" in picker and "&amp;amp;" not in picker, picker[:800]
+        r = b.post(url, data=[("item", "*course")])
+        token = re.search(r'name="JWT" value="([^"]+)"', r.text).group(1)
+        [item] = jwt.decode(token, options={"verify_signature": False})[
+            "https://purl.imsglobal.org/spec/lti-dl/claim/content_items"]
+        assert item["title"] == title, item
+        if "lineItem" in item:
+            assert item["lineItem"]["label"] == title, item
+        r = requests.post(tool.url + "/lti/register", data={
+            "openid_configuration": p.url + "/.well-known/openid-configuration", "registration_token": "reg-token-xyz"})
+        assert r.status_code == 200, r.text[-300:]
+        assert p.registrations[-1]["client_name"] == title, p.registrations[-1]["client_name"]
+    finally:
+        tool.stop()
+    # A course source: the title comes from course.toml.
+    source = os.path.join(ctx.work, "course-title-src")
+    shutil.copytree(os.path.join(os.path.dirname(os.path.dirname(HERE)), "course"), source)
+    toml = os.path.join(source, "course.toml")
+    with open(toml) as f:
+        text = f.read()
+    with open(toml, "w") as f:
+        f.write(text.replace('title = "Public online feedback for healthcare improvement"',
+                             'title = "Feedback & care <online>"', 1))
+    tool = Tool(ctx, "title-src", course=source, data=os.path.join(ctx.work, "data-title-src")).start()
+    try:
+        r = requests.get(tool.url + "/")
+        assert "<h1>Feedback &amp; care &lt;online&gt;</h1>" in r.text, r.text[:600]
+    finally:
+        tool.stop()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", required=True)
