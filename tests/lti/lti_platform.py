@@ -88,6 +88,9 @@ class Platform:
             self.auth_requests = []   # OIDC authorisation requests seen (browser-driven launches)
             self.browser_launch = None
             self.storage_events = []  # what the LMS page's platform storage was asked
+            self.config_fetches = 0
+            self.registration_mode = "ok"  # ok | error (500 with a body the tool must not echo)
+            self.config_overrides = {}     # fields replaced in the OpenID configuration
 
     # -- URLs ---------------------------------------------------------------------------------
     @property
@@ -212,6 +215,8 @@ class Platform:
                         keys = [k.jwk() for k in platform.published]
                     return self.reply(200, {"keys": keys})
                 if u.path == "/.well-known/openid-configuration":
+                    with platform.lock:
+                        platform.config_fetches += 1
                     return self.reply(200, platform.openid_configuration())
                 if u.path == "/frame":
                     return self.reply(200, platform.frame_page(parse_qs(u.query)["login"][0]).encode(),
@@ -343,6 +348,11 @@ class Platform:
         return 200, {}, (slow if mode == "slow" else 0)
 
     def openid_configuration(self):
+        with self.lock:
+            overrides = dict(self.config_overrides)
+        return {**self._openid_configuration(), **overrides}
+
+    def _openid_configuration(self):
         return {
             "issuer": self.issuer,
             "authorization_endpoint": self.auth_url,
@@ -364,6 +374,10 @@ class Platform:
         if headers.get("Authorization") != "Bearer reg-token-xyz":
             self.error("register: registration token missing")
             return 401, {"error": "unauthorized"}
+        with self.lock:
+            mode = self.registration_mode
+        if mode == "error":
+            return 500, {"error": "internal", "detail": "db at 10.0.0.5:5432 secret-internal-detail"}
         body = json.loads(raw)
         with self.lock:
             self.registrations.append(body)
