@@ -115,6 +115,11 @@ fn run(args: Args) -> Result<()> {
             "--public-url is http: browsers will not send the login cookie from inside an LMS iframe; use https in production"
         );
     }
+    if args.registration_hosts.is_empty() {
+        tracing::warn!(
+            "no --registration-hosts: anyone with the registration URL ({public_url}/lti/register) can register a platform with this tool"
+        );
+    }
     let cfg = lti::Config {
         course_dir: args.course_dir,
         listen: args.listen,

@@ -121,8 +121,9 @@ pub enum Outcome {
     Delivered,
     /// The platform already has this or a newer score (409): nothing left to do.
     AlreadyNewer,
+    /// A failure that may heal (network, 401/403, 429, 5xx): tried again later.
     Retry(String),
-    /// The platform will never accept it (e.g. the line item is gone).
+    /// The platform will never accept it (400, 422, or the line item is gone: 404, 410).
     Permanent(String),
 }
 
@@ -156,14 +157,24 @@ pub async fn post_score(app: &App, p: &Platform, row: &OutboxRow) -> Outcome {
         Err(e) => return Outcome::Retry(format!("posting the score: {e}")),
     };
     let status = resp.status();
+    if status == reqwest::StatusCode::UNAUTHORIZED {
+        // The token may have been revoked early: get a new one for the retry.
+        app.tokens.forget(p, super::SCOPE_SCORE).await;
+    }
+    outcome_for(status)
+}
+
+/// What a score endpoint's answer means for the outbox row.
+///
+/// Only answers that no retry can change are permanent: the request itself is wrong (400,
+/// 422) or the line item no longer exists (404, 410). Everything else may heal: 401 with a
+/// fresh token, 403 once an administrator fixes the tool's permissions, 429 and 5xx once the
+/// platform recovers.
+pub fn outcome_for(status: reqwest::StatusCode) -> Outcome {
     match status.as_u16() {
         200..=299 => Outcome::Delivered,
         409 => Outcome::AlreadyNewer,
-        401 => {
-            // The token may have been revoked early: get a new one next time.
-            app.tokens.forget(p, super::SCOPE_SCORE).await;
-            Outcome::Retry(format!("score endpoint answered {status}"))
-        }
+        400 | 404 | 410 | 422 => Outcome::Permanent(format!("score endpoint answered {status}")),
         _ => Outcome::Retry(format!("score endpoint answered {status}")),
     }
 }
@@ -183,6 +194,26 @@ mod tests {
             scores_url("https://lms.example/li/7/").unwrap(),
             "https://lms.example/li/7/scores"
         );
+    }
+
+    #[test]
+    fn only_unfixable_answers_are_permanent() {
+        let kind = |code: u16| match outcome_for(reqwest::StatusCode::from_u16(code).unwrap()) {
+            Outcome::Delivered => "delivered",
+            Outcome::AlreadyNewer => "newer",
+            Outcome::Retry(_) => "retry",
+            Outcome::Permanent(_) => "permanent",
+        };
+        for code in [200, 201, 204] {
+            assert_eq!(kind(code), "delivered", "{code}");
+        }
+        assert_eq!(kind(409), "newer");
+        for code in [400, 404, 410, 422] {
+            assert_eq!(kind(code), "permanent", "{code}");
+        }
+        for code in [401, 403, 408, 429, 500, 502, 503, 504] {
+            assert_eq!(kind(code), "retry", "{code}");
+        }
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! then every claim the LTI 1.3 security framework requires.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result};
@@ -22,46 +23,93 @@ const REFETCH_MIN_INTERVAL: Duration = Duration::from_secs(1);
 
 struct CachedSet {
     fetched: Instant,
+    /// Last fetch attempt, successful or not: bounds refetches of an unknown kid, and of a
+    /// set whose platform is failing.
+    tried: Instant,
     keys: HashMap<String, DecodingKey>,
 }
 
+/// One JWKS URL's cached set, behind its own lock so a slow platform delays only its own
+/// launches.
+type Slot = Arc<Mutex<Option<CachedSet>>>;
+
 /// Platforms' public keys by JWKS URL.
-#[derive(Default)]
 pub struct JwksCache {
-    sets: Mutex<HashMap<String, CachedSet>>,
+    slots: std::sync::Mutex<HashMap<String, Slot>>,
+    ttl: Duration,
+}
+
+impl Default for JwksCache {
+    fn default() -> Self {
+        Self::with_ttl(JWKS_TTL)
+    }
 }
 
 impl JwksCache {
+    /// A cache that trusts a fetched set for `ttl` (tests use a short one).
+    pub fn with_ttl(ttl: Duration) -> Self {
+        JwksCache {
+            slots: Default::default(),
+            ttl,
+        }
+    }
+
     /// The key `kid` of the JWKS at `url`; the set is refetched once if the kid is unknown
-    /// (the platform rotated its key) or the cached copy is old.
+    /// (the platform rotated its key) or the cached copy is old. If that refetch fails, a key
+    /// already known for `kid` is still used: a platform's JWKS being briefly unreachable
+    /// should not stop its launches.
     pub async fn key(
         &self,
         http: &reqwest::Client,
         url: &str,
         kid: &str,
     ) -> Result<Option<DecodingKey>> {
-        // The lock is held across the fetch so concurrent launches wait for one fetch.
-        let mut sets = self.sets.lock().await;
-        if let Some(set) = sets.get(url) {
-            let fresh = set.fetched.elapsed() < JWKS_TTL;
-            if let (true, Some(key)) = (fresh, set.keys.get(kid)) {
+        // The map lock is only held to find the URL's slot, never across an await.
+        let slot: Slot = self
+            .slots
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(url.to_string())
+            .or_default()
+            .clone();
+        // The slot's lock is held across the fetch so concurrent launches from one platform
+        // wait for a single fetch instead of each sending their own.
+        let mut slot = slot.lock().await;
+        if let Some(set) = slot.as_ref() {
+            let known = set.keys.get(kid);
+            if let (true, Some(key)) = (set.fetched.elapsed() < self.ttl, known) {
                 return Ok(Some(key.clone()));
             }
-            if fresh && set.fetched.elapsed() < REFETCH_MIN_INTERVAL {
-                return Ok(None);
+            if set.tried.elapsed() < REFETCH_MIN_INTERVAL {
+                return Ok(known.cloned());
             }
         }
-        let keys = fetch_jwks(http, url).await?;
-        tracing::info!(url, keys = keys.len(), "fetched platform JWKS");
-        let found = keys.get(kid).cloned();
-        sets.insert(
-            url.to_string(),
-            CachedSet {
-                fetched: Instant::now(),
-                keys,
-            },
-        );
-        Ok(found)
+        match fetch_jwks(http, url).await {
+            Ok(keys) => {
+                tracing::info!(url, keys = keys.len(), "fetched platform JWKS");
+                let found = keys.get(kid).cloned();
+                let now = Instant::now();
+                *slot = Some(CachedSet {
+                    fetched: now,
+                    tried: now,
+                    keys,
+                });
+                Ok(found)
+            }
+            Err(e) => {
+                let Some(set) = slot.as_mut() else {
+                    return Err(e);
+                };
+                set.tried = Instant::now();
+                match set.keys.get(kid) {
+                    Some(key) => {
+                        tracing::warn!(url, error = %format!("{e:#}"), "platform JWKS refetch failed; using the key fetched before");
+                        Ok(Some(key.clone()))
+                    }
+                    None => Err(e),
+                }
+            }
+        }
     }
 }
 
@@ -184,4 +232,97 @@ pub async fn verify_id_token(
         return Err(Refusal::unauthorized("The id_token has no subject (sub)."));
     }
     Ok(claims)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    use axum::Router;
+    use axum::http::StatusCode;
+    use axum::routing::get;
+
+    /// A one-key set; the modulus need not be a real one, nothing is verified here.
+    fn jwks() -> axum::Json<Value> {
+        axum::Json(serde_json::json!({"keys": [
+            {"kty": "RSA", "kid": "k1", "use": "sig", "alg": "RS256", "n": "sXchDaQebHnPiGvyDOAT4saGEUetSyo9MKLOoWFsueri23bOdgWp4Dy1WlUzewbgBHod5pcM9H95GQRV3JDXboIRROSBigeC5yjU1hGzHHyXss8UDprecbAYxknTcQkhslANGRUZmdTOQ5qTRsLAt6BTYuyvVRdhS8exSZEy_c4gs_7svlJJQ4H9_NxsiIoLwAEk7-Q3UXERGYw_75IDrGA84-lA_-Ct4eTlXHBIY2EaV7t7LjJaynVJCpkv4LKjTTAumiGUIuQhrNhZLuF_RJLqHpM2kgWFLU7-VTdL1VbC2tejvcI2BlMkEpk1BzBZI0KQB0GaDWFLN-aEAw3vRw", "e": "AQAB"}
+        ]}))
+    }
+
+    async fn serve(routes: Router) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, routes).await.unwrap() });
+        format!("http://{addr}")
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_slow_platform_does_not_hold_up_another() {
+        let base = serve(
+            Router::new()
+                .route("/fast", get(|| async { jwks() }))
+                .route(
+                    "/slow",
+                    get(|| async {
+                        tokio::time::sleep(Duration::from_secs(3)).await;
+                        jwks()
+                    }),
+                ),
+        )
+        .await;
+        let http = reqwest::Client::new();
+        let cache = Arc::new(JwksCache::default());
+        let fast = format!("{base}/fast");
+        assert!(cache.key(&http, &fast, "k1").await.unwrap().is_some());
+        let slow = {
+            let (cache, http, url) = (cache.clone(), http.clone(), format!("{base}/slow"));
+            tokio::spawn(async move { cache.key(&http, &url, "k1").await.map(|k| k.is_some()) })
+        };
+        // Let the slow fetch start and take its lock.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let quick = tokio::time::timeout(Duration::from_secs(1), cache.key(&http, &fast, "k1"))
+            .await
+            .expect("a cached key waited for another platform's fetch");
+        assert!(quick.unwrap().is_some());
+        assert!(slow.await.unwrap().unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_failed_refetch_keeps_the_known_key() {
+        let up = Arc::new(AtomicBool::new(true));
+        let fetches = Arc::new(AtomicUsize::new(0));
+        let (u, f) = (up.clone(), fetches.clone());
+        let base = serve(Router::new().route(
+            "/jwks",
+            get(move || {
+                let (up, fetches) = (u.clone(), f.clone());
+                async move {
+                    fetches.fetch_add(1, Ordering::SeqCst);
+                    if up.load(Ordering::SeqCst) {
+                        Ok(jwks())
+                    } else {
+                        Err(StatusCode::SERVICE_UNAVAILABLE)
+                    }
+                }
+            }),
+        ))
+        .await;
+        let url = format!("{base}/jwks");
+        let http = reqwest::Client::new();
+        // Every set is stale at once, so every call refetches (at most once a second).
+        let cache = JwksCache::with_ttl(Duration::ZERO);
+        assert!(cache.key(&http, &url, "k1").await.unwrap().is_some());
+        up.store(false, Ordering::SeqCst);
+        tokio::time::sleep(REFETCH_MIN_INTERVAL + Duration::from_millis(100)).await;
+        let stale = cache.key(&http, &url, "k1").await;
+        assert_eq!(fetches.load(Ordering::SeqCst), 2, "no refetch was tried");
+        assert!(stale.unwrap().is_some(), "the known key was dropped");
+        // A kid it never had is still an error when the platform is down.
+        tokio::time::sleep(REFETCH_MIN_INTERVAL + Duration::from_millis(100)).await;
+        assert!(cache.key(&http, &url, "k2").await.is_err());
+        // Nothing cached and the platform down: an error, as before.
+        let empty = JwksCache::default();
+        assert!(empty.key(&http, &url, "k1").await.is_err());
+    }
 }

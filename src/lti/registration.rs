@@ -26,6 +26,9 @@ pub async fn start(State(app): State<SharedApp>, Query(p): Query<RegisterParams>
         return Refusal::bad("The registration request has no valid openid_configuration URL.")
             .into_response();
     };
+    if let Err(e) = check_target(&app.cfg, "openid_configuration", &config_url) {
+        return Refusal::bad(format!("{e}")).into_response();
+    }
     let title = format!("Register {}", app.site.title);
     let body = format!(
         "<p>Register this course tool ({tool}) with the platform at {platform}?</p>\
@@ -71,9 +74,12 @@ pub async fn finish(State(app): State<SharedApp>, RawForm(body): RawForm) -> Res
         }
         Err(e) => {
             tracing::warn!(error = %format!("{e:#}"), "dynamic registration failed");
+            // Only the outermost message, which this module writes: the causes below it
+            // (connection errors, parser messages) would tell the requester about hosts and
+            // ports they cannot otherwise reach.
             Refusal {
                 status: StatusCode::BAD_GATEWAY,
-                detail: format!("Registration failed: {e:#}"),
+                detail: format!("Registration failed: {e}."),
             }
             .into_response()
         }
@@ -120,29 +126,121 @@ pub fn client_metadata(cfg: &Config, course_title: &str, scopes: &[&str]) -> Val
     })
 }
 
-async fn register(app: &SharedApp, config_url: &str, token: Option<&str>) -> Result<Platform> {
-    let allowed = &app.cfg.registration_hosts;
-    let config_host = url::Url::parse(config_url)
-        .ok()
-        .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
-        .unwrap_or_default();
-    if !allowed.is_empty() && !allowed.iter().any(|h| h.eq_ignore_ascii_case(&config_host)) {
-        bail!(
-            "this tool accepts registrations only from {}",
-            allowed.join(", ")
-        );
+/// Whether the tool itself runs on plain http: then it is a local or test set-up, and its
+/// platform is allowed to be plain http (and on a loopback or private address) too.
+fn plain_http_tool(cfg: &Config) -> bool {
+    cfg.public_url.starts_with("http://")
+}
+
+/// Checks a URL the tool is about to request on a registrant's say-so (`what` names it in
+/// the error). Anyone who has the registration URL chooses these URLs, so a production
+/// (https) tool only requests https URLs on public hosts: never loopback, private,
+/// link-local or unspecified addresses, which would let outsiders reach services behind the
+/// tool's firewall.
+fn check_target(cfg: &Config, what: &str, target: &str) -> Result<url::Url> {
+    let url = url::Url::parse(target).map_err(|_| anyhow!("the {what} is not a URL"))?;
+    let dev = plain_http_tool(cfg);
+    match url.scheme() {
+        "https" => {}
+        "http" if dev => {}
+        _ => bail!("the {what} must be an https URL"),
     }
-    let config: Value = app
-        .http
-        .get(config_url)
-        .send()
-        .await
-        .context("fetching the platform's OpenID configuration")?
-        .error_for_status()
-        .context("fetching the platform's OpenID configuration")?
-        .json()
-        .await
-        .context("parsing the platform's OpenID configuration")?;
+    let Some(host) = url.host() else {
+        bail!("the {what} has no host");
+    };
+    if !dev {
+        let internal = match host {
+            url::Host::Domain(d) => {
+                let d = d.trim_end_matches('.').to_ascii_lowercase();
+                d == "localhost" || d.ends_with(".localhost")
+            }
+            url::Host::Ipv4(ip) => internal_ip(ip.into()),
+            url::Host::Ipv6(ip) => internal_ip(ip.into()),
+        };
+        if internal {
+            bail!("the {what} is on a local or private address");
+        }
+    }
+    Ok(url)
+}
+
+/// Addresses that are not on the public internet: loopback, private (RFC 1918, shared
+/// CGNAT space, IPv6 unique local), link-local (which includes cloud metadata services) and
+/// unspecified, also as IPv4-mapped IPv6.
+fn internal_ip(ip: std::net::IpAddr) -> bool {
+    use std::net::IpAddr;
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || a == 0
+                || (a == 100 && (64..128).contains(&b))
+        }
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => internal_ip(v4.into()),
+            None => {
+                v6.is_loopback()
+                    || v6.is_unspecified()
+                    || v6.is_unique_local()
+                    || v6.is_unicast_link_local()
+            }
+        },
+    }
+}
+
+/// Resolves host names for registration requests of an https tool, leaving out internal
+/// addresses: a public-looking name may resolve to one (the IP literal check cannot see
+/// that).
+struct PublicAddressesOnly;
+
+impl reqwest::dns::Resolve for PublicAddressesOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            let addrs: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
+                .await?
+                .filter(|a| !internal_ip(a.ip()))
+                .collect();
+            if addrs.is_empty() {
+                return Err(format!("{host} has no public address").into());
+            }
+            Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+/// The HTTP client for registration requests. It never follows redirects, which would lead
+/// around every check made on the URLs, and an https tool's client only connects to public
+/// addresses.
+fn registration_client(cfg: &Config) -> Result<reqwest::Client> {
+    let mut builder = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(20))
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .user_agent(concat!("coursepack/", env!("CARGO_PKG_VERSION")));
+    if !plain_http_tool(cfg) {
+        builder = builder.dns_resolver(std::sync::Arc::new(PublicAddressesOnly));
+    }
+    builder
+        .build()
+        .context("setting up the registration client")
+}
+
+/// The endpoints a platform's OpenID configuration announces, checked.
+#[derive(Debug)]
+struct Endpoints {
+    issuer: String,
+    registration: String,
+    authorization: String,
+    token: String,
+    jwks: String,
+}
+
+/// Reads and checks the endpoints of the OpenID configuration fetched from `config_url`.
+fn endpoints(cfg: &Config, config_url: &url::Url, config: &Value) -> Result<Endpoints> {
     let field = |name: &str| -> Result<String> {
         config[name]
             .as_str()
@@ -153,15 +251,66 @@ async fn register(app: &SharedApp, config_url: &str, token: Option<&str>) -> Res
     let issuer = field("issuer")?;
     // The configuration must come from the issuer's own host, or anyone could register a
     // look-alike issuer.
-    let host = |u: &str| {
-        url::Url::parse(u)
-            .ok()
-            .and_then(|u| u.host_str().map(str::to_string))
-    };
-    if host(&issuer).is_none() || host(&issuer) != host(config_url) {
+    let issuer_host = url::Url::parse(&issuer)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string));
+    if issuer_host.is_none() || issuer_host.as_deref() != config_url.host_str() {
         bail!("the issuer {issuer} is not on the host of the configuration URL");
     }
-    let registration_endpoint = field("registration_endpoint")?;
+    let registration = field("registration_endpoint")?;
+    // The tool posts to the registration endpoint with the registration token: it must be
+    // the configuration's own origin, or a configuration could send the tool anywhere.
+    if check_target(cfg, "registration_endpoint", &registration)?.origin() != config_url.origin() {
+        bail!(
+            "the registration_endpoint is not on the scheme, host and port of the configuration URL"
+        );
+    }
+    // The tool fetches these later, at every launch and score.
+    let checked = |name: &str| -> Result<String> {
+        let value = field(name)?;
+        check_target(cfg, name, &value)?;
+        Ok(value)
+    };
+    Ok(Endpoints {
+        authorization: checked("authorization_endpoint")?,
+        token: checked("token_endpoint")?,
+        jwks: checked("jwks_uri")?,
+        issuer,
+        registration,
+    })
+}
+
+/// How much of a refused registration's answer goes to the log.
+const LOGGED_ANSWER_MAX: usize = 2000;
+
+async fn register(app: &SharedApp, config_url: &str, token: Option<&str>) -> Result<Platform> {
+    let allowed = &app.cfg.registration_hosts;
+    let config_url = check_target(&app.cfg, "openid_configuration", config_url)?;
+    let config_host = config_url
+        .host_str()
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    if !allowed.is_empty() && !allowed.iter().any(|h| h.eq_ignore_ascii_case(&config_host)) {
+        bail!(
+            "this tool accepts registrations only from {}",
+            allowed.join(", ")
+        );
+    }
+    let http = registration_client(&app.cfg)?;
+    let resp = http
+        .get(config_url.clone())
+        .send()
+        .await
+        .context("the platform's OpenID configuration could not be fetched")?;
+    let status = resp.status();
+    if !status.is_success() {
+        bail!("the platform's OpenID configuration answered {status}");
+    }
+    let config: Value = resp
+        .json()
+        .await
+        .context("the platform's OpenID configuration is not JSON")?;
+    let ends = endpoints(&app.cfg, &config_url, &config)?;
     let supported: Vec<&str> = config["scopes_supported"]
         .as_array()
         .map(|a| a.iter().filter_map(Value::as_str).collect())
@@ -171,20 +320,28 @@ async fn register(app: &SharedApp, config_url: &str, token: Option<&str>) -> Res
         .filter(|s| supported.is_empty() || supported.contains(s))
         .collect();
     let metadata = client_metadata(&app.cfg, &app.site.title, &scopes);
-    let mut req = app.http.post(&registration_endpoint).json(&metadata);
+    let mut req = http.post(&ends.registration).json(&metadata);
     if let Some(t) = token.filter(|t| !t.is_empty()) {
         req = req.bearer_auth(t);
     }
-    let resp = req.send().await.context("posting the registration")?;
+    let resp = req
+        .send()
+        .await
+        .context("the platform's registration endpoint could not be reached")?;
     let status = resp.status();
     let text = resp.text().await.unwrap_or_default();
     if !status.is_success() {
-        bail!(
-            "the platform answered {status}: {}",
-            text.chars().take(300).collect::<String>()
+        // The answer is for the administrator (in the log), never for the requester: it
+        // could be anything the target host says.
+        tracing::warn!(
+            status = status.as_u16(),
+            answer = %text.chars().take(LOGGED_ANSWER_MAX).collect::<String>(),
+            "the registration endpoint refused the registration"
         );
+        bail!("the platform's registration endpoint answered {status}");
     }
-    let answer: Value = serde_json::from_str(&text).context("parsing the registration answer")?;
+    let answer: Value =
+        serde_json::from_str(&text).context("the registration answer is not JSON")?;
     let client_id = answer["client_id"]
         .as_str()
         .filter(|s| !s.is_empty())
@@ -195,24 +352,146 @@ async fn register(app: &SharedApp, config_url: &str, token: Option<&str>) -> Res
         .map(|d| vec![d.to_string()])
         .unwrap_or_default();
     let platform = Platform {
-        issuer,
+        issuer: ends.issuer,
         client_id,
-        auth_url: field("authorization_endpoint")?,
-        token_url: field("token_endpoint")?,
-        jwks_url: field("jwks_uri")?,
+        auth_url: ends.authorization,
+        token_url: ends.token,
+        jwks_url: ends.jwks,
         token_audience: config["authorization_server"].as_str().map(str::to_string),
         deployment_ids,
         name: config[claim::PLATFORM_CONFIGURATION]["product_family_code"]
             .as_str()
             .map(str::to_string),
     };
-    app.store.put_platform(&platform).await?;
+    app.store
+        .put_platform(&platform)
+        .await
+        .context("the registration could not be saved")?;
     Ok(platform)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn tool(public_url: &str) -> Config {
+        Config {
+            course_dir: "course".into(),
+            listen: "127.0.0.1:0".parse().unwrap(),
+            public_url: public_url.to_string(),
+            data_dir: "lti-data".into(),
+            database: None,
+            platforms_file: None,
+            key_grace: std::time::Duration::ZERO,
+            registration_hosts: Vec::new(),
+            tuning: crate::lti::Tuning::from_env(),
+        }
+    }
+
+    #[test]
+    fn an_https_tool_requests_only_https_public_urls() {
+        let cfg = tool("https://tool.example");
+        for ok in [
+            "https://lms.example/.well-known/openid-configuration",
+            "https://lms.example:8443/x",
+            "https://8.8.8.8/x",
+            "https://[2001:4860::8888]/x",
+            "https://172.32.0.1/x",
+        ] {
+            assert!(check_target(&cfg, "url", ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://lms.example/x",
+            "ftp://lms.example/x",
+            "file:///etc/passwd",
+            "https://localhost/x",
+            "https://LOCALHOST./x",
+            "https://db.localhost/x",
+            "https://127.0.0.1/x",
+            "https://127.1.2.3:8080/x",
+            "https://2130706433/x",
+            "https://10.0.0.1/x",
+            "https://172.16.0.1/x",
+            "https://172.31.255.255/x",
+            "https://192.168.1.1/x",
+            "https://169.254.169.254/latest/meta-data/",
+            "https://0.0.0.0/x",
+            "https://100.100.100.200/x",
+            "https://[::1]/x",
+            "https://[::]/x",
+            "https://[fd00::1]/x",
+            "https://[fe80::1]/x",
+            "https://[::ffff:127.0.0.1]/x",
+            "https://[::ffff:10.0.0.1]/x",
+        ] {
+            assert!(check_target(&cfg, "url", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_plain_http_tool_accepts_local_http_urls() {
+        let cfg = tool("http://127.0.0.1:8080");
+        for ok in [
+            "http://127.0.0.1:9000/x",
+            "http://localhost:9000/x",
+            "https://lms.example/x",
+        ] {
+            assert!(check_target(&cfg, "url", ok).is_ok(), "{ok}");
+        }
+        assert!(check_target(&cfg, "url", "ftp://127.0.0.1/x").is_err());
+    }
+
+    fn configuration(base: &str) -> Value {
+        json!({
+            "issuer": base,
+            "registration_endpoint": format!("{base}/register"),
+            "authorization_endpoint": format!("{base}/auth"),
+            "token_endpoint": format!("{base}/token"),
+            "jwks_uri": format!("{base}/jwks"),
+        })
+    }
+
+    #[test]
+    fn configuration_endpoints_are_checked() {
+        let cfg = tool("https://tool.example");
+        let config_url =
+            url::Url::parse("https://lms.example/.well-known/openid-configuration").unwrap();
+        let good = configuration("https://lms.example");
+        let ends = endpoints(&cfg, &config_url, &good).unwrap();
+        assert_eq!(ends.registration, "https://lms.example/register");
+        assert_eq!(ends.jwks, "https://lms.example/jwks");
+        let with = |name: &str, value: &str| {
+            let mut c = good.clone();
+            c[name] = json!(value);
+            endpoints(&cfg, &config_url, &c)
+        };
+        for (name, value) in [
+            ("registration_endpoint", "https://other.example/register"),
+            ("registration_endpoint", "https://lms.example:8443/register"),
+            ("registration_endpoint", "http://lms.example/register"),
+            ("registration_endpoint", "https://10.0.0.1/register"),
+            ("authorization_endpoint", "http://lms.example/auth"),
+            ("token_endpoint", "http://lms.example/token"),
+            ("token_endpoint", "https://192.168.0.10/token"),
+            ("jwks_uri", "http://lms.example/jwks"),
+            ("jwks_uri", "https://169.254.169.254/jwks"),
+            ("jwks_uri", "https://localhost/jwks"),
+            ("issuer", "https://other.example"),
+        ] {
+            assert!(with(name, value).is_err(), "{name} = {value}");
+        }
+        // Endpoints on other public hosts (a CDN for the keys, say) are fine.
+        assert!(with("jwks_uri", "https://keys.lms-cdn.example/jwks").is_ok());
+
+        // A plain http tool (development, tests) accepts a local http platform.
+        let dev = tool("http://127.0.0.1:8080");
+        let local =
+            url::Url::parse("http://127.0.0.1:9000/.well-known/openid-configuration").unwrap();
+        assert!(endpoints(&dev, &local, &configuration("http://127.0.0.1:9000")).is_ok());
+        let mut elsewhere = configuration("http://127.0.0.1:9000");
+        elsewhere["registration_endpoint"] = json!("http://127.0.0.1:9001/register");
+        assert!(endpoints(&dev, &local, &elsewhere).is_err());
+    }
 
     #[test]
     fn domain_has_the_port_only_when_explicit() {

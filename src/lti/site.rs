@@ -69,6 +69,8 @@ impl Site {
             }
             Err(crate::build::Error::Failed(e)) => return Err(e),
         };
+        // The course model's title, as written: the rendered `<title>` holds it HTML-escaped.
+        let title = prepared.loaded.course.title.clone();
         let mut files = BTreeMap::new();
         for entry in prepared.site.all() {
             let file = match entry.source {
@@ -77,7 +79,9 @@ impl Site {
             };
             files.insert(entry.path, file);
         }
-        Self::from_files(files)
+        let mut site = Self::from_files(files)?;
+        site.title = title;
+        Ok(site)
     }
 
     /// Builds the site from rendered files keyed by their course-relative path.
@@ -110,7 +114,8 @@ impl Site {
             } else if path == "index.html"
                 && let Some(t) = between(&html, "<title>", "</title>")
             {
-                title = t.trim().to_string();
+                // Kept as text: every page, JSON claim and registration escapes it as it needs.
+                title = unescape_html(t.trim());
             }
         }
         // Course order: the order the overview links to the session pages.
@@ -184,6 +189,50 @@ fn between<'a>(s: &'a str, start: &str, end: &str) -> Option<&'a str> {
     Some(&s[i..j])
 }
 
+/// Decodes the character references of HTML text: the named ones an escaper writes
+/// (`&amp; &lt; &gt; &quot; &apos; &nbsp;`) and numeric ones (`&#39;`, `&#x27;`). Anything
+/// else, including a lone `&`, stays as it is.
+fn unescape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        // The longest reference decoded here is `&#1114111;`; looking no further keeps a
+        // text with many lone `&` linear.
+        let decoded = rest.find(';').filter(|&end| end <= 12).and_then(|end| {
+            let c = match &rest[1..end] {
+                "amp" => Some('&'),
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "quot" => Some('"'),
+                "apos" => Some('\''),
+                "nbsp" => Some('\u{a0}'),
+                num => num
+                    .strip_prefix('#')
+                    .and_then(|n| match n.strip_prefix(['x', 'X']) {
+                        Some(hex) => u32::from_str_radix(hex, 16).ok(),
+                        None => n.parse().ok(),
+                    })
+                    .and_then(char::from_u32),
+            };
+            c.map(|c| (c, end))
+        });
+        match decoded {
+            Some((c, end)) => {
+                out.push(c);
+                rest = &rest[end + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Parses `<script type="application/json" id="ID">…</script>`.
 fn json_island(html: &str, id: &str) -> Option<serde_json::Value> {
     let marker = format!("id=\"{id}\"");
@@ -252,6 +301,34 @@ mod tests {
         assert!(island < runtime);
         assert!(!out.contains("</script><b>"));
         assert!(out.contains("\\u003c/script>\\u003cb>"));
+    }
+
+    #[test]
+    fn character_references_are_decoded_once() {
+        assert_eq!(
+            unescape_html("Q&amp;A &lt;b&gt; &quot;x&quot; &#39;y&#x27; &#X2013; &#8212;"),
+            "Q&A <b> \"x\" 'y' \u{2013} \u{2014}"
+        );
+        assert_eq!(unescape_html("&amp;amp;"), "&amp;");
+        assert_eq!(
+            unescape_html("R&D & more &unknown; &#xZZ; &"),
+            "R&D & more &unknown; &#xZZ; &"
+        );
+        assert_eq!(unescape_html("&#1114112;"), "&#1114112;");
+    }
+
+    #[test]
+    fn the_title_of_rendered_pages_is_text() {
+        let mut files = BTreeMap::new();
+        files.insert(
+            "index.html".to_string(),
+            SiteFile::Bytes(
+                b"<title> Q&amp;A &lt;one&gt; &#x27;two&#39; </title>"
+                    .to_vec()
+                    .into(),
+            ),
+        );
+        assert_eq!(Site::from_files(files).unwrap().title, "Q&A <one> 'two'");
     }
 
     #[test]

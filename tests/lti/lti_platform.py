@@ -74,7 +74,7 @@ class Platform:
         with getattr(self, "lock", threading.Lock()):
             self.scores = []          # accepted scores: dicts with lineitem, query, body
             self.score_posts = []     # every score POST: (lineitem path, userId, status)
-            self.score_mode = "up"    # up | down | slow
+            self.score_mode = "up"    # up | down | slow | gone
             self.slow_seconds = 0
             self.last_ts = {}
             self.tokens = set()
@@ -88,6 +88,9 @@ class Platform:
             self.auth_requests = []   # OIDC authorisation requests seen (browser-driven launches)
             self.browser_launch = None
             self.storage_events = []  # what the LMS page's platform storage was asked
+            self.config_fetches = 0
+            self.registration_mode = "ok"  # ok | error (500 with a body the tool must not echo)
+            self.config_overrides = {}     # fields replaced in the OpenID configuration
 
     # -- URLs ---------------------------------------------------------------------------------
     @property
@@ -212,6 +215,8 @@ class Platform:
                         keys = [k.jwk() for k in platform.published]
                     return self.reply(200, {"keys": keys})
                 if u.path == "/.well-known/openid-configuration":
+                    with platform.lock:
+                        platform.config_fetches += 1
                     return self.reply(200, platform.openid_configuration())
                 if u.path == "/frame":
                     return self.reply(200, platform.frame_page(parse_qs(u.query)["login"][0]).encode(),
@@ -305,6 +310,10 @@ class Platform:
             with self.lock:
                 self.score_posts.append((lineitem, user, 503))
             return 503, {"error": "maintenance"}, 0
+        if mode == "gone":
+            with self.lock:
+                self.score_posts.append((lineitem, user, 404))
+            return 404, {"error": "no such line item"}, 0
         if not auth.startswith("Bearer ") or auth[7:] not in self.tokens:
             with self.lock:
                 self.rejected_tokens += 1
@@ -339,6 +348,11 @@ class Platform:
         return 200, {}, (slow if mode == "slow" else 0)
 
     def openid_configuration(self):
+        with self.lock:
+            overrides = dict(self.config_overrides)
+        return {**self._openid_configuration(), **overrides}
+
+    def _openid_configuration(self):
         return {
             "issuer": self.issuer,
             "authorization_endpoint": self.auth_url,
@@ -360,6 +374,10 @@ class Platform:
         if headers.get("Authorization") != "Bearer reg-token-xyz":
             self.error("register: registration token missing")
             return 401, {"error": "unauthorized"}
+        with self.lock:
+            mode = self.registration_mode
+        if mode == "error":
+            return 500, {"error": "internal", "detail": "db at 10.0.0.5:5432 secret-internal-detail"}
         body = json.loads(raw)
         with self.lock:
             self.registrations.append(body)

@@ -982,6 +982,149 @@ def several_instances_share_state(ctx):
         bt.stop()
 
 
+def tool_log(ctx, name):
+    with open(os.path.join(ctx.work, f"tool-{name}.log")) as f:
+        return f.read()
+
+
+REGISTRATION_WARNING = "anyone with the registration URL"
+
+
+@test
+def registration_never_shows_the_platform_answer(ctx):
+    """A refused registration shows its status code, never the body the target answered: the
+    tool must not be a way to read what internal hosts say."""
+    p = ctx.platform
+    form = {"openid_configuration": p.url + "/.well-known/openid-configuration", "registration_token": "reg-token-xyz"}
+    before = len(p.registrations)
+    p.registration_mode = "error"
+    try:
+        r = requests.post(ctx.tool.url + "/lti/register", data=form)
+    finally:
+        p.registration_mode = "ok"
+    assert r.status_code == 502 and "500" in r.text, (r.status_code, r.text[-300:])
+    assert "secret-internal-detail" not in r.text and "10.0.0.5" not in r.text, r.text[-400:]
+    assert len(p.registrations) == before
+    # The administrator finds the answer in the log.
+    wait_for(lambda: "secret-internal-detail" in tool_log(ctx, "a"), 5, "the answer in the tool's log")
+
+
+@test
+def registration_endpoint_must_be_on_the_configuration_origin(ctx):
+    p = ctx.platform
+    form = {"openid_configuration": p.url + "/.well-known/openid-configuration", "registration_token": "reg-token-xyz"}
+    before = len(p.registrations)
+    try:
+        # Same server, other host name; then same host, other port; then other scheme.
+        for endpoint in (f"http://localhost:{p.port}/register", f"http://127.0.0.1:{free_port()}/register",
+                         f"https://127.0.0.1:{p.port}/register"):
+            p.config_overrides = {"registration_endpoint": endpoint}
+            r = requests.post(ctx.tool.url + "/lti/register", data=form)
+            assert r.status_code == 502 and "registration_endpoint" in r.text, (endpoint, r.status_code, r.text[-300:])
+            assert len(p.registrations) == before, f"registered through {endpoint}"
+    finally:
+        p.config_overrides = {}
+
+
+@test
+def https_tool_registers_only_https_public_platforms(ctx):
+    """With an https public URL, the tool requests no http URL and no local or private address
+    on a registrant's say-so, and warns at start-up that registration is open to anyone."""
+    p = ctx.platform
+    port = free_port()
+    tool = Tool(ctx, "https", port=port, public_url=f"https://127.0.0.1:{port}",
+                data=os.path.join(ctx.work, "data-https")).start()
+    cases = [
+        (p.url + "/.well-known/openid-configuration", "must be an https URL"),
+        (f"https://127.0.0.1:{p.port}/.well-known/openid-configuration", "local or private address"),
+        (f"https://localhost:{p.port}/.well-known/openid-configuration", "local or private address"),
+        ("https://169.254.169.254/latest/meta-data/", "local or private address"),
+        ("https://10.1.2.3/.well-known/openid-configuration", "local or private address"),
+        ("https://[::1]/.well-known/openid-configuration", "local or private address"),
+    ]
+    try:
+        before, fetched = len(p.registrations), p.config_fetches
+        for cfg_url, reason in cases:
+            form = {"openid_configuration": cfg_url, "registration_token": "reg-token-xyz"}
+            r = requests.get(tool.url + "/lti/register", params=form)
+            assert r.status_code == 400 and reason in r.text and "<form" not in r.text, (cfg_url, r.status_code)
+            r = requests.post(tool.url + "/lti/register", data=form)
+            assert r.status_code == 502 and reason in r.text, (cfg_url, r.status_code, r.text[-300:])
+        assert len(p.registrations) == before and p.config_fetches == fetched, "a refused URL was requested"
+        assert REGISTRATION_WARNING in tool_log(ctx, "https"), "no start-up warning about open registration"
+    finally:
+        tool.stop()
+    # With an allow-list there is nothing to warn about.
+    tool = Tool(ctx, "allowlist", data=os.path.join(ctx.work, "data-allowlist"),
+                extra=["--registration-hosts", "lms.example"]).start()
+    tool.stop()
+    assert REGISTRATION_WARNING not in tool_log(ctx, "allowlist")
+
+
+@test
+def permanent_score_errors_are_not_retried(ctx):
+    """A line item the platform does not know (404) will never take the score: one attempt,
+    then the row is set aside instead of retried forever."""
+    dead = ctx.tool.health()["outbox"]["dead"]
+    ctx.platform.score_mode = "gone"
+    b, url = launch(ctx, sub="learner-gone")
+    assert post_progress(ctx, b.get(url).text, "s1", True).json()["score"] == "queued"
+    wait_for(lambda: posts_for(ctx, "learner-gone"), 15, "the first attempt")
+    wait_for(lambda: ctx.tool.health()["outbox"]["dead"] == dead + 1, 10, "the row to be set aside")
+    time.sleep(2)  # retries would come every 0.3-1.5 s
+    assert [s for (_, _, s) in posts_for(ctx, "learner-gone")] == [404], posts_for(ctx, "learner-gone")
+
+
+@test
+def course_title_is_text_not_html(ctx):
+    """The course title reaches pages, deep-link items and the registration escaped once, from
+    a folder of rendered pages (whose <title> is HTML) and from a course source."""
+    p = ctx.platform
+    course = os.path.join(ctx.work, "course-title")
+    shutil.copytree(FIXTURE, course)
+    index = os.path.join(course, "index.html")
+    with open(index) as f:
+        html = f.read()
+    with open(index, "w") as f:
+        f.write(html.replace("<title>LTI fixture course</title>", "<title>Q&amp;A &lt;basics&gt; &#x27;one&#39;</title>"))
+    title = "Q&A <basics> 'one'"
+    tool = Tool(ctx, "title", course=course, data=os.path.join(ctx.work, "data-title")).start()
+    try:
+        r = requests.get(tool.url + "/")
+        assert "<h1>Q&amp;A &lt;basics&gt; &#39;one&#39;</h1>" in r.text, r.text[:600]
+        b, url = launch(ctx, tool=tool, target=tool.public_url + "/launch", message_type="LtiDeepLinkingRequest")
+        picker = b.get(url).text
+        assert "Q&amp;A &lt;basics&gt;" in picker and "&amp;amp;" not in picker, picker[:800]
+        r = b.post(url, data=[("item", "*course")])
+        token = re.search(r'name="JWT" value="([^"]+)"', r.text).group(1)
+        [item] = jwt.decode(token, options={"verify_signature": False})[
+            "https://purl.imsglobal.org/spec/lti-dl/claim/content_items"]
+        assert item["title"] == title, item
+        if "lineItem" in item:
+            assert item["lineItem"]["label"] == title, item
+        r = requests.post(tool.url + "/lti/register", data={
+            "openid_configuration": p.url + "/.well-known/openid-configuration", "registration_token": "reg-token-xyz"})
+        assert r.status_code == 200, r.text[-300:]
+        assert p.registrations[-1]["client_name"] == title, p.registrations[-1]["client_name"]
+    finally:
+        tool.stop()
+    # A course source: the title comes from course.toml.
+    source = os.path.join(ctx.work, "course-title-src")
+    shutil.copytree(os.path.join(os.path.dirname(os.path.dirname(HERE)), "course"), source)
+    toml = os.path.join(source, "course.toml")
+    with open(toml) as f:
+        text = f.read()
+    with open(toml, "w") as f:
+        f.write(text.replace('title = "Public online feedback for healthcare improvement"',
+                             'title = "Feedback & care <online>"', 1))
+    tool = Tool(ctx, "title-src", course=source, data=os.path.join(ctx.work, "data-title-src")).start()
+    try:
+        r = requests.get(tool.url + "/")
+        assert "<h1>Feedback &amp; care &lt;online&gt;</h1>" in r.text, r.text[:600]
+    finally:
+        tool.stop()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", required=True)
