@@ -66,6 +66,24 @@ pub struct Config {
     pub tuning: Tuning,
 }
 
+#[cfg(test)]
+impl Config {
+    /// A configuration for unit tests: only the public URL matters.
+    pub fn for_tests(public_url: &str) -> Config {
+        Config {
+            course_dir: "course".into(),
+            listen: "127.0.0.1:0".parse().unwrap(),
+            public_url: public_url.into(),
+            data_dir: "lti-data".into(),
+            database: None,
+            platforms_file: None,
+            key_grace: std::time::Duration::ZERO,
+            registration_hosts: Vec::new(),
+            tuning: Tuning::from_env(),
+        }
+    }
+}
+
 impl Config {
     /// Absolute public URL of a tool path (`path` starts with `/`).
     pub fn url(&self, path: &str) -> String {

@@ -272,17 +272,7 @@ mod tests {
     use super::*;
 
     fn config(public_url: &str) -> crate::lti::Config {
-        crate::lti::Config {
-            course_dir: "course".into(),
-            listen: "127.0.0.1:0".parse().unwrap(),
-            public_url: public_url.into(),
-            data_dir: "data".into(),
-            database: None,
-            platforms_file: None,
-            key_grace: std::time::Duration::ZERO,
-            registration_hosts: Vec::new(),
-            tuning: crate::lti::Tuning::from_env(),
-        }
+        crate::lti::Config::for_tests(public_url)
     }
 
     #[test]

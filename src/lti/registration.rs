@@ -375,17 +375,7 @@ mod tests {
     use super::*;
 
     fn tool(public_url: &str) -> Config {
-        Config {
-            course_dir: "course".into(),
-            listen: "127.0.0.1:0".parse().unwrap(),
-            public_url: public_url.to_string(),
-            data_dir: "lti-data".into(),
-            database: None,
-            platforms_file: None,
-            key_grace: std::time::Duration::ZERO,
-            registration_hosts: Vec::new(),
-            tuning: crate::lti::Tuning::from_env(),
-        }
+        crate::lti::Config::for_tests(public_url)
     }
 
     #[test]
