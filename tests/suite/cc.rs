@@ -143,34 +143,11 @@ fn cartridge(out: &Path, v: &Version) -> PathBuf {
 /// The seed course with a URL on one reading, so the web flavour has a
 /// web link to check too.
 fn course_with_links() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    copy_dir(&seed_course(), dir.path());
-    let path = dir.path().join("course.toml");
-    let text = std::fs::read_to_string(&path).unwrap();
     let anchor = "body = \"Read this study of why patients post feedback online.\"";
-    assert!(
-        text.contains(anchor),
-        "the seed course still has the reading"
-    );
-    let text = text.replace(
+    seed_course_edited(
         anchor,
         &format!("{anchor}\nurl = \"https://example.org/why-patients-post?a=1&b=2\""),
-    );
-    std::fs::write(&path, text).unwrap();
-    dir
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dest = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &dest);
-        } else {
-            std::fs::copy(e.path(), dest).unwrap();
-        }
-    }
+    )
 }
 
 /// An organisation item.

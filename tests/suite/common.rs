@@ -16,6 +16,35 @@ pub fn seed_course() -> PathBuf {
     root().join("course")
 }
 
+/// A copy of the seed course in a temporary folder, with `from` replaced
+/// by `to` in its course.toml. Fails when `from` is not there, so a change
+/// to the seed course cannot quietly turn a test into one that checks nothing.
+pub fn seed_course_edited(from: &str, to: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&seed_course(), dir.path());
+    let path = dir.path().join("course.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        text.contains(from),
+        "the seed course no longer has {from:?}"
+    );
+    std::fs::write(&path, text.replace(from, to)).unwrap();
+    dir
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).unwrap();
+        }
+    }
+}
+
 /// Runs `coursepack` with `args` in `cwd`.
 pub fn coursepack(cwd: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_coursepack"))

@@ -93,16 +93,10 @@ fn rebuilds_are_byte_identical() {
 #[test]
 fn identifiers_come_from_ids_not_titles() {
     // Renaming a session keeps its identifiers; LMSs keep progress by them.
-    let dir = tempfile::tempdir().unwrap();
-    let text = std::fs::read_to_string(seed_course().join("course.toml")).unwrap();
-    std::fs::write(
-        dir.path().join("course.toml"),
-        text.replace(
-            "What is the problem with patient feedback?",
-            "Renamed session",
-        ),
-    )
-    .unwrap();
+    let dir = seed_course_edited(
+        "What is the problem with patient feedback?",
+        "Renamed session",
+    );
     let (a, _) = build(&seed_course(), "scorm2004");
     let (b, _) = build(dir.path(), "scorm2004");
     let ids = |d: &std::path::Path| {
@@ -197,13 +191,7 @@ body = "Some <script>alert(1)</script> *text*"
 
 #[test]
 fn split_per_session_writes_one_package_per_session() {
-    let dir = tempfile::tempdir().unwrap();
-    let text = std::fs::read_to_string(seed_course().join("course.toml")).unwrap();
-    std::fs::write(
-        dir.path().join("course.toml"),
-        text.replace(r#"split = "course""#, r#"split = "session""#),
-    )
-    .unwrap();
+    let dir = seed_course_edited(r#"split = "course""#, r#"split = "session""#);
     let (out, _) = build(dir.path(), "scorm12");
     let mut names: Vec<String> = std::fs::read_dir(out.path())
         .unwrap()
