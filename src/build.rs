@@ -160,6 +160,7 @@ pub fn target_options(
     Ok(TargetOptions {
         cc_flavour,
         tool_url,
+        sco: None,
     })
 }
 

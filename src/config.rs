@@ -116,6 +116,10 @@ pub struct PackagingTable {
     /// `session`: one package per session.
     #[serde(default)]
     pub split: Option<Spanned<String>>,
+    /// `session`: one SCO per session; `course`: the whole course is one
+    /// SCO. Default: per target (SCORM 1.2 `session`, SCORM 2004 `course`).
+    #[serde(default)]
+    pub sco: Option<Spanned<String>>,
 }
 
 /// `[[session]]`

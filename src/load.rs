@@ -354,6 +354,20 @@ impl Checker<'_> {
             },
         };
 
+        let sco = raw
+            .packaging
+            .sco
+            .as_ref()
+            .and_then(|s| match s.get_ref().as_str() {
+                "session" => Some(Sco::Session),
+                "course" => Some(Sco::Course),
+                other => {
+                    let help = suggest(other, &["session", "course"], "use one of");
+                    self.error(s.span(), format!("unknown packaging sco `{other}`"), help);
+                    None
+                }
+            });
+
         let before = raw
             .before
             .iter()
@@ -400,6 +414,7 @@ impl Checker<'_> {
             partners,
             branding,
             split,
+            sco,
             before,
             sessions,
             after,

@@ -23,6 +23,9 @@ pub struct Course {
     pub partners: Vec<Partner>,
     pub branding: Branding,
     pub split: Split,
+    /// `[packaging] sco`, when the course chooses; otherwise each SCORM
+    /// target uses its own default.
+    pub sco: Option<Sco>,
     pub before: Vec<Block>,
     pub sessions: Vec<Session>,
     pub after: Vec<Block>,
@@ -61,6 +64,26 @@ pub enum Split {
     Course,
     /// One package per session.
     Session,
+}
+
+/// What one SCO of a SCORM package holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sco {
+    /// One SCO per session: the LMS lists and tracks each session.
+    Session,
+    /// One SCO for the whole course: a player page shows the sessions and
+    /// reports each one as an objective (Moodle's SCORM 2004 player records
+    /// only the first SCO a learner opens per visit).
+    Course,
+}
+
+impl Sco {
+    pub fn name(self) -> &'static str {
+        match self {
+            Sco::Session => "session",
+            Sco::Course => "course",
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -12,6 +12,7 @@ pub const DEFAULTS: &[(&str, &str)] = &[
     ("overview.hbs", include_str!("../templates/overview.hbs")),
     ("session.hbs", include_str!("../templates/session.hbs")),
     ("block.hbs", include_str!("../templates/block.hbs")),
+    ("player.hbs", include_str!("../templates/player.hbs")),
     (
         "coursepack/style.css",
         include_str!("../templates/coursepack/style.css"),

@@ -6,6 +6,7 @@ use clap::{Args as ClapArgs, ValueEnum};
 
 use super::{EXIT_OK, fail, human_size, report};
 use crate::build;
+use crate::model::Sco;
 use crate::package::CcFlavour;
 
 #[derive(ClapArgs)]
@@ -28,6 +29,10 @@ pub struct Args {
     /// `--cc-flavour lti`; sessions launch at <URL>/launch/<session-id>
     #[arg(long, value_name = "URL")]
     pub tool_url: Option<String>,
+    /// What one SCO holds in the SCORM packages: a session, or the whole
+    /// course [default: `[packaging] sco`, else scorm12 session, scorm2004 course]
+    #[arg(long, value_enum, value_name = "SCO")]
+    pub sco: Option<ScoArg>,
     /// Print only errors and the summary
     #[arg(long, short)]
     pub quiet: bool,
@@ -40,6 +45,16 @@ pub enum Flavour {
     Web,
     /// Thin: one LTI link per session (needs --tool-url)
     Lti,
+}
+
+/// `--sco` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ScoArg {
+    /// One SCO per session: the LMS lists and tracks each session
+    Session,
+    /// The whole course is one SCO, each session an objective (records
+    /// every session in Moodle's SCORM 2004 player)
+    Course,
 }
 
 impl From<Flavour> for CcFlavour {
@@ -60,11 +75,15 @@ pub fn execute(args: Args) -> i32 {
             Err(e) => return fail(e),
         }
     };
-    let options =
+    let mut options =
         match build::target_options(&targets, args.cc_flavour.into(), args.tool_url.as_deref()) {
             Ok(o) => o,
             Err(e) => return fail(e),
         };
+    options.sco = args.sco.map(|s| match s {
+        ScoArg::Session => Sco::Session,
+        ScoArg::Course => Sco::Course,
+    });
     let prepared = match build::prepare(&args.course_dir) {
         Ok(p) => p,
         Err(e) => return fail(e),

@@ -12,7 +12,7 @@ use crate::render::markdown_to_plain;
 use anyhow::Result;
 
 use crate::archive::Entry;
-use crate::model::{Course, Session, Split};
+use crate::model::{Course, Sco, Session, Split};
 use crate::render::Site;
 
 pub use cc::{CcFlavour, parse_tool_url};
@@ -32,6 +32,8 @@ pub struct TargetOptions {
     /// The LTI tool's base address for the `lti` flavour: https, checked
     /// by [`parse_tool_url`], without a trailing `/`.
     pub tool_url: Option<String>,
+    /// `--sco`: overrides `[packaging] sco` and each SCORM target's default.
+    pub sco: Option<Sco>,
 }
 
 /// One file a target asks to be written.
@@ -196,6 +198,13 @@ pub mod ids {
     }
     pub fn resource(session: &Session) -> String {
         format!("RES-{}", session.id)
+    }
+    /// The one SCO's resource when the whole course is one SCO.
+    pub fn course_resource(course: &Course) -> String {
+        format!("RES-COURSE-{}", course.id)
+    }
+    pub fn course_objective(course: &Course) -> String {
+        format!("OBJ-COURSE-{}", course.id)
     }
     pub fn shared_resource(course: &Course) -> String {
         format!("RES-SHARED-{}", course.id)

@@ -1,15 +1,17 @@
-//! What SCORM 1.2 and SCORM 2004 manifests share: one non-launchable parent
-//! item for the course with one SCO per session under it (stock Moodle only
-//! offers "next" between siblings under a parent), one resource per
-//! session listing every file it uses, and the shared files as an asset.
+//! What SCORM 1.2 and SCORM 2004 manifests share. With one SCO per session:
+//! one non-launchable parent item for the course with one SCO per session
+//! under it (stock Moodle only offers "next" between siblings under a
+//! parent), one resource per session listing every file it uses, and the
+//! shared files as an asset. With the whole course as one SCO: one item
+//! launching the course player, whose resource lists every page and file.
 
 use anyhow::Result;
 
 use super::xml::Xml;
 use super::{Context, Package, ids, page_entries, session_groups};
 use crate::archive::Entry;
-use crate::model::{Course, Session};
-use crate::render::{OVERVIEW, session_page};
+use crate::model::{Course, Sco, Session};
+use crate::render::{OVERVIEW, PLAYER, session_page};
 
 /// What differs between the SCORM editions.
 pub trait Edition {
@@ -25,19 +27,127 @@ pub trait Edition {
     fn course_item_extra(&self, _x: &mut Xml) {}
     /// Written inside `<organization>` after the items.
     fn organization_extra(&self, _x: &mut Xml) {}
+    /// Written inside the one item of a course-as-one-SCO package.
+    fn course_sco_extra(&self, _x: &mut Xml, _course: &Course) {}
+    /// What one SCO holds when neither the course nor `--sco` says.
+    fn default_sco(&self) -> Sco;
 }
 
 /// The packages of one edition: manifest plus pages, per session group.
 pub fn packages(ctx: &Context, edition: &dyn Edition) -> Result<Vec<Package>> {
+    let sco = sco(ctx, edition);
     Ok(session_groups(ctx.course)
         .into_iter()
         .map(|(suffix, sessions)| {
             let mut entries = page_entries(ctx, &sessions);
-            let manifest = manifest(ctx, &sessions, suffix.as_deref(), edition);
+            // A package of one session is one SCO either way: no player needed.
+            let manifest = if sco == Sco::Course && sessions.len() > 1 {
+                entries.push(ctx.site.player.clone());
+                course_manifest(ctx, &sessions, suffix.as_deref(), edition)
+            } else {
+                manifest(ctx, &sessions, suffix.as_deref(), edition)
+            };
             entries.push(Entry::bytes("imsmanifest.xml", manifest));
             Package { suffix, entries }
         })
         .collect())
+}
+
+/// What one SCO holds for this target: `--sco`, else `[packaging] sco`,
+/// else the edition's default.
+pub fn sco(ctx: &Context, edition: &dyn Edition) -> Sco {
+    ctx.options
+        .sco
+        .or(ctx.course.sco)
+        .unwrap_or_else(|| edition.default_sco())
+}
+
+/// `<manifest>`, its metadata and the organisation's title.
+fn open_manifest(x: &mut Xml, course: &Course, suffix: Option<&str>, edition: &dyn Edition) {
+    let manifest_id = ids::manifest(course, suffix);
+    let org = ids::organization(course);
+    let mut attrs = vec![
+        ("identifier", manifest_id.as_str()),
+        ("version", course.version.as_str()),
+    ];
+    attrs.extend(edition.namespaces().iter().copied());
+    x.start("manifest", &attrs);
+    edition.metadata(x, course);
+    x.start("organizations", &[("default", &org)]);
+    x.start("organization", &[("identifier", &org)]);
+    x.leaf("title", &[], &course.title);
+}
+
+/// The shared asset resource: stylesheet, runtime, logo, and `extra`.
+fn shared_resource(x: &mut Xml, ctx: &Context, edition: &dyn Edition, extra: &[&str]) {
+    let shared = ids::shared_resource(ctx.course);
+    x.start(
+        "resource",
+        &[
+            ("identifier", &shared),
+            ("type", "webcontent"),
+            (edition.scorm_type_attr(), "asset"),
+        ],
+    );
+    let mut files: Vec<&str> = ctx.site.shared.iter().map(|e| e.path.as_str()).collect();
+    files.extend_from_slice(extra);
+    files.sort_unstable();
+    for f in files {
+        x.empty("file", &[("href", &super::href(f))]);
+    }
+    x.end("resource");
+}
+
+/// The whole course as one SCO: one item launching the course player.
+fn course_manifest(
+    ctx: &Context,
+    sessions: &[usize],
+    suffix: Option<&str>,
+    edition: &dyn Edition,
+) -> Vec<u8> {
+    let course = ctx.course;
+    let mut x = Xml::new();
+    open_manifest(&mut x, course, suffix, edition);
+    let (item, res) = (ids::course_item(course), ids::course_resource(course));
+    x.start("item", &[("identifier", &item), ("identifierref", &res)]);
+    x.leaf("title", &[], &course.title);
+    edition.course_sco_extra(&mut x, course);
+    x.end("item");
+    edition.organization_extra(&mut x);
+    x.end("organization");
+    x.end("organizations");
+
+    x.start("resources", &[]);
+    x.start(
+        "resource",
+        &[
+            ("identifier", &res),
+            ("type", "webcontent"),
+            (edition.scorm_type_attr(), "sco"),
+            ("href", PLAYER),
+        ],
+    );
+    let mut files = vec![PLAYER.to_string(), OVERVIEW.to_string()];
+    for &i in sessions {
+        files.push(session_page(&course.sessions[i]));
+        for entry in &ctx.site.media[i] {
+            if !files.contains(&entry.path) {
+                files.push(entry.path.clone());
+            }
+        }
+    }
+    for f in &files {
+        x.empty("file", &[("href", &super::href(f))]);
+    }
+    x.empty(
+        "dependency",
+        &[("identifierref", &ids::shared_resource(course))],
+    );
+    x.end("resource");
+    shared_resource(&mut x, ctx, edition, &[]);
+    x.end("resources");
+    x.end("manifest");
+    x.finish()
 }
 
 fn manifest(
@@ -47,21 +157,8 @@ fn manifest(
     edition: &dyn Edition,
 ) -> Vec<u8> {
     let course = ctx.course;
-    let manifest_id = ids::manifest(course, suffix);
-    let org = ids::organization(course);
-    let mut attrs = vec![
-        ("identifier", manifest_id.as_str()),
-        ("version", course.version.as_str()),
-    ];
-    attrs.extend(edition.namespaces().iter().copied());
-
     let mut x = Xml::new();
-    x.start("manifest", &attrs);
-    edition.metadata(&mut x, course);
-
-    x.start("organizations", &[("default", &org)]);
-    x.start("organization", &[("identifier", &org)]);
-    x.leaf("title", &[], &course.title);
+    open_manifest(&mut x, course, suffix, edition);
     let course_item = ids::course_item(course);
     x.start("item", &[("identifier", &course_item)]);
     x.leaf("title", &[], &course.title);
@@ -100,23 +197,12 @@ fn manifest(
         x.empty("dependency", &[("identifierref", &shared)]);
         x.end("resource");
     }
-    x.start(
-        "resource",
-        &[
-            ("identifier", &shared),
-            ("type", "webcontent"),
-            (edition.scorm_type_attr(), "asset"),
-        ],
-    );
-    let mut shared_files: Vec<&str> = ctx.site.shared.iter().map(|e| e.path.as_str()).collect();
-    if sessions.len() == course.sessions.len() {
-        shared_files.push(OVERVIEW);
-    }
-    shared_files.sort_unstable();
-    for f in shared_files {
-        x.empty("file", &[("href", &super::href(f))]);
-    }
-    x.end("resource");
+    let overview: &[&str] = if sessions.len() == course.sessions.len() {
+        &[OVERVIEW]
+    } else {
+        &[]
+    };
+    shared_resource(&mut x, ctx, edition, overview);
     x.end("resources");
     x.end("manifest");
     x.finish()

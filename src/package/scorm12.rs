@@ -7,7 +7,7 @@ use anyhow::Result;
 use super::scorm::{self, Edition};
 use super::xml::Xml;
 use super::{Context, Package, Target};
-use crate::model::Course;
+use crate::model::{Course, Sco};
 
 pub struct Scorm12;
 
@@ -42,6 +42,12 @@ impl Edition for Scorm12 {
 
     fn scorm_type_attr(&self) -> &'static str {
         "adlcp:scormtype"
+    }
+
+    fn default_sco(&self) -> Sco {
+        // Moodle's 1.2 player records every SCO and moves between them with
+        // its own Next button: each session is its own line in the gradebook.
+        Sco::Session
     }
 
     fn metadata(&self, x: &mut Xml, course: &Course) {

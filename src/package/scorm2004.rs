@@ -6,7 +6,7 @@ use anyhow::Result;
 use super::scorm::{self, Edition};
 use super::xml::Xml;
 use super::{Context, Package, Target, ids};
-use crate::model::{Course, Session};
+use crate::model::{Course, Sco, Session};
 
 pub struct Scorm2004;
 
@@ -63,6 +63,27 @@ impl Edition for Scorm2004 {
     fn course_item_extra(&self, x: &mut Xml) {
         x.start("imsss:sequencing", &[]);
         x.empty("imsss:controlMode", &[("choice", "true"), ("flow", "true")]);
+        x.end("imsss:sequencing");
+    }
+
+    fn default_sco(&self) -> Sco {
+        // Moodle's SCORM 2004 player keeps one API object per player page, so
+        // a package of several SCOs records only the first one a learner opens
+        // per visit (LMS-NOTES, Moodle 4.5.0).
+        Sco::Course
+    }
+
+    fn course_sco_extra(&self, x: &mut Xml, course: &Course) {
+        x.start("imsss:sequencing", &[]);
+        x.start("imsss:objectives", &[]);
+        x.empty(
+            "imsss:primaryObjective",
+            &[("objectiveID", &ids::course_objective(course))],
+        );
+        for s in &course.sessions {
+            x.empty("imsss:objective", &[("objectiveID", &ids::objective(s))]);
+        }
+        x.end("imsss:objectives");
         x.end("imsss:sequencing");
     }
 

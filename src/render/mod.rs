@@ -18,6 +18,8 @@ pub use markdown::{render as markdown_to_html, to_plain as markdown_to_plain};
 
 /// Path of the overview page in every package.
 pub const OVERVIEW: &str = "index.html";
+/// The course player: the launch page when the whole course is one SCO.
+pub const PLAYER: &str = "course.html";
 /// Stylesheet and runtime, shared by every page.
 pub const STYLE: &str = "coursepack/style.css";
 pub const RUNTIME: &str = "coursepack/runtime.js";
@@ -31,6 +33,9 @@ pub fn session_page(session: &Session) -> String {
 #[derive(Debug, Clone)]
 pub struct Site {
     pub overview: Entry,
+    /// The course player ([`PLAYER`]), used by packages whose one SCO is the
+    /// whole course.
+    pub player: Entry,
     /// One page per session, in course order.
     pub sessions: Vec<Entry>,
     /// Stylesheet, runtime and logo: used by every page.
@@ -59,7 +64,13 @@ pub fn render(course: &Course, templates: &Templates) -> Result<Site> {
     let mut hb = Handlebars::new();
     hb.set_strict_mode(true);
     hb.register_escape_fn(handlebars::html_escape);
-    for name in ["layout.hbs", "overview.hbs", "session.hbs", "block.hbs"] {
+    for name in [
+        "layout.hbs",
+        "overview.hbs",
+        "session.hbs",
+        "block.hbs",
+        "player.hbs",
+    ] {
         let key = name.trim_end_matches(".hbs");
         hb.register_template_string(key, templates.get(name))
             .with_context(|| format!("template {name} does not parse"))?;
@@ -69,6 +80,9 @@ pub fn render(course: &Course, templates: &Templates) -> Result<Site> {
     let overview = hb
         .render("overview", &overview_view)
         .context("cannot render the overview page (template overview.hbs)")?;
+    let player = hb
+        .render("player", &view::player(course))
+        .context("cannot render the course player (template player.hbs)")?;
     let mut sessions = Vec::new();
     let mut media = Vec::new();
     for (i, session) in course.sessions.iter().enumerate() {
@@ -109,6 +123,7 @@ pub fn render(course: &Course, templates: &Templates) -> Result<Site> {
     }
     Ok(Site {
         overview: Entry::bytes(OVERVIEW, overview),
+        player: Entry::bytes(PLAYER, player),
         sessions,
         shared,
         media,

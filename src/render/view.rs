@@ -20,6 +20,8 @@ pub struct PageView {
     /// Links to the other pages work only when every session is in the same package.
     pub linked: bool,
     pub generator: &'static str,
+    /// The course player's JSON island (on the player page only).
+    pub player_json: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -133,6 +135,59 @@ struct RuntimeData<'a> {
     video_percent: u32,
     required: &'a [String],
     answer_max: u32,
+    /// This session's item identifier in the SCORM manifests.
+    item: String,
+    nav: NavData,
+}
+
+/// The course's pages, for the runtime to tell a link to another SCO's page
+/// (which must become an LMS navigation request) from any other link.
+#[derive(Serialize)]
+struct NavData {
+    overview: &'static str,
+    /// Session page -> its item identifier in the SCORM manifests.
+    pages: std::collections::BTreeMap<String, String>,
+}
+
+/// What the course player's runtime reads.
+#[derive(Serialize)]
+struct PlayerData<'a> {
+    course: &'a str,
+    version: &'a str,
+    overview: &'static str,
+    sessions: Vec<PlayerSession>,
+}
+
+#[derive(Serialize)]
+struct PlayerSession {
+    id: String,
+    href: String,
+    /// The SCORM objective that carries this session's completion.
+    objective: String,
+}
+
+/// The view of the course player page.
+pub fn player(course: &Course) -> PageView {
+    let mut view = page(course, None);
+    let data = PlayerData {
+        course: &course.id,
+        version: &course.version,
+        overview: super::OVERVIEW,
+        sessions: course
+            .sessions
+            .iter()
+            .map(|s| PlayerSession {
+                id: s.id.clone(),
+                href: super::session_page(s),
+                objective: crate::package::ids::objective(s),
+            })
+            .collect(),
+    };
+    view.page_kind = "player";
+    // The header must not link away: the player page is the SCO.
+    view.linked = false;
+    view.player_json = Some(script_safe_json(&data));
+    view
 }
 
 pub fn page(course: &Course, session_index: Option<usize>) -> PageView {
@@ -175,6 +230,15 @@ pub fn page(course: &Course, session_index: Option<usize>) -> PageView {
                 })
                 .max()
                 .unwrap_or(crate::load::DEFAULT_MAX_CHARS),
+            item: crate::package::ids::item(s),
+            nav: NavData {
+                overview: super::OVERVIEW,
+                pages: course
+                    .sessions
+                    .iter()
+                    .map(|s| (super::session_page(s), crate::package::ids::item(s)))
+                    .collect(),
+            },
         };
         SessionView {
             id: s.id.clone(),
@@ -248,6 +312,7 @@ pub fn page(course: &Course, session_index: Option<usize>) -> PageView {
         session,
         linked: course.split == Split::Course,
         generator: concat!("coursepack ", env!("CARGO_PKG_VERSION")),
+        player_json: None,
     }
 }
 

@@ -503,13 +503,436 @@
         return ok;
       },
       forget: function () { last = {}; },
+      /** 'true' when the LMS will honour this navigation request (SCORM 2004 only). */
+      navValid: function (request) {
+        if (v12) return 'false';
+        var m = /^\{target=([^}]*)\}choice$/.exec(request);
+        var name = m ? 'adl.nav.request_valid.choice.{target=' + m[1] + '}' : 'adl.nav.request_valid.' + request;
+        return get(api, names.get, name);
+      },
+      /** Asks the LMS to navigate once this SCO terminates (SCORM 2004 only). */
+      navRequest: function (request) {
+        return !v12 && call(api, names.set, ['adl.nav.request', request]);
+      },
       formatTime: v12 ? formatTime12 : formatTime2004,
       completedValues: v12 ? ['completed', 'passed'] : ['completed'],
-      exitSuspend: 'suspend',
-      exitDone: v12 ? '' : 'normal'
+      // Always `suspend`: an LMS keeps the data model for the next launch only after a suspend
+      // (SCORM 2004 RTE 4.2.8; Moodle follows it), so a completed session comes back completed,
+      // with its answers.
+      exitSuspend: 'suspend'
     };
     return a;
   }
+
+  /**
+   * A session page inside the course player talks to the player (`coursepackHost` on its
+   * parent window) through the same small interface as an LMS; the player owns the one SCO.
+   */
+  function makeHost(host, session) {
+    var el = { entry: 'entry', status: 'status', mode: 'mode', location: 'location', suspend: 'suspend',
+      time: 'time', exit: 'exit', progress: 'progress' };
+    var wrap = function (fn, fallback) {
+      return function () {
+        try {
+          return fn.apply(null, arguments);
+        } catch (e) {
+          warn('coursepack: course player call failed', e);
+          return fallback;
+        }
+      };
+    };
+    return {
+      version: 'host',
+      suspendLimit: SUSPEND_LIMIT_2004,
+      locationLimit: LOCATION_LIMIT_2004,
+      el: el,
+      initialize: wrap(function () { return host.attach(session) === true; }, false),
+      finish: wrap(function () { return host.detach(session) === true; }, false),
+      commit: wrap(function () { return host.commit(session) === true; }, false),
+      get: wrap(function (name) { var v = host.get(session, name); return v == null ? '' : String(v); }, ''),
+      set: wrap(function (name, value) { return host.set(session, name, String(value)) === true; }, false),
+      forget: function () {},
+      navValid: function () { return 'false'; },
+      navRequest: function () { return false; },
+      formatTime: formatTime2004,
+      completedValues: ['completed'],
+      exitSuspend: 'suspend'
+    };
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // The course as one SCO: the player page (course.html)
+  // ---------------------------------------------------------------------------------------------
+  //
+  // The player is the SCO. It initialises the LMS once, shows the overview and the session
+  // pages in an inner frame, and keeps each session's state for them (see makeHost). It reports:
+  //   - one objective per session (`OBJ-<session>`) carrying that session's completion;
+  //   - completion of the whole course when every session is complete, and (2004) the share of
+  //     sessions complete as cmi.progress_measure;
+  //   - the session last opened as the bookmark, and every session's state in suspend_data as
+  //     {"s": {session: state}, "l": {session: bookmark}}, shrunk to the budget session by
+  //     session, the sessions that need least first, each with the rule at the top of this file.
+
+  /**
+   * Encodes every session's state within `limit` characters. `sessions` maps id ->
+   * {state, location}. Each session gets a fair share of what the others leave unused.
+   */
+  function encodeCourse(sessions, limit) {
+    var ids = Object.keys(sessions).sort();
+    var full = {};
+    var locs = {};
+    ids.forEach(function (id) {
+      full[id] = serialise(cloneState(normaliseState(sessions[id].state)));
+      if (sessions[id].location) locs[id] = sessions[id].location;
+    });
+    var build = function (parts) {
+      var o = { s: {} };
+      ids.forEach(function (id) { if (parts[id] !== '{}') o.s[id] = JSON.parse(parts[id]); });
+      if (Object.keys(locs).length) o.l = locs;
+      return JSON.stringify(o);
+    };
+    var out = build(full);
+    if (out.length <= limit) return out;
+    // What the keys and bookmarks cost, and then a share of the rest for each session.
+    var empty = {};
+    ids.forEach(function (id) { empty[id] = '{}'; });
+    var overhead = build(empty).length + ids.length * (8 + 4);
+    for (var slack = 0; slack < 8; slack++) {
+      var budget = Math.max(0, limit - overhead - slack * 64);
+      var order = ids.slice().sort(function (a, b) { return full[a].length - full[b].length || (a < b ? -1 : 1); });
+      var parts = {};
+      for (var i = 0; i < order.length; i++) {
+        var share = Math.floor(budget / (order.length - i));
+        var id = order[i];
+        var enc = full[id].length <= share ? full[id] : encodeState(sessions[id].state, Math.max(2, share)).data || '{}';
+        parts[id] = enc;
+        budget -= enc.length;
+      }
+      out = build(parts);
+      if (out.length <= limit) return out;
+    }
+    locs = {};
+    var none = {};
+    ids.forEach(function (id) { none[id] = encodeState(sessions[id].state, 16).data || '{}'; });
+    out = build(none);
+    return out.length <= limit ? out : '';
+  }
+
+  /** Decodes the player's suspend_data; never throws. Returns id -> {state, location}. */
+  function decodeCourse(str) {
+    var out = {};
+    if (typeof str !== 'string' || str === '') return out;
+    try {
+      var raw = JSON.parse(str);
+      if (!raw || typeof raw !== 'object' || !raw.s || typeof raw.s !== 'object') return out;
+      Object.keys(raw.s).forEach(function (id) {
+        out[id] = { state: normaliseState(raw.s[id]), location: '' };
+      });
+      if (raw.l && typeof raw.l === 'object') {
+        Object.keys(raw.l).forEach(function (id) {
+          if (typeof raw.l[id] !== 'string') return;
+          if (!out[id]) out[id] = { state: emptyState(), location: '' };
+          out[id].location = raw.l[id];
+        });
+      }
+    } catch (e) { /* unreadable: start again */ }
+    return out;
+  }
+
+  function Player(win, doc, cfg) {
+    this.win = win;
+    this.doc = doc;
+    this.cfg = cfg;
+    this.sessions = Array.isArray(cfg.sessions) ? cfg.sessions : [];
+    this.key = 'coursepack:' + cfg.course + ':' + cfg.version + ':course';
+    this.ls = storage(win);
+    this.lms = null;
+    this.data = {};
+    this.current = '';
+    this.objectiveIndex = {};
+    this.readOnly = false;
+    this.finished = false;
+    this.retryIndex = 0;
+    this.retryTimer = null;
+    this.startedAt = Date.now();
+    this.frame = doc.getElementById('cp-content');
+  }
+
+  Player.prototype.start = function () {
+    var self = this;
+    var found = findAPI(this.win);
+    if (found) {
+      var lms = makeScorm(found);
+      if (lms.initialize()) this.lms = lms;
+      else warn('coursepack: LMS initialise failed; each session keeps its progress in this browser');
+    }
+    if (this.lms) {
+      this.restore();
+      // Sessions find the player before any LMS, so they never initialise the LMS themselves.
+      this.win.coursepackHost = this.host();
+      if (this.readOnly) showPreview(this.doc);
+      this.save();
+    }
+    this.showProgress();
+    var first = this.cfg.overview || 'index.html';
+    if (this.current) {
+      for (var i = 0; i < this.sessions.length; i++) {
+        if (this.sessions[i].id === this.current) first = this.sessions[i].href;
+      }
+    }
+    if (this.frame) {
+      this.frame.addEventListener('load', safe(function () { self.onPage(); }));
+      this.frame.setAttribute('src', first);
+    }
+    this.win.addEventListener('pagehide', safe(function () { self.leave(); }));
+    this.doc.addEventListener('visibilitychange', safe(function () {
+      if (self.doc.visibilityState === 'hidden') self.save();
+    }));
+  };
+
+  Player.prototype.sessionData = function (id) {
+    if (!this.data[id]) this.data[id] = { state: emptyState(), location: '', progress: 0 };
+    return this.data[id];
+  };
+
+  Player.prototype.restore = function () {
+    var lms = this.lms;
+    var self = this;
+    var entry = lms.get(lms.el.entry);
+    var mode = lms.get(lms.el.mode);
+    this.mode = mode;
+    this.readOnly = mode === 'review' || mode === 'browse';
+    this.lmsStatus = lms.get(lms.el.status);
+    var fromLms = {};
+    if (lms.version === '1.2' || entry === 'resume') {
+      fromLms = decodeCourse(lms.get(lms.el.suspend));
+      this.current = lms.get(lms.el.location);
+    }
+    var local = null;
+    if (this.ls && mode !== 'browse') {
+      try { local = JSON.parse(this.ls.getItem(this.key) || 'null'); } catch (e) { local = null; }
+    }
+    var haveLms = Object.keys(fromLms).length > 0;
+    var source = haveLms ? fromLms : decodeCourse(local && JSON.stringify(local));
+    if (!haveLms && local) {
+      this.restoredLocally = true;
+      if (typeof local.c === 'string') this.current = local.c;
+    }
+    Object.keys(source).forEach(function (id) {
+      var d = self.sessionData(id);
+      d.state = source[id].state;
+      d.location = source[id].location;
+    });
+    // Objectives: the LMS's own record of each session (kept even where suspend_data is not).
+    var count = parseInt(lms.get('cmi.objectives._count'), 10) || 0;
+    var statusEl = lms.version === '1.2' ? 'status' : 'completion_status';
+    for (var i = 0; i < count; i++) {
+      var oid = lms.get('cmi.objectives.' + i + '.id');
+      this.objectiveIndex[oid] = i;
+      var st = lms.get('cmi.objectives.' + i + '.' + statusEl);
+      this.sessions.forEach(function (s) {
+        if (s.objective === oid && (st === 'completed' || st === 'passed')) self.sessionData(s.id).state.c = true;
+      });
+    }
+    this.nextObjective = count;
+    if (lms.completedValues.indexOf(this.lmsStatus) >= 0) {
+      // The LMS holds the course as complete: every session is.
+      this.sessions.forEach(function (s) { self.sessionData(s.id).state.c = true; });
+    }
+    // A local copy may know of completions the LMS lost; completion never goes back.
+    if (haveLms && local && !this.readOnly) {
+      var localData = decodeCourse(JSON.stringify(local));
+      Object.keys(localData).forEach(function (id) {
+        if (localData[id].state.c) self.sessionData(id).state.c = true;
+      });
+    }
+  };
+
+  /** The interface session pages use (see makeHost). */
+  Player.prototype.host = function () {
+    var self = this;
+    var known = function (id) {
+      return self.sessions.some(function (s) { return s.id === id; });
+    };
+    return {
+      attach: function (id) {
+        if (!known(id) || self.finished) return false;
+        self.current = id;
+        return true;
+      },
+      detach: function (id) {
+        self.save();
+        return known(id);
+      },
+      commit: function () { return self.save(); },
+      get: function (id, name) {
+        var d = self.sessionData(id);
+        switch (name) {
+          case 'entry': return serialise(d.state) !== '{}' ? 'resume' : 'ab-initio';
+          case 'mode': return self.mode || 'normal';
+          case 'status': return d.state.c ? 'completed' : (serialise(d.state) !== '{}' ? 'incomplete' : 'not attempted');
+          case 'suspend': return serialise(d.state);
+          case 'location': return d.location;
+          default: return '';
+        }
+      },
+      set: function (id, name, value) {
+        if (self.finished || !known(id)) return false;
+        var d = self.sessionData(id);
+        if (name === 'suspend') {
+          var st = decodeState(value) || emptyState();
+          if (d.state.c) st.c = true;
+          d.state = st;
+        } else if (name === 'status') {
+          if (value === 'completed') d.state.c = true;
+        } else if (name === 'progress') {
+          d.progress = Number(value) || 0;
+        } else if (name === 'location') {
+          d.location = value;
+        }
+        self.showProgress();
+        return true;
+      }
+    };
+  };
+
+  Player.prototype.doneCount = function () {
+    var self = this;
+    return this.sessions.filter(function (s) { return self.data[s.id] && self.data[s.id].state.c; }).length;
+  };
+
+  /** Marks each session's entry in the player's menu with its state. */
+  Player.prototype.showProgress = function () {
+    var self = this;
+    this.sessions.forEach(function (s) {
+      var node = self.doc.querySelector('[data-cp-player-status="' + s.id + '"]');
+      if (!node) return;
+      var d = self.data[s.id];
+      var text = d && d.state.c ? 'Complete' : (d && serialise(d.state) !== '{}' ? 'Started' : '');
+      if (node.textContent !== text) node.textContent = text;
+    });
+  };
+
+  Player.prototype.objective = function (s) {
+    if (!hasOwn(this.objectiveIndex, s.objective)) {
+      var n = this.nextObjective++;
+      if (!this.lms.set('cmi.objectives.' + n + '.id', s.objective)) {
+        this.nextObjective--;
+        return -1;
+      }
+      this.objectiveIndex[s.objective] = n;
+    }
+    return this.objectiveIndex[s.objective];
+  };
+
+  /** Writes the course's state to the LMS and commits. */
+  Player.prototype.save = function () {
+    this.writeLocal();
+    if (!this.lms || this.finished) return false;
+    var lms = this.lms;
+    var self = this;
+    var ok = true;
+    if (this.readOnly) {
+      if (this.mode === 'browse' && lms.version === '1.2' && lms.completedValues.indexOf(this.lmsStatus) < 0) {
+        ok = lms.set(lms.el.status, 'browsed');
+      }
+      return lms.commit() && ok;
+    }
+    var v12 = lms.version === '1.2';
+    this.sessions.forEach(function (s) {
+      var d = self.sessionData(s.id);
+      var started = serialise(d.state) !== '{}';
+      var n = self.objective(s);
+      if (n < 0) {
+        ok = false;
+        return;
+      }
+      var pre = 'cmi.objectives.' + n + '.';
+      if (v12) {
+        ok = lms.set(pre + 'status', d.state.c ? 'completed' : (started ? 'incomplete' : 'not attempted')) && ok;
+      } else {
+        ok = lms.set(pre + 'completion_status', d.state.c ? 'completed' : (started ? 'incomplete' : 'not attempted')) && ok;
+        var p = d.state.c ? 1 : Math.max(0, Math.min(1, d.progress || 0));
+        ok = lms.set(pre + 'progress_measure', String(Math.floor(p * 10000) / 10000)) && ok;
+      }
+    });
+    var done = this.doneCount();
+    var total = this.sessions.length;
+    if (done === total && total > 0) {
+      if (lms.completedValues.indexOf(this.lmsStatus) < 0) {
+        ok = lms.set(lms.el.status, 'completed') && ok;
+        if (ok) this.lmsStatus = 'completed';
+      }
+    } else if (lms.completedValues.indexOf(this.lmsStatus) < 0) {
+      ok = lms.set(lms.el.status, 'incomplete') && ok;
+    }
+    if (lms.el.progress) {
+      ok = lms.set(lms.el.progress, String(total ? Math.floor((done / total) * 10000) / 10000 : 1)) && ok;
+    }
+    ok = lms.set(lms.el.exit, lms.exitSuspend) && ok;
+    var data = encodeCourse(this.data, lms.suspendLimit);
+    ok = lms.set(lms.el.suspend, data) && ok;
+    if (this.current) ok = lms.set(lms.el.location, cut(this.current, lms.locationLimit)) && ok;
+    ok = lms.commit() && ok;
+    if (ok) {
+      this.retryIndex = 0;
+    } else {
+      this.scheduleRetry();
+    }
+    return ok;
+  };
+
+  Player.prototype.scheduleRetry = function () {
+    var self = this;
+    if (this.retryTimer || this.finished) return;
+    var delay = RETRY_DELAYS[Math.min(this.retryIndex, RETRY_DELAYS.length - 1)];
+    this.retryIndex++;
+    this.retryTimer = this.win.setTimeout(safe(function () {
+      self.retryTimer = null;
+      if (self.finished) return;
+      self.lms.forget();
+      self.save();
+    }), delay);
+  };
+
+  Player.prototype.writeLocal = function () {
+    if (!this.ls || this.readOnly || !this.lms) return;
+    try {
+      var o = JSON.parse(encodeCourse(this.data, 1e9) || '{}');
+      if (this.current) o.c = this.current;
+      this.ls.setItem(this.key, JSON.stringify(o));
+    } catch (e) { /* quota or disabled */ }
+  };
+
+  /** A page loaded in the inner frame: mark it current in the menu. */
+  Player.prototype.onPage = function () {
+    var file = '';
+    try {
+      var path = this.frame.contentWindow.location.pathname;
+      file = decodeURIComponent(path.slice(path.lastIndexOf('/') + 1));
+    } catch (e) { return; }
+    var links = this.doc.querySelectorAll('[data-cp-player-page]');
+    for (var i = 0; i < links.length; i++) {
+      if (links[i].getAttribute('data-cp-player-page') === file) links[i].setAttribute('aria-current', 'page');
+      else links[i].removeAttribute('aria-current');
+    }
+  };
+
+  Player.prototype.leave = function () {
+    if (this.finished) return;
+    // The inner page saves first (its own pagehide comes after this one).
+    try {
+      var inner = this.frame && this.frame.contentWindow && this.frame.contentWindow.coursepackRuntime;
+      if (inner && typeof inner.leave === 'function') inner.leave();
+    } catch (e) { /* a page of another origin: nothing to save */ }
+    if (!this.lms) return;
+    if (!this.readOnly) this.lms.set(this.lms.el.time, this.lms.formatTime(Date.now() - this.startedAt));
+    this.save();
+    this.lms.finish();
+    this.finished = true;
+    if (this.retryTimer) this.win.clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+  };
 
   // ---------------------------------------------------------------------------------------------
   // Browser side
@@ -551,6 +974,14 @@
 
   function boot(win, doc) {
     var body = doc.body;
+    if (body && body.getAttribute('data-cp-page') === 'player') {
+      var course = readJSONIsland(doc, 'cp-course');
+      if (!course) return null;
+      var player = new Player(win, doc, course);
+      player.start();
+      try { win.coursepackPlayer = player; } catch (e) { /* read-only window */ }
+      return player;
+    }
     if (!body || body.getAttribute('data-cp-page') !== 'session') return null;
     var cfg = readJSONIsland(doc, 'cp-session');
     if (!cfg || typeof cfg.session !== 'string') return null;
@@ -589,8 +1020,17 @@
   Runtime.prototype.start = function () {
     var self = this;
     this.collectBlocks();
-    var found = findAPI(this.win);
-    if (found) {
+    // Inside the course player (one SCO for the whole course) the player owns the LMS.
+    var host = readProp(parentOf(this.win), 'coursepackHost');
+    var found = host ? null : findAPI(this.win);
+    if (host && typeof host.attach === 'function') {
+      this.lms = makeHost(host, this.cfg.session);
+      if (this.lms.initialize()) {
+        this.mode = 'course';
+      } else {
+        this.lms = null;
+      }
+    } else if (found) {
       this.lms = makeScorm(found);
       if (this.lms.initialize()) {
         this.mode = found.version === '1.2' ? 'scorm12' : 'scorm2004';
@@ -610,6 +1050,8 @@
     }
     this.restore();
     this.bind();
+    if (this.mode === 'scorm12' || this.mode === 'scorm2004') this.bindNav();
+    if (this.readOnly) showPreview(this.doc);
     this.update(true);
     var onHide = safe(function () { self.leave(); });
     this.win.addEventListener('pagehide', onHide);
@@ -617,6 +1059,91 @@
       if (self.doc.visibilityState === 'hidden') self.flush(false);
     }));
     if (this.location) this.showBookmark();
+  };
+
+  /** Shows the page's preview notice (browse and review modes record nothing). */
+  function showPreview(doc) {
+    var nodes = doc.querySelectorAll('[data-cp-preview]');
+    for (var i = 0; i < nodes.length; i++) nodes[i].hidden = false;
+  }
+
+  /** The file name a link points to when it stays in this package's folder, else null. */
+  function localPage(doc, link) {
+    try {
+      var target = link.getAttribute('target');
+      if (target && target !== '_self') return null; // opens elsewhere: the SCO stays
+      var url = new URL(link.getAttribute('href'), doc.baseURI);
+      var here = new URL(doc.baseURI);
+      if (url.origin !== here.origin) return null;
+      var dir = here.pathname.slice(0, here.pathname.lastIndexOf('/') + 1);
+      if (url.pathname.slice(0, dir.length) !== dir) return null;
+      var rest = decodeURIComponent(url.pathname.slice(dir.length));
+      return /\.html?$/i.test(rest) && rest.indexOf('/') < 0 ? rest : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  /**
+   * Inside an LMS (one SCO per session), a link that loads another page of the course into
+   * this SCO's frame breaks tracking: the LMS would store that page's work on this SCO. Such
+   * links become LMS navigation requests where the LMS says it will honour them (SCORM 2004
+   * `adl.nav.request`), and are taken away otherwise, with a hint to use the LMS's menu.
+   */
+  Runtime.prototype.bindNav = function () {
+    var self = this;
+    var nav = this.cfg.nav && typeof this.cfg.nav === 'object' ? this.cfg.nav : {};
+    var pages = nav.pages && typeof nav.pages === 'object' ? nav.pages : {};
+    var links = this.doc.querySelectorAll('a[href]');
+    var removed = 0;
+    for (var i = 0; i < links.length; i++) {
+      var link = links[i];
+      var file = localPage(this.doc, link);
+      if (!file) continue;
+      var kind = link.getAttribute('data-cp-nav');
+      var request = null;
+      if (kind === 'previous') request = 'previous';
+      else if (kind === 'continue') request = 'continue';
+      else if (hasOwn(pages, file) && pages[file] !== this.cfg.item) request = '{target=' + pages[file] + '}choice';
+      if (request && this.lms.navValid(request) === 'true') {
+        link.addEventListener('click', this.navHandler(request));
+        continue;
+      }
+      removed++;
+      disableLink(link);
+    }
+    // Lists whose every link was taken away go too.
+    var lists = this.doc.querySelectorAll('[data-cp-nav-list]');
+    for (var j = 0; j < lists.length; j++) {
+      if (!lists[j].querySelector('a[href]')) lists[j].hidden = true;
+    }
+    if (removed) {
+      var hints = this.doc.querySelectorAll('[data-cp-nav-hint]');
+      for (var k = 0; k < hints.length; k++) hints[k].hidden = false;
+    }
+    return removed;
+  };
+
+  /** A link that cannot be followed: its text stays (in content), navigation items go. */
+  function disableLink(link) {
+    var item = link.closest ? link.closest('[data-cp-nav-list] li, [data-cp-nav-list] > a') : null;
+    if (item || link.hasAttribute('data-cp-nav')) {
+      (item || link).hidden = true;
+      return;
+    }
+    link.removeAttribute('href');
+    link.removeAttribute('target');
+  }
+
+  Runtime.prototype.navHandler = function (request) {
+    var self = this;
+    return safe(function (event) {
+      if (event && event.preventDefault) event.preventDefault();
+      if (self.finished) return;
+      self.flush(true);
+      self.lms.navRequest(request);
+      self.finishNow();
+    });
   };
 
   Runtime.prototype.collectBlocks = function () {
@@ -685,7 +1212,8 @@
   };
 
   Runtime.prototype.writeLocal = function () {
-    if (!this.ls) return;
+    // A preview or review must not leak into a graded attempt through this browser's copy.
+    if (!this.ls || this.readOnly) return;
     try {
       var copy = cloneState(this.state);
       copy.t = [];
@@ -703,14 +1231,28 @@
       var entry = lms.get(lms.el.entry);
       var mode = lms.get(lms.el.mode);
       this.readOnly = mode === 'review' || mode === 'browse';
+      this.lmsMode = mode;
       var status = lms.get(lms.el.status);
       this.reportedComplete = lms.completedValues.indexOf(status) >= 0;
+      this.lmsStatus = status;
       // SCORM 2004 reports an error for reading a value never set; only resume reads them.
       if (lms.version === '1.2' || entry === 'resume') {
-        restored = decodeState(lms.get(lms.el.suspend));
+        var raw = lms.get(lms.el.suspend);
+        this.lmsHasState = raw !== '' && raw !== '{}';
+        restored = decodeState(raw);
         this.location = lms.get(lms.el.location);
       }
-      if (restored) restored = mergeLocalAnswers(restored, local);
+      if (restored) {
+        restored = mergeLocalAnswers(restored, local);
+        // Completion never goes back, whichever copy knew it.
+        if (local && local.c && !this.readOnly) restored.c = true;
+      } else if (local && mode !== 'browse') {
+        // The LMS handed back nothing (a new attempt, or an LMS that dropped the data model)
+        // but this browser remembers the learner's work: restore it and write it back.
+        restored = local;
+        if (local.l) this.location = local.l;
+        this.restoredLocally = true;
+      }
     } else {
       // This browser's copy is the newest; the tool's copy serves a new device.
       restored = local || (this.lti && this.lti.saved ? normaliseState(this.lti.saved) : null);
@@ -880,23 +1422,38 @@
     }
     var lms = this.lms;
     var ok = true;
+    if (this.readOnly) {
+      // Browse (preview) and review never grade: SCORM 1.2 defines `browsed` for browse mode
+      // (an LMS may otherwise mark an untouched SCO completed); review writes nothing.
+      if (this.lmsMode === 'browse' && lms.version === '1.2' && !this.reportedComplete &&
+          (this.lmsStatus === '' || this.lmsStatus === 'not attempted' || this.lmsStatus === 'browsed')) {
+        ok = lms.set(lms.el.status, 'browsed');
+      }
+      if (!ok) this.scheduleRetry();
+      return ok;
+    }
     var r = this.result();
     var complete = this.state.c || this.reportedComplete;
-    if (!this.readOnly) {
-      if (complete) {
+    if (complete) {
+      // Never rewrite a status the LMS already holds as complete (e.g. `passed`).
+      if (lms.completedValues.indexOf(this.lmsStatus) < 0) {
         ok = lms.set(lms.el.status, 'completed') && ok;
-        if (lms.el.progress) ok = lms.set(lms.el.progress, '1') && ok;
-        ok = lms.set(lms.el.exit, lms.exitDone) && ok;
-        if (ok) this.reportedComplete = true;
-      } else {
-        ok = lms.set(lms.el.status, 'incomplete') && ok;
-        if (lms.el.progress) ok = lms.set(lms.el.progress, String(r.progress)) && ok;
-        ok = lms.set(lms.el.exit, lms.exitSuspend) && ok;
+        if (ok) this.lmsStatus = 'completed';
       }
-      var enc = encodeState(this.state, lms.suspendLimit);
-      ok = lms.set(lms.el.suspend, enc.data) && ok;
-      if (this.location) ok = lms.set(lms.el.location, cut(this.location, lms.locationLimit)) && ok;
+      if (lms.el.progress) ok = lms.set(lms.el.progress, '1') && ok;
+      if (ok) this.reportedComplete = true;
+    } else {
+      ok = lms.set(lms.el.status, 'incomplete') && ok;
+      if (lms.el.progress) ok = lms.set(lms.el.progress, String(r.progress)) && ok;
     }
+    ok = lms.set(lms.el.exit, lms.exitSuspend) && ok;
+    var enc = encodeState(this.state, lms.suspendLimit);
+    // An empty state never overwrites what the LMS holds.
+    if (enc.data !== '{}' || this.lmsHasState) {
+      ok = lms.set(lms.el.suspend, enc.data) && ok;
+      if (ok && enc.data !== '{}') this.lmsHasState = true;
+    }
+    if (this.location) ok = lms.set(lms.el.location, cut(this.location, lms.locationLimit)) && ok;
     if (!ok) this.scheduleRetry();
     return ok;
   };
@@ -954,14 +1511,18 @@
   Runtime.prototype.leave = function () {
     if (this.finished) return;
     this.flush(true);
-    if (this.lms) {
-      this.lms.finish();
-      this.finished = true;
-      var timers = ['retryTimer', 'syncTimer', 'commitTimer'];
-      for (var i = 0; i < timers.length; i++) {
-        if (this[timers[i]]) this.win.clearTimeout(this[timers[i]]);
-        this[timers[i]] = null;
-      }
+    this.finishNow();
+  };
+
+  /** Finishes the LMS session (LMSFinish / Terminate) and stops every timer. */
+  Runtime.prototype.finishNow = function () {
+    if (!this.lms || this.finished) return;
+    this.lms.finish();
+    this.finished = true;
+    var timers = ['retryTimer', 'syncTimer', 'commitTimer'];
+    for (var i = 0; i < timers.length; i++) {
+      if (this[timers[i]]) this.win.clearTimeout(this[timers[i]]);
+      this[timers[i]] = null;
     }
   };
 
@@ -1027,6 +1588,8 @@
     statusText: statusText,
     encodeState: encodeState,
     decodeState: decodeState,
+    encodeCourse: encodeCourse,
+    decodeCourse: decodeCourse,
     mergeLocalAnswers: mergeLocalAnswers,
     findAPI: findAPI,
     candidateWindows: candidateWindows,

@@ -51,18 +51,34 @@ fn seed_course_builds_valid_packages_whose_references_resolve() {
                 "{target}: {name} is in the zip but no resource lists it"
             );
         }
-        // One SCO per session, in course order, under one non-launchable parent.
         let items = attr_values(manifest, "item", "identifier");
-        assert_eq!(
-            items,
-            [
-                "ITEM-COURSE-care-opinion-feedback",
-                "ITEM-problem-with-feedback",
-                "ITEM-how-online-feedback-works",
-                "ITEM-benefits-and-risks"
-            ]
-        );
-        assert_eq!(attr_values(manifest, "item", "identifierref").len(), 3);
+        if target == "scorm12" {
+            // By default SCORM 1.2 has one SCO per session, in course order, under one
+            // non-launchable parent.
+            assert_eq!(
+                items,
+                [
+                    "ITEM-COURSE-care-opinion-feedback",
+                    "ITEM-problem-with-feedback",
+                    "ITEM-how-online-feedback-works",
+                    "ITEM-benefits-and-risks"
+                ]
+            );
+            assert_eq!(attr_values(manifest, "item", "identifierref").len(), 3);
+        } else {
+            // SCORM 2004 is one SCO by default: the course player, each session an objective
+            // (Moodle's 2004 player records only the first of several SCOs per visit).
+            assert_eq!(items, ["ITEM-COURSE-care-opinion-feedback"]);
+            assert_eq!(attr_values(manifest, "resource", "href"), ["course.html"]);
+            assert_eq!(
+                attr_values(manifest, "imsss:objective", "objectiveID"),
+                [
+                    "OBJ-problem-with-feedback",
+                    "OBJ-how-online-feedback-works",
+                    "OBJ-benefits-and-risks"
+                ]
+            );
+        }
         // Every identifierref points at a resource.
         let resources = attr_values(manifest, "resource", "identifier");
         for r in attr_values(manifest, "item", "identifierref")
@@ -344,4 +360,84 @@ body = "![Body](media/body.png?v=2#top) and ![remote](https://example.org/x.png)
         "{}",
         stderr(&result)
     );
+}
+
+/// Builds the seed course with extra arguments into a new temporary folder.
+fn build_with(course: &std::path::Path, args: &[&str]) -> tempfile::TempDir {
+    let out = tempfile::tempdir().unwrap();
+    let mut all = vec![
+        "build",
+        course.to_str().unwrap(),
+        "--quiet",
+        "--target",
+        "scorm12,scorm2004",
+        "--out",
+        out.path().to_str().unwrap(),
+    ];
+    all.extend_from_slice(args);
+    let output = coursepack(&root(), &all);
+    assert!(output.status.success(), "build failed: {}", stderr(&output));
+    out
+}
+
+#[test]
+fn one_sco_per_session_or_for_the_course_from_the_command_line_or_course_toml() {
+    // The launch files of a package, once its manifest passed the official schema.
+    let launches = |out: &std::path::Path, target: &str| {
+        let files = unzip(&out.join(package_name(target)));
+        let m = &files["imsmanifest.xml"];
+        let schema = if target == "scorm12" {
+            "wrappers/scorm12.xsd"
+        } else {
+            "wrappers/scorm2004-4th.xsd"
+        };
+        assert_valid(m, schema, &format!("{target} imsmanifest.xml"));
+        (attr_values(m, "resource", "href"), files.clone())
+    };
+    let sessions = [
+        "problem-with-feedback.html",
+        "how-online-feedback-works.html",
+        "benefits-and-risks.html",
+    ];
+    let by_flag = build_with(&seed_course(), &["--sco", "course"]);
+    for target in ["scorm12", "scorm2004"] {
+        let (hrefs, files) = launches(by_flag.path(), target);
+        assert_eq!(hrefs, ["course.html"], "{target} --sco course");
+        let player = String::from_utf8(files["course.html"].clone()).unwrap();
+        assert!(player.contains(r#"<body data-cp-page="player">"#));
+        assert!(player.contains(r#""objective":"OBJ-benefits-and-risks""#));
+        for s in sessions {
+            assert!(files.contains_key(s), "{target}: {s} is in the one SCO");
+        }
+    }
+    let by_flag = build_with(&seed_course(), &["--sco", "session"]);
+    for target in ["scorm12", "scorm2004"] {
+        let (hrefs, files) = launches(by_flag.path(), target);
+        assert_eq!(hrefs, sessions, "{target} --sco session");
+        assert!(!files.contains_key("course.html"));
+    }
+    let edited = seed_course_edited("[packaging]", "[packaging]\nsco = \"course\"");
+    let by_toml = build_with(edited.path(), &[]);
+    let (hrefs, _) = launches(by_toml.path(), "scorm12");
+    assert_eq!(hrefs, ["course.html"], "[packaging] sco = \"course\"");
+    // The command line wins over course.toml.
+    let both = build_with(edited.path(), &["--sco", "session"]);
+    let (hrefs, _) = launches(both.path(), "scorm12");
+    assert_eq!(hrefs, sessions);
+}
+
+#[test]
+fn session_pages_tell_the_runtime_which_links_are_other_scos() {
+    let (out, _) = build(&seed_course(), "scorm12");
+    let files = unzip(&out.path().join(package_name("scorm12")));
+    let page = String::from_utf8(files["how-online-feedback-works.html"].clone()).unwrap();
+    assert!(
+        page.contains(r#""item":"ITEM-how-online-feedback-works""#),
+        "{page}"
+    );
+    assert!(page.contains(r#""pages":{"benefits-and-risks.html":"ITEM-benefits-and-risks""#));
+    assert!(page.contains(r#"data-cp-nav="continue""#));
+    assert!(page.contains(r#"data-cp-nav="previous""#));
+    assert!(page.contains("data-cp-nav-hint hidden"));
+    assert!(page.contains("data-cp-preview hidden"));
 }

@@ -23,10 +23,13 @@ function cargoBuild() {
   execFileSync('cargo', ['build', '--quiet'], { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
 }
 
-/** Builds one course folder for both SCORM versions and unzips the packages. */
-function buildCourse(courseDir, name) {
+/**
+ * Builds one course folder for both SCORM versions and unzips the packages. `extra` are more
+ * build arguments (e.g. `--sco session`).
+ */
+function buildCourse(courseDir, name, extra = []) {
   const out = tmpDir(`${name}-zip`);
-  execFileSync(binary(), ['build', courseDir, '--target', 'scorm12,scorm2004', '--out', out], {
+  execFileSync(binary(), ['build', courseDir, '--quiet', '--target', 'scorm12,scorm2004', '--out', out, ...extra], {
     cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'],
   });
   const zips = fs.readdirSync(out);
@@ -67,9 +70,10 @@ function packageSets() {
   let skipped = null;
   if (fs.existsSync(path.join(SEED, 'course.toml')) && !process.env.COURSEPACK_SKIP_BUILD) {
     cargoBuild();
-    sets.push(describeSet('seed-course', buildCourse(SEED, 'seed')));
+    // One SCO per session in both versions: the scenarios below launch each session's SCO.
+    sets.push(describeSet('seed-course', buildCourse(SEED, 'seed', ['--sco', 'session'])));
     if (fs.existsSync(path.join(FIXTURES_DIR, 'video-course', 'course.toml'))) {
-      sets.push(describeSet('video-course', buildCourse(videoCourse(), 'video')));
+      sets.push(describeSet('video-course', buildCourse(videoCourse(), 'video', ['--sco', 'session'])));
     }
   }
   // The hand-written pages stand in until the binary builds packages (and on request).
@@ -84,4 +88,42 @@ function packageSets() {
   return cache;
 }
 
-module.exports = { packageSets, buildCourse, binary };
+/**
+ * Every SCORM packaging of a course, for the LMS-behaviour tests: {label, version, sco, dir,
+ * scos: [{id, href}]}. `default` marks the packages a build without options writes.
+ */
+function packagings(courseDir, name) {
+  cargoBuild();
+  const defaults = buildCourse(courseDir, `${name}-default`);
+  const bySco = { session: buildCourse(courseDir, `${name}-session`, ['--sco', 'session']),
+    course: buildCourse(courseDir, `${name}-course`, ['--sco', 'course']) };
+  const out = [];
+  for (const version of ['1.2', '2004']) {
+    for (const sco of ['session', 'course']) {
+      const dir = bySco[sco][version];
+      const isDefault = fs.readFileSync(path.join(defaults[version], 'imsmanifest.xml'), 'utf8')
+        === fs.readFileSync(path.join(dir, 'imsmanifest.xml'), 'utf8');
+      out.push({ label: `${name}, SCORM ${version}, sco = ${sco}${isDefault ? ' (default)' : ''}`, version, sco, dir, isDefault, scos: scoItems(dir) });
+    }
+  }
+  return out;
+}
+
+/** The launchable items of a manifest, in order: [{id, href}]. */
+function scoItems(dir) {
+  const xml = fs.readFileSync(path.join(dir, 'imsmanifest.xml'), 'utf8');
+  const hrefs = {};
+  for (const m of xml.matchAll(/<resource\b[^>]*>/g)) {
+    const id = /\bidentifier="([^"]+)"/.exec(m[0]);
+    const href = /\bhref="([^"]+)"/.exec(m[0]);
+    if (id && href && /scorm[tT]ype="sco"/.test(m[0])) hrefs[id[1]] = href[1];
+  }
+  const out = [];
+  for (const m of xml.matchAll(/<item\b[^>]*identifierref="([^"]+)"[^>]*>/g)) {
+    const id = /\bidentifier="([^"]+)"/.exec(m[0])[1];
+    if (hrefs[m[1]]) out.push({ id, href: hrefs[m[1]] });
+  }
+  return out;
+}
+
+module.exports = { packageSets, buildCourse, binary, packagings, SEED };
