@@ -12,7 +12,12 @@ apt_install() {
   local missing=()
   for pair in "$@"; do
     local cmd=${pair%%:*} pkg=${pair#*:}
-    command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
+    # A command, or the absolute path of a file the package installs.
+    if [[ $cmd == /* ]]; then
+      [ -e "$cmd" ] || missing+=("$pkg")
+    else
+      command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
+    fi
   done
   ((${#missing[@]})) || return 0
   echo "installing: ${missing[*]}"
@@ -24,6 +29,9 @@ apt_install() {
 
 # xmllint validates every manifest against the official schemas.
 apt_install xmllint:libxml2-utils
+# PHP and HTML Purifier clean the cartridges' pages as Moodle does
+# (tests/moodle/page.php).
+apt_install php:php-cli /usr/share/php/HTMLPurifier.auto.php:php-htmlpurifier
 
 if [ ! -f ../shared/schemas/catalog.xml ]; then
   echo "error: the official schemas are expected in ../shared/schemas (beside this checkout)" >&2

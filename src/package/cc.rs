@@ -4,18 +4,24 @@
 //! The organisation mirrors the course: the root item stands for the course
 //! (the profile forbids it a title, so the organisation carries it), and
 //! each session is a folder item with its resources in block order. LMSs
-//! make a section or module of every folder; Moodle makes the first one
-//! section 0, so the web flavour puts the overview page first.
+//! make a section or module of every folder; Moodle makes the first
+//! top-level item section 0, so both flavours put the overview page first.
+//!
+//! The pages are the static variant ([`crate::render::StaticPages`]):
+//! importers make LMS pages of them (Moodle keeps the body and strips
+//! scripts, form controls and the stylesheet; links between the pages
+//! break), so they hold no runtime, form controls or links between pages,
+//! and the runtime is not in the cartridge.
 //!
 //! Two flavours ([`CcFlavour`]):
 //! - `web`: self-contained. The overview and every session page are
 //!   `webcontent` (with their media, and the shared assets as a dependency),
 //!   each reading with a URL is a web link and each reflection question a
 //!   discussion topic.
-//! - `lti`: thin. Each session is one basic LTI link to
-//!   `<tool-url>/launch/<session-id>` (importers keep the launch URL but may
-//!   drop custom parameters), also naming the session in a `session` custom
-//!   parameter.
+//! - `lti`: thin. The overview page, then each session as one basic LTI
+//!   link to `<tool-url>/launch/<session-id>` (importers keep the launch URL
+//!   but may drop custom parameters), also naming the session in a `session`
+//!   custom parameter.
 //!
 //! Identifiers come from the course, session and block ids only, so they are
 //! the same on every rebuild. Ids are lowercase letters, digits and `-`, so
@@ -25,10 +31,10 @@ use crate::render::markdown_to_plain;
 use anyhow::Result;
 
 use super::xml::Xml;
-use super::{Context, Package, Target, ids, page_entries};
+use super::{Context, Package, Target, ids};
 use crate::archive::Entry;
 use crate::model::{Block, BlockKind, Course, Session};
-use crate::render::{OVERVIEW, session_page};
+use crate::render::{OVERVIEW, RUNTIME, session_page};
 
 /// What a cartridge carries: the course itself, or links to the tool.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -263,9 +269,18 @@ fn block_resource(block: &Block) -> Option<BlockResource<'_>> {
             url,
         }),
         BlockKind::Reflection { question, .. } => Some(BlockResource::Topic {
-            title: block.title.as_deref().unwrap_or(question),
+            title: topic_title(block)?,
             question,
         }),
+        _ => None,
+    }
+}
+
+/// The title of the discussion topic a reflection block becomes in the web
+/// flavour (its title, else its question); `None` for other blocks.
+pub fn topic_title(block: &Block) -> Option<&str> {
+    match &block.kind {
+        BlockKind::Reflection { question, .. } => Some(block.title.as_deref().unwrap_or(question)),
         _ => None,
     }
 }
@@ -281,7 +296,7 @@ fn cartridge(ctx: &Context, v: &Version) -> Result<Package> {
             let Some(tool) = ctx.options.tool_url.as_deref() else {
                 anyhow::bail!("the lti flavour needs the tool's address (--tool-url)");
             };
-            lti(course, v, tool)
+            lti(ctx, v, tool)
         }
     };
     entries.push(Entry::bytes(
@@ -294,24 +309,58 @@ fn cartridge(ctx: &Context, v: &Version) -> Result<Package> {
     })
 }
 
-fn web(ctx: &Context, v: &Version, sessions: &[usize]) -> (Vec<Entry>, Vec<Item>, Vec<Resource>) {
-    let course = ctx.course;
-    let mut entries = page_entries(ctx, sessions);
-    let mut shared: Vec<String> = ctx.site.shared.iter().map(|e| e.path.clone()).collect();
+/// The overview page first, with the files it and the session pages share
+/// (the static pages run no script, so the runtime stays out): the
+/// overview item is section 0 in Moodle, so no session lands there.
+fn overview(ctx: &Context) -> (Vec<Entry>, Item, [Resource; 2]) {
+    let mut entries = vec![ctx.site.static_pages.overview.clone()];
+    entries.extend(
+        ctx.site
+            .shared
+            .iter()
+            .filter(|e| e.path != RUNTIME)
+            .cloned(),
+    );
+    let mut shared: Vec<String> = entries[1..].iter().map(|e| e.path.clone()).collect();
     shared.sort_unstable();
-    let mut resources = vec![Resource {
-        id: cc_ids::OVERVIEW_RES.into(),
-        kind: "webcontent",
-        href: Some(OVERVIEW.into()),
-        files: vec![OVERVIEW.into()],
-        dependencies: vec![cc_ids::SHARED_RES.into()],
-    }];
-    let mut items = vec![Item {
+    let item = Item {
         id: cc_ids::OVERVIEW_ITEM.into(),
-        title: course.title.clone(),
+        title: ctx.course.title.clone(),
         resource: Some(cc_ids::OVERVIEW_RES.into()),
         children: Vec::new(),
-    }];
+    };
+    let resources = [
+        Resource {
+            id: cc_ids::OVERVIEW_RES.into(),
+            kind: "webcontent",
+            href: Some(OVERVIEW.into()),
+            files: vec![OVERVIEW.into()],
+            dependencies: vec![cc_ids::SHARED_RES.into()],
+        },
+        Resource {
+            id: cc_ids::SHARED_RES.into(),
+            kind: "webcontent",
+            href: None,
+            files: shared,
+            dependencies: Vec::new(),
+        },
+    ];
+    (entries, item, resources)
+}
+
+fn web(ctx: &Context, v: &Version, sessions: &[usize]) -> (Vec<Entry>, Vec<Item>, Vec<Resource>) {
+    let course = ctx.course;
+    let (mut entries, overview_item, [overview_res, shared_res]) = overview(ctx);
+    for &i in sessions {
+        entries.push(ctx.site.static_pages.sessions[i].clone());
+        for m in &ctx.site.media[i] {
+            if !entries.iter().any(|e| e.path == m.path) {
+                entries.push(m.clone());
+            }
+        }
+    }
+    let mut resources = vec![overview_res];
+    let mut items = vec![overview_item];
     for &i in sessions {
         let s = &course.sessions[i];
         let page = session_page(s);
@@ -370,20 +419,15 @@ fn web(ctx: &Context, v: &Version, sessions: &[usize]) -> (Vec<Entry>, Vec<Item>
             children,
         });
     }
-    resources.push(Resource {
-        id: cc_ids::SHARED_RES.into(),
-        kind: "webcontent",
-        href: None,
-        files: shared,
-        dependencies: Vec::new(),
-    });
+    resources.push(shared_res);
     (entries, items, resources)
 }
 
-fn lti(course: &Course, v: &Version, tool: &str) -> (Vec<Entry>, Vec<Item>, Vec<Resource>) {
-    let mut entries = Vec::new();
-    let mut items = Vec::new();
-    let mut resources = Vec::new();
+fn lti(ctx: &Context, v: &Version, tool: &str) -> (Vec<Entry>, Vec<Item>, Vec<Resource>) {
+    let course = ctx.course;
+    let (mut entries, overview_item, [overview_res, shared_res]) = overview(ctx);
+    let mut items = vec![overview_item];
+    let mut resources = vec![overview_res];
     for (i, s) in course.sessions.iter().enumerate() {
         let path = lti_path(s);
         entries.push(Entry::bytes(path.clone(), lti_link(course, v, tool, i)));
@@ -406,6 +450,7 @@ fn lti(course: &Course, v: &Version, tool: &str) -> (Vec<Entry>, Vec<Item>, Vec<
             }],
         });
     }
+    resources.push(shared_res);
     (entries, items, resources)
 }
 

@@ -15,7 +15,7 @@ use crate::archive::Entry;
 use crate::model::{Course, Sco, Session, Split};
 use crate::render::Site;
 
-pub use cc::{CcFlavour, parse_tool_url};
+pub use cc::{CcFlavour, parse_tool_url, topic_title};
 
 /// Everything a target needs to make its packages.
 pub struct Context<'a> {

@@ -2,7 +2,8 @@
 //! through Handlebars templates in strict mode, from purpose-built views.
 //!
 //! The result is the same list of files for every target, so a session
-//! page is byte-identical in SCORM 1.2, SCORM 2004 and the LTI tool.
+//! page is byte-identical in SCORM 1.2, SCORM 2004 and the LTI tool. Common
+//! Cartridge takes a static variant of the same pages ([`StaticPages`]).
 
 mod markdown;
 mod view;
@@ -15,6 +16,7 @@ use crate::model::{BlockKind, Course, Session};
 use crate::templates::Templates;
 
 pub use markdown::{render as markdown_to_html, to_plain as markdown_to_plain};
+use view::Mode;
 
 /// Path of the overview page in every package.
 pub const OVERVIEW: &str = "index.html";
@@ -42,6 +44,20 @@ pub struct Site {
     pub shared: Vec<Entry>,
     /// Media each session uses, in course order (same index as `sessions`).
     pub media: Vec<Vec<Entry>>,
+    /// The same pages as static HTML, at the same paths, for Common
+    /// Cartridge (not part of [`Site::all`]).
+    pub static_pages: StaticPages,
+}
+
+/// The static variant of the pages: what an LMS page can show once an
+/// importer has cleaned it (Moodle keeps the body and strips scripts, form
+/// controls and the stylesheet). No runtime, no form controls, no texts
+/// about tracking, no links between pages; media and web links stay.
+#[derive(Debug, Clone)]
+pub struct StaticPages {
+    pub overview: Entry,
+    /// One page per session, in course order.
+    pub sessions: Vec<Entry>,
 }
 
 impl Site {
@@ -76,24 +92,13 @@ pub fn render(course: &Course, templates: &Templates) -> Result<Site> {
             .with_context(|| format!("template {name} does not parse"))?;
     }
 
-    let overview_view = view::page(course, None);
-    let overview = hb
-        .render("overview", &overview_view)
-        .context("cannot render the overview page (template overview.hbs)")?;
+    let (overview, sessions) = pages(course, &hb, Mode::Interactive)?;
+    let (static_overview, static_sessions) = pages(course, &hb, Mode::Static)?;
     let player = hb
         .render("player", &view::player(course))
         .context("cannot render the course player (template player.hbs)")?;
-    let mut sessions = Vec::new();
     let mut media = Vec::new();
-    for (i, session) in course.sessions.iter().enumerate() {
-        let page_view = view::page(course, Some(i));
-        let html = hb.render("session", &page_view).with_context(|| {
-            format!(
-                "cannot render session `{}` (template session.hbs)",
-                session.id
-            )
-        })?;
-        sessions.push(Entry::bytes(session_page(session), html));
+    for session in &course.sessions {
         media.push(
             session
                 .files()
@@ -122,12 +127,36 @@ pub fn render(course: &Course, templates: &Templates) -> Result<Site> {
         }
     }
     Ok(Site {
-        overview: Entry::bytes(OVERVIEW, overview),
+        overview,
         player: Entry::bytes(PLAYER, player),
         sessions,
         shared,
         media,
+        static_pages: StaticPages {
+            overview: static_overview,
+            sessions: static_sessions,
+        },
     })
+}
+
+/// The overview and the session pages in one mode.
+fn pages(course: &Course, hb: &Handlebars, mode: Mode) -> Result<(Entry, Vec<Entry>)> {
+    let overview = hb
+        .render("overview", &view::page(course, None, mode))
+        .context("cannot render the overview page (template overview.hbs)")?;
+    let mut sessions = Vec::new();
+    for (i, session) in course.sessions.iter().enumerate() {
+        let html = hb
+            .render("session", &view::page(course, Some(i), mode))
+            .with_context(|| {
+                format!(
+                    "cannot render session `{}` (template session.hbs)",
+                    session.id
+                )
+            })?;
+        sessions.push(Entry::bytes(session_page(session), html));
+    }
+    Ok((Entry::bytes(OVERVIEW, overview), sessions))
 }
 
 /// The most characters the runtime can need in `suspend_data` for this

@@ -19,6 +19,9 @@ pub struct PageView {
     pub session: Option<SessionView>,
     /// Links to the other pages work only when every session is in the same package.
     pub linked: bool,
+    /// The page is driven by the runtime (SCORM, LTI); `false` for the static
+    /// variant that Common Cartridge importers turn into LMS pages.
+    pub interactive: bool,
     pub generator: &'static str,
     /// The course player's JSON island (on the player page only).
     pub player_json: Option<String>,
@@ -112,6 +115,11 @@ pub struct BlockView {
     pub done_label: &'static str,
     /// A form control id, unique on the page.
     pub input_id: String,
+    /// See [`PageView::interactive`].
+    pub interactive: bool,
+    /// Static pages: the title of the discussion topic where a reflection
+    /// question is answered, when the cartridge has one.
+    pub discussion: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -168,7 +176,7 @@ struct PlayerSession {
 
 /// The view of the course player page.
 pub fn player(course: &Course) -> PageView {
-    let mut view = page(course, None);
+    let mut view = page(course, None, Mode::Interactive);
     let data = PlayerData {
         course: &course.id,
         version: &course.version,
@@ -190,7 +198,18 @@ pub fn player(course: &Course) -> PageView {
     view
 }
 
-pub fn page(course: &Course, session_index: Option<usize>) -> PageView {
+/// Which variant of the pages to render.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Tracked by the runtime, with form controls and links between pages.
+    Interactive,
+    /// Static HTML bodies for Common Cartridge: no script, form controls or
+    /// links between pages (importers such as Moodle strip or break them).
+    Static,
+}
+
+pub fn page(course: &Course, session_index: Option<usize>, mode: Mode) -> PageView {
+    let interactive = mode == Mode::Interactive;
     let link = |i: usize, s: &Session| SessionLink {
         id: s.id.clone(),
         number: i + 1,
@@ -246,7 +265,11 @@ pub fn page(course: &Course, session_index: Option<usize>) -> PageView {
             title: s.title.clone(),
             intro_html: s.intro.as_deref().map(md),
             goals: s.goals.iter().map(|g| render_inline(g)).collect(),
-            blocks: s.blocks.iter().map(|b| block(course, b, true)).collect(),
+            blocks: s
+                .blocks
+                .iter()
+                .map(|b| block(course, b, mode, true))
+                .collect(),
             required_count: s.completion.required.len(),
             previous: i.checked_sub(1).map(|p| link(p, &course.sessions[p])),
             next: course.sessions.get(i + 1).map(|n| link(i + 1, n)),
@@ -300,23 +323,26 @@ pub fn page(course: &Course, session_index: Option<usize>) -> PageView {
             before: course
                 .before
                 .iter()
-                .map(|b| block(course, b, false))
+                .map(|b| block(course, b, mode, false))
                 .collect(),
             after: course
                 .after
                 .iter()
-                .map(|b| block(course, b, false))
+                .map(|b| block(course, b, mode, false))
                 .collect(),
         },
         sessions,
         session,
-        linked: course.split == Split::Course,
+        linked: interactive && course.split == Split::Course,
+        interactive,
         generator: concat!("coursepack ", env!("CARGO_PKG_VERSION")),
         player_json: None,
     }
 }
 
-fn block(course: &Course, b: &Block, tracked: bool) -> BlockView {
+/// A block's view; `in_session` is false for the overview's before/after blocks.
+fn block(course: &Course, b: &Block, mode: Mode, in_session: bool) -> BlockView {
+    let interactive = mode == Mode::Interactive;
     let mut v = BlockView {
         id: b.id.clone(),
         kind: "text",
@@ -338,10 +364,16 @@ fn block(course: &Course, b: &Block, tracked: bool) -> BlockView {
         url: None,
         question: None,
         max_chars: None,
-        tracked,
+        // Only the runtime of an interactive session page tracks blocks.
+        tracked: interactive && in_session,
         self_marked: false,
         done_label: "I have done this",
         input_id: format!("input-{}", b.id),
+        interactive,
+        // The cartridge has a discussion topic for each session's reflections.
+        discussion: (!interactive && in_session)
+            .then(|| crate::package::topic_title(b).map(str::to_string))
+            .flatten(),
     };
     match &b.kind {
         BlockKind::Text { markdown } => {

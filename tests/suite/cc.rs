@@ -8,11 +8,11 @@ use std::path::{Path, PathBuf};
 
 use crate::common::*;
 
-const TOOL: &str = "https://tool.example.org:8443/coursepack";
+pub(crate) const TOOL: &str = "https://tool.example.org:8443/coursepack";
 
 /// What a version of the cartridge must say and be checked against.
-struct Version {
-    target: &'static str,
+pub(crate) struct Version {
+    pub(crate) target: &'static str,
     schemaversion: &'static str,
     namespace: &'static str,
     manifest_schema: &'static str,
@@ -50,7 +50,7 @@ const CC13: Version = Version {
     lti_type: "imsbasiclti_xmlv1p3",
 };
 
-const VERSIONS: [&Version; 2] = [&CC11, &CC13];
+pub(crate) const VERSIONS: [&Version; 2] = [&CC11, &CC13];
 
 /// A session of the course as course.toml states it.
 struct SessionSpec {
@@ -107,7 +107,7 @@ fn build_into(course: &Path, out: &Path, extra: &[&str]) -> std::process::Output
 }
 
 /// Builds both cartridges of `flavour` into a new folder.
-fn build_cc(course: &Path, flavour: &str) -> tempfile::TempDir {
+pub(crate) fn build_cc(course: &Path, flavour: &str) -> tempfile::TempDir {
     let out = tempfile::tempdir().unwrap();
     let mut extra = vec!["--target", "cc11,cc13", "--cc-flavour", flavour];
     if flavour == "lti" {
@@ -118,7 +118,7 @@ fn build_cc(course: &Path, flavour: &str) -> tempfile::TempDir {
     out
 }
 
-fn cartridge(out: &Path, v: &Version) -> PathBuf {
+pub(crate) fn cartridge(out: &Path, v: &Version) -> PathBuf {
     let dir = std::fs::read_dir(out).unwrap();
     let mut found: Vec<PathBuf> = dir
         .map(|e| e.unwrap().path())
@@ -142,7 +142,7 @@ fn cartridge(out: &Path, v: &Version) -> PathBuf {
 
 /// The seed course with a URL on one reading, so the web flavour has a
 /// web link to check too.
-fn course_with_links() -> tempfile::TempDir {
+pub(crate) fn course_with_links() -> tempfile::TempDir {
     let anchor = "body = \"Read this study of why patients post feedback online.\"";
     seed_course_edited(
         anchor,
@@ -152,15 +152,15 @@ fn course_with_links() -> tempfile::TempDir {
 
 /// An organisation item.
 #[derive(Debug, Default)]
-struct Item {
-    id: String,
-    idref: Option<String>,
-    title: String,
-    children: Vec<Item>,
+pub(crate) struct Item {
+    pub(crate) id: String,
+    pub(crate) idref: Option<String>,
+    pub(crate) title: String,
+    pub(crate) children: Vec<Item>,
 }
 
 /// The root item of the manifest's organisation.
-fn organisation(manifest: &[u8]) -> Item {
+pub(crate) fn organisation(manifest: &[u8]) -> Item {
     use quick_xml::events::Event;
     let mut reader = quick_xml::Reader::from_reader(manifest);
     let mut stack: Vec<Item> = vec![Item::default()];
@@ -205,9 +205,9 @@ fn organisation(manifest: &[u8]) -> Item {
 }
 
 /// Every resource of the manifest: identifier -> (type, href, files, dependencies).
-type Resources = BTreeMap<String, (String, Option<String>, Vec<String>, Vec<String>)>;
+pub(crate) type Resources = BTreeMap<String, (String, Option<String>, Vec<String>, Vec<String>)>;
 
-fn resources(manifest: &[u8]) -> Resources {
+pub(crate) fn resources(manifest: &[u8]) -> Resources {
     use quick_xml::events::Event;
     let mut reader = quick_xml::Reader::from_reader(manifest);
     let mut out = Resources::new();
@@ -299,7 +299,7 @@ fn text_of(xml: &[u8], tag: &str) -> Vec<String> {
 
 /// Opens a cartridge and checks everything that does not depend on the
 /// flavour; returns its files.
-fn check_common(path: &Path, v: &Version) -> BTreeMap<String, Vec<u8>> {
+pub(crate) fn check_common(path: &Path, v: &Version) -> BTreeMap<String, Vec<u8>> {
     let files = unzip(path);
     let manifest = files
         .get("imsmanifest.xml")
@@ -425,15 +425,15 @@ fn web_cartridges_mirror_the_course_and_pass_the_schemas() {
                     s.id
                 );
             }
-            // The shared assets ride along as a dependency.
+            // The shared assets ride along as a dependency; the static
+            // pages run no script, so the runtime stays out.
             let shared = &res["RES_shared"];
-            for f in ["coursepack/style.css", "coursepack/runtime.js"] {
-                assert!(shared.2.iter().any(|x| x == f), "{f} is shared");
-            }
-            // Session pages are the very pages every other target ships.
+            assert!(shared.2.iter().any(|x| x == "coursepack/style.css"));
+            assert!(!files.contains_key("coursepack/runtime.js"), "{}", v.target);
+            // Session pages are the static variant (see cc_pages.rs).
             for s in &sessions {
-                let page = &files[&format!("{}.html", s.id)];
-                assert!(String::from_utf8_lossy(page).contains(&s.title));
+                let page = String::from_utf8_lossy(&files[&format!("{}.html", s.id)]).into_owned();
+                assert!(page.contains(&s.title) && !page.contains("<script"));
             }
             for (name, bytes) in files.iter().filter(|(n, _)| n.starts_with("weblinks/")) {
                 weblinks += 1;
@@ -464,11 +464,17 @@ fn lti_cartridges_link_every_session_to_the_tool() {
         let manifest = &files["imsmanifest.xml"];
         let res = resources(manifest);
         let root = organisation(manifest);
+        // A static overview page first, so that Moodle makes it section 0
+        // and every session gets a section of its own.
+        let (overview, folders) = root.children.split_first().unwrap();
+        assert_eq!(overview.id, "ITEM_overview");
+        let (kind, href, _, _) = &res[overview.idref.as_ref().unwrap()];
         assert_eq!(
-            root.children
-                .iter()
-                .map(|f| f.title.as_str())
-                .collect::<Vec<_>>(),
+            (kind.as_str(), href.as_deref()),
+            ("webcontent", Some("index.html"))
+        );
+        assert_eq!(
+            folders.iter().map(|f| f.title.as_str()).collect::<Vec<_>>(),
             sessions
                 .iter()
                 .map(|s| s.title.as_str())
@@ -476,9 +482,20 @@ fn lti_cartridges_link_every_session_to_the_tool() {
             "{}: every session in order",
             v.target
         );
-        // Thin: no pages, only the manifest and one link per session.
-        assert_eq!(files.len(), sessions.len() + 1, "{}", v.target);
-        for (folder, s) in root.children.iter().zip(&sessions) {
+        // Thin: the manifest, the overview with its stylesheet, and one
+        // link per session.
+        let mut expected: Vec<String> = ["imsmanifest.xml", "index.html", "coursepack/style.css"]
+            .map(String::from)
+            .into();
+        expected.extend(sessions.iter().map(|s| format!("lti/{}.xml", s.id)));
+        expected.sort();
+        assert_eq!(
+            files.keys().cloned().collect::<Vec<_>>(),
+            expected,
+            "{}",
+            v.target
+        );
+        for (folder, s) in folders.iter().zip(&sessions) {
             assert_eq!(folder.children.len(), 1);
             let link = &folder.children[0];
             assert_eq!(link.title, s.title);

@@ -2,6 +2,7 @@
 //! course and on fixture courses, and checks what it writes.
 
 mod cc;
+mod cc_pages;
 mod common;
 mod errors;
 mod init;
