@@ -382,6 +382,17 @@ impl Checker<'_> {
             );
         }
         let sessions: Vec<Session> = raw.session.iter().filter_map(|s| self.session(s)).collect();
+        if let (Some(Sco::Course), Some(span)) = (sco, raw.packaging.sco.as_ref().map(|s| s.span()))
+        {
+            // The course player keeps every session's state in one suspend_data.
+            let worst: usize = sessions
+                .iter()
+                .map(|s| crate::render::suspend_data_worst_case(s) + s.id.len() + 8)
+                .sum();
+            if worst > SCORM12_SUSPEND_LIMIT as usize {
+                self.warn(span, format!("with the course as one SCO, its state may need {worst} characters of suspend_data; SCORM 1.2 keeps 4096"), "lower `max_chars` on the reflections, or use `sco = \"session\"` for SCORM 1.2; long answers are shortened in the LMS and kept whole in the browser");
+            }
+        }
         let after = raw
             .after
             .iter()

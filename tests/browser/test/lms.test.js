@@ -272,6 +272,11 @@ for (const p of all) {
             assert.ok(await next.isVisible(), 'Next stays where the LMS will honour it');
             await next.click();
             await page.waitForFunction(() => window.__player.current() === 1, null, { timeout: 5000 });
+            // The LMS launched the next SCO, and its runtime is talking to the LMS.
+            await page.waitForFunction(() => {
+              const w = document.getElementById('sco').contentWindow;
+              return w.location.href === window.__player.scos[1].href && w.coursepackRuntime && w.coursepackRuntime.mode === 'scorm2004';
+            }, null, { timeout: 5000 });
             const st = await lms.lmsState(page);
             assert.ok(st.log.some((c) => c.args[0] === 'adl.nav.request' && c.args[1] === 'continue'));
           } else {
