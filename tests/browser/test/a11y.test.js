@@ -7,7 +7,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { launch, newContext, scriptErrors } = require('../lib/browser');
 const server = require('../lib/server');
-const { packageSets } = require('../lib/targets');
+const { packageSets, buildCourse, SEED } = require('../lib/targets');
 const learner = require('../lib/learner');
 
 const AXE = require.resolve('axe-core/axe.min.js');
@@ -197,3 +197,36 @@ for (const set of sets) {
     }
   });
 }
+
+describe('the course player (the course as one SCO): accessibility', () => {
+  test('axe-core finds no WCAG 2.2 AA violations; reflows at 320 px; the menu works with the keyboard', async () => {
+    const dir = buildCourse(SEED, 'a11y-player', ['--sco', 'course'])['2004'];
+    const base = srv.mount('player-a11y', dir);
+    const context = await newContext(browser, { viewport: { width: 320, height: 640 } });
+    try {
+      const page = await context.newPage();
+      await page.goto(`${base}course.html`);
+      await page.frameLocator('#cp-content').locator('h1').waitFor();
+      const r = await axe(page);
+      r.checked.forEach((id) => rulesChecked.add(id));
+      assert.deepEqual(r.violations, [], JSON.stringify(r.violations, null, 2));
+      const w = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, view: window.innerWidth }));
+      assert.ok(w.scroll <= w.view, `${w.scroll}px wide at 320 px`);
+      // Tab to the second session in the player's menu and open it with Enter.
+      let found = false;
+      for (let i = 0; i < 20 && !found; i++) {
+        await page.keyboard.press('Tab');
+        const f = await focusInfo(page);
+        found = !f.none && /how-online-feedback-works\.html/.test(f.desc);
+        if (found) assert.ok(f.visible, 'focus visible on the menu');
+      }
+      assert.ok(found, 'the session is reachable with Tab');
+      await page.keyboard.press('Enter');
+      await page.frameLocator('#cp-content').locator('#cp-status').waitFor();
+      assert.match(page.frames()[1].url(), /how-online-feedback-works\.html$/);
+      assert.deepEqual(await scriptErrors(context, page), []);
+    } finally {
+      await context.close();
+    }
+  });
+});
