@@ -149,6 +149,12 @@ pub struct CompletionTable {
     /// Exactly these block ids must be done. Default: every required block.
     #[serde(default)]
     pub require: Option<Vec<Spanned<String>>>,
+    /// The session's pass mark, in percent of its quiz questions answered right.
+    #[serde(default)]
+    pub pass_percent: Option<Spanned<u32>>,
+    /// The session counts as complete only once its checks are passed. Default false.
+    #[serde(default)]
+    pub require_pass: Option<Spanned<bool>>,
 }
 
 /// `[[session.block]]`, `[[before]]`, `[[after]]`: one flat table for every
@@ -199,4 +205,54 @@ pub struct BlockTable {
     /// `reflection`: most characters kept for an answer. Default 1000.
     #[serde(default)]
     pub max_chars: Option<Spanned<u32>>,
+    /// `quiz`: the questions (the bank, when `draw` is set).
+    #[serde(default)]
+    pub questions: Vec<QuestionTable>,
+    /// `quiz`: how many questions of the bank each attempt draws. Default: all.
+    #[serde(default)]
+    pub draw: Option<Spanned<u32>>,
+    /// `quiz`: how many times a learner may submit. Default: unlimited.
+    #[serde(default)]
+    pub attempts: Option<Spanned<u32>>,
+    /// `quiz`: show the options of each question in a random order. Default false.
+    #[serde(default)]
+    pub shuffle: Option<Spanned<bool>>,
+}
+
+/// `[[session.block.questions]]`: one question of a `quiz` block.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuestionTable {
+    pub id: Spanned<String>,
+    /// `single`, `multiple`, `true-false` or `text`.
+    #[serde(rename = "type")]
+    pub kind: Spanned<String>,
+    /// The question (Markdown).
+    pub prompt: Spanned<String>,
+    /// Shown once the learner has answered (Markdown).
+    #[serde(default)]
+    pub explanation: Option<Spanned<String>>,
+    /// `single`, `multiple`: the options, in order.
+    #[serde(default)]
+    pub options: Vec<OptionTable>,
+    /// `true-false`: the right answer.
+    #[serde(default)]
+    pub answer: Option<Spanned<bool>>,
+    /// `text`: the accepted answers (case and spacing do not matter).
+    #[serde(default)]
+    pub accept: Vec<Spanned<String>>,
+}
+
+/// One option of a `single` or `multiple` question.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OptionTable {
+    pub id: Spanned<String>,
+    /// The option (Markdown, one line).
+    pub text: Spanned<String>,
+    #[serde(default)]
+    pub correct: Option<Spanned<bool>>,
+    /// Shown when the learner chose this option (Markdown).
+    #[serde(default)]
+    pub feedback: Option<Spanned<String>>,
 }

@@ -12,6 +12,8 @@ use std::path::{Component, Path, PathBuf};
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
+mod quiz;
+
 use crate::config::{BlockTable, CourseFile as RawCourse, SessionTable};
 use crate::diagnostic::{Diagnostic, Diagnostics, did_you_mean, suggest};
 use crate::model::*;
@@ -564,6 +566,41 @@ impl Checker<'_> {
             Some(intro) => self.images(intro.get_ref(), intro.span()),
             None => Vec::new(),
         };
+        let has_quiz = blocks.iter().any(|b| matches!(b.kind, BlockKind::Quiz(_)));
+        let completion = s.completion.as_ref();
+        let pass_percent = completion
+            .and_then(|c| c.pass_percent.as_ref())
+            .and_then(|p| {
+                if *p.get_ref() > 100 {
+                    self.error(
+                        p.span(),
+                        format!("pass_percent {} is out of range", p.get_ref()),
+                        "use a whole number from 0 to 100",
+                    );
+                    None
+                } else {
+                    if !has_quiz {
+                        self.warn(
+                            p.span(),
+                            format!("session `{id}` has a pass mark but no quiz"),
+                            "add a `type = \"quiz\"` block, or remove `pass_percent`",
+                        );
+                    }
+                    Some(*p.get_ref())
+                }
+            });
+        let require_pass = match completion.and_then(|c| c.require_pass.as_ref()) {
+            Some(r) if *r.get_ref() && pass_percent.is_none() => {
+                self.error(
+                    r.span(),
+                    "`require_pass` needs a pass mark",
+                    "add `pass_percent = 70` (or your mark) to `[session.completion]`",
+                );
+                false
+            }
+            Some(r) => *r.get_ref(),
+            None => false,
+        };
         let session = Session {
             id,
             title,
@@ -574,6 +611,8 @@ impl Checker<'_> {
             completion: Completion {
                 video_percent,
                 required,
+                pass_percent,
+                require_pass,
             },
         };
         let worst = crate::render::suspend_data_worst_case(&session);
@@ -585,7 +624,7 @@ impl Checker<'_> {
 
     fn block(&mut self, b: &BlockTable, scope: &str, index: usize) -> Option<Block> {
         let kind_name = b.kind.get_ref().as_str();
-        const KINDS: [&str; 5] = ["text", "video", "reading", "activity", "reflection"];
+        const KINDS: [&str; 6] = ["text", "video", "reading", "activity", "reflection", "quiz"];
         if !KINDS.contains(&kind_name) {
             let help = suggest(kind_name, &KINDS, "use one of");
             self.error(
@@ -596,7 +635,11 @@ impl Checker<'_> {
             return None;
         }
         // Which keys each type takes; `type`, `id` and `title` go everywhere.
-        let present: [(&str, Option<Range<usize>>); 10] = [
+        let present: [(&str, Option<Range<usize>>); 14] = [
+            ("questions", b.questions.first().map(|q| q.id.span())),
+            ("draw", b.draw.as_ref().map(Spanned::span)),
+            ("attempts", b.attempts.as_ref().map(Spanned::span)),
+            ("shuffle", b.shuffle.as_ref().map(Spanned::span)),
             ("required", b.required.as_ref().map(Spanned::span)),
             ("body", b.body.as_ref().map(Spanned::span)),
             ("minutes", b.minutes.as_ref().map(Spanned::span)),
@@ -621,6 +664,14 @@ impl Checker<'_> {
             ],
             "reading" => &["required", "body", "kind", "url"],
             "activity" => &["required", "body", "url"],
+            "quiz" => &[
+                "required",
+                "body",
+                "questions",
+                "draw",
+                "attempts",
+                "shuffle",
+            ],
             _ => &["required", "question"],
         };
         for (key, span) in present {
@@ -779,6 +830,7 @@ impl Checker<'_> {
                 };
                 BlockKind::Activity { body, url }
             }
+            "quiz" => BlockKind::Quiz(self.quiz(b, &id, body)),
             _ => {
                 let Some(question) = b.question.as_ref().map(|q| q.get_ref().clone()) else {
                     self.error(
@@ -813,7 +865,10 @@ impl Checker<'_> {
             }
             None => matches!(
                 kind,
-                BlockKind::Video { .. } | BlockKind::Reading { .. } | BlockKind::Reflection { .. }
+                BlockKind::Video { .. }
+                    | BlockKind::Reading { .. }
+                    | BlockKind::Reflection { .. }
+                    | BlockKind::Quiz(_)
             ),
         };
         let mut images = Vec::new();

@@ -114,6 +114,10 @@ pub struct Completion {
     pub video_percent: u32,
     /// Ids of the blocks that must be done, in page order.
     pub required: Vec<String>,
+    /// Pass mark of the session's quizzes, in percent of their questions.
+    pub pass_percent: Option<u32>,
+    /// Complete only once passed.
+    pub require_pass: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -180,6 +184,71 @@ pub enum BlockKind {
         question: String,
         max_chars: u32,
     },
+    /// A knowledge check: scored questions.
+    Quiz(Quiz),
+}
+
+/// A knowledge check.
+#[derive(Debug, Clone)]
+pub struct Quiz {
+    /// Markdown shown above the questions.
+    pub body: Option<String>,
+    /// The questions, or the bank to draw from.
+    pub questions: Vec<Question>,
+    /// Questions drawn for each attempt; `None`: all of them.
+    pub draw: Option<u32>,
+    /// Submissions allowed; `None`: unlimited.
+    pub attempts: Option<u32>,
+    pub shuffle: bool,
+}
+
+impl Quiz {
+    /// How many questions one attempt holds.
+    pub fn size(&self) -> usize {
+        self.draw.map_or(self.questions.len(), |d| d as usize)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Question {
+    /// Unique in its quiz.
+    pub id: String,
+    /// Markdown.
+    pub prompt: String,
+    pub explanation: Option<String>,
+    pub kind: QuestionKind,
+}
+
+#[derive(Debug, Clone)]
+pub enum QuestionKind {
+    /// One right option.
+    Single(Vec<Choice>),
+    /// Every right option and none of the others.
+    Multiple(Vec<Choice>),
+    TrueFalse(bool),
+    /// Any of these, compared without case and with spaces collapsed.
+    Text(Vec<String>),
+}
+
+impl QuestionKind {
+    /// The name used in course.toml and in SCORM interactions.
+    pub fn name(&self) -> &'static str {
+        match self {
+            QuestionKind::Single(_) => "single",
+            QuestionKind::Multiple(_) => "multiple",
+            QuestionKind::TrueFalse(_) => "true-false",
+            QuestionKind::Text(_) => "text",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Choice {
+    pub id: String,
+    /// Markdown, one line.
+    pub text: String,
+    pub correct: bool,
+    pub feedback: Option<String>,
 }
 
 #[derive(Debug, Clone)]

@@ -7,7 +7,7 @@ use anyhow::Result;
 use super::scorm::{self, Edition};
 use super::xml::Xml;
 use super::{Context, Package, Target};
-use crate::model::{Course, Sco};
+use crate::model::{Course, Sco, Session};
 
 pub struct Scorm12;
 
@@ -42,6 +42,13 @@ impl Edition for Scorm12 {
 
     fn scorm_type_attr(&self) -> &'static str {
         "adlcp:scormtype"
+    }
+
+    fn session_item_extra(&self, x: &mut Xml, session: &Session) {
+        // The LMS may judge passed/failed itself from the raw score (in percent).
+        if let Some(pass) = session.completion.pass_percent {
+            x.leaf("adlcp:masteryscore", &[], &pass.to_string());
+        }
     }
 
     fn default_sco(&self) -> Sco {

@@ -55,7 +55,24 @@ impl Edition for Scorm2004 {
         let objective = ids::objective(session);
         x.start("imsss:sequencing", &[]);
         x.start("imsss:objectives", &[]);
-        x.empty("imsss:primaryObjective", &[("objectiveID", &objective)]);
+        match session.completion.pass_percent {
+            // The pass mark as the LMS reads it: cmi.scaled_passing_score.
+            Some(pass) => {
+                x.start(
+                    "imsss:primaryObjective",
+                    &[("objectiveID", &objective), ("satisfiedByMeasure", "true")],
+                );
+                x.leaf(
+                    "imsss:minNormalizedMeasure",
+                    &[],
+                    &format!("{:.2}", f64::from(pass) / 100.0),
+                );
+                x.end("imsss:primaryObjective");
+            }
+            None => {
+                x.empty("imsss:primaryObjective", &[("objectiveID", &objective)]);
+            }
+        }
         x.end("imsss:objectives");
         x.end("imsss:sequencing");
     }

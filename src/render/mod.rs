@@ -12,7 +12,7 @@ use anyhow::{Context, Result};
 use handlebars::Handlebars;
 
 use crate::archive::Entry;
-use crate::model::{BlockKind, Course, Session};
+use crate::model::{BlockKind, Course, QuestionKind, Session};
 use crate::templates::Templates;
 
 pub use markdown::{render as markdown_to_html, to_plain as markdown_to_plain};
@@ -172,6 +172,22 @@ pub fn suspend_data_worst_case(session: &Session) -> usize {
         if let BlockKind::Reflection { max_chars, .. } = block.kind {
             // "id":"answer", plus the id again in the truncated list.
             total += block.id.len() + 6 + 2 * max_chars as usize + block.id.len() + 3;
+        }
+        if let BlockKind::Quiz(quiz) = &block.kind {
+            // "id":{"n":999,"b":999,"k":[ids],"o":{"q":[options]},"r":{"q":[options] or "text"}}
+            total += block.id.len() + 32 + "\"o\":{},\"r\":{}".len();
+            for q in &quiz.questions {
+                let options: usize = match &q.kind {
+                    QuestionKind::Single(o) | QuestionKind::Multiple(o) => {
+                        o.iter().map(|c| c.id.len() + 3).sum::<usize>() + 2
+                    }
+                    QuestionKind::TrueFalse(_) => 16,
+                    // A text answer is kept to 250 characters, each escaped at worst.
+                    QuestionKind::Text(_) => 2 * 250 + 2,
+                };
+                // Its id in the draw, in the option order and in the responses.
+                total += 3 * (q.id.len() + 4) + 2 * options;
+            }
         }
     }
     total

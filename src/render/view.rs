@@ -5,7 +5,9 @@
 use serde::Serialize;
 
 use super::markdown::{render as md, render_inline};
-use crate::model::{Block, BlockKind, Course, ReadingKind, Session, Split, VideoSource};
+use crate::model::{
+    Block, BlockKind, Choice, Course, QuestionKind, Quiz, ReadingKind, Session, Split, VideoSource,
+};
 
 #[derive(Serialize)]
 pub struct PageView {
@@ -120,6 +122,40 @@ pub struct BlockView {
     /// Static pages: the title of the discussion topic where a reflection
     /// question is answered, when the cartridge has one.
     pub discussion: Option<String>,
+    pub is_quiz: bool,
+    pub quiz: Option<QuizView>,
+}
+
+#[derive(Serialize)]
+pub struct QuizView {
+    pub questions: Vec<QuestionView>,
+    /// Questions each attempt shows (all, or the draw).
+    pub size: usize,
+    pub attempts: Option<u32>,
+}
+
+#[derive(Serialize)]
+pub struct QuestionView {
+    pub id: String,
+    pub kind: &'static str,
+    pub is_text: bool,
+    /// `radio` or `checkbox` for choice questions.
+    pub input_type: &'static str,
+    /// Name of the question's form controls, unique on the page.
+    pub input_name: String,
+    /// The text box of a `text` question.
+    pub input_id: String,
+    pub prompt_html: String,
+    pub explanation_html: Option<String>,
+    pub options: Vec<OptionView>,
+}
+
+#[derive(Serialize)]
+pub struct OptionView {
+    pub id: String,
+    pub input_id: String,
+    pub text_html: String,
+    pub feedback_html: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -146,6 +182,79 @@ struct RuntimeData<'a> {
     /// This session's item identifier in the SCORM manifests.
     item: String,
     nav: NavData,
+    /// The session's pass mark in percent, when its quizzes have one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pass_percent: Option<u32>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    require_pass: bool,
+    /// Quiz block id -> what the runtime needs to draw, score and report it.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    quizzes: std::collections::BTreeMap<String, QuizData>,
+}
+
+/// A quiz as the runtime scores it. The answer key is in the page: a
+/// knowledge check scored in the learner's browser cannot hide it.
+#[derive(Serialize)]
+struct QuizData {
+    size: usize,
+    draw: Option<u32>,
+    attempts: Option<u32>,
+    shuffle: bool,
+    questions: Vec<QuestionData>,
+}
+
+#[derive(Serialize)]
+struct QuestionData {
+    id: String,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    /// Option ids in authored order (`true`, `false` for true-false).
+    options: Vec<String>,
+    /// The right option ids.
+    correct: Vec<String>,
+    /// Text answers that count as right (compared without case or extra spaces).
+    accept: Vec<String>,
+    /// The prompt as plain text, for the LMS's interaction report.
+    description: String,
+}
+
+fn quiz_data(quiz: &Quiz) -> QuizData {
+    QuizData {
+        size: quiz.size(),
+        draw: quiz.draw,
+        attempts: quiz.attempts,
+        shuffle: quiz.shuffle,
+        questions: quiz
+            .questions
+            .iter()
+            .map(|q| {
+                let (options, correct, accept) = match &q.kind {
+                    QuestionKind::Single(o) | QuestionKind::Multiple(o) => (
+                        o.iter().map(|c| c.id.clone()).collect(),
+                        o.iter()
+                            .filter(|c| c.correct)
+                            .map(|c| c.id.clone())
+                            .collect(),
+                        Vec::new(),
+                    ),
+                    QuestionKind::TrueFalse(answer) => (
+                        vec!["true".to_string(), "false".to_string()],
+                        vec![answer.to_string()],
+                        Vec::new(),
+                    ),
+                    QuestionKind::Text(accept) => (Vec::new(), Vec::new(), accept.clone()),
+                };
+                QuestionData {
+                    id: q.id.clone(),
+                    kind: q.kind.name(),
+                    options,
+                    correct,
+                    accept,
+                    description: super::markdown_to_plain(&q.prompt),
+                }
+            })
+            .collect(),
+    }
 }
 
 /// The course's pages, for the runtime to tell a link to another SCO's page
@@ -172,6 +281,8 @@ struct PlayerSession {
     href: String,
     /// The SCORM objective that carries this session's completion.
     objective: String,
+    /// The session's pass mark, when it has one.
+    pass: Option<u32>,
 }
 
 /// The view of the course player page.
@@ -188,6 +299,7 @@ pub fn player(course: &Course) -> PageView {
                 id: s.id.clone(),
                 href: super::session_page(s),
                 objective: crate::package::ids::objective(s),
+                pass: s.completion.pass_percent,
             })
             .collect(),
     };
@@ -258,6 +370,16 @@ pub fn page(course: &Course, session_index: Option<usize>, mode: Mode) -> PageVi
                     .map(|s| (super::session_page(s), crate::package::ids::item(s)))
                     .collect(),
             },
+            pass_percent: s.completion.pass_percent,
+            require_pass: s.completion.require_pass,
+            quizzes: s
+                .blocks
+                .iter()
+                .filter_map(|b| match &b.kind {
+                    BlockKind::Quiz(q) => Some((b.id.clone(), quiz_data(q))),
+                    _ => None,
+                })
+                .collect(),
         };
         SessionView {
             id: s.id.clone(),
@@ -374,6 +496,8 @@ fn block(course: &Course, b: &Block, mode: Mode, in_session: bool) -> BlockView 
         discussion: (!interactive && in_session)
             .then(|| crate::package::topic_title(b).map(str::to_string))
             .flatten(),
+        is_quiz: false,
+        quiz: None,
     };
     match &b.kind {
         BlockKind::Text { markdown } => {
@@ -441,6 +565,12 @@ fn block(course: &Course, b: &Block, mode: Mode, in_session: bool) -> BlockView 
             v.question = Some(question.clone());
             v.max_chars = Some(*max_chars);
         }
+        BlockKind::Quiz(quiz) => {
+            v.kind = "quiz";
+            v.is_quiz = true;
+            v.body_html = quiz.body.as_deref().map(md);
+            v.quiz = Some(quiz_view(b, quiz));
+        }
     }
     v
 }
@@ -452,4 +582,58 @@ fn script_safe_json<T: Serialize>(value: &T) -> String {
         .replace('<', "\\u003c")
         .replace('>', "\\u003e")
         .replace('&', "\\u0026")
+}
+
+fn quiz_view(b: &Block, quiz: &Quiz) -> QuizView {
+    let questions = quiz
+        .questions
+        .iter()
+        .map(|q| {
+            let name = format!("{}-{}", b.id, q.id);
+            let choices = |options: &[Choice]| -> Vec<OptionView> {
+                options
+                    .iter()
+                    .map(|o| OptionView {
+                        id: o.id.clone(),
+                        input_id: format!("input-{name}-{}", o.id),
+                        text_html: render_inline(&o.text),
+                        feedback_html: o.feedback.as_deref().map(md),
+                    })
+                    .collect()
+            };
+            let options = match &q.kind {
+                QuestionKind::Single(o) | QuestionKind::Multiple(o) => choices(o),
+                QuestionKind::TrueFalse(_) => ["true", "false"]
+                    .iter()
+                    .map(|id| OptionView {
+                        id: (*id).to_string(),
+                        input_id: format!("input-{name}-{id}"),
+                        text_html: if *id == "true" { "True" } else { "False" }.to_string(),
+                        feedback_html: None,
+                    })
+                    .collect(),
+                QuestionKind::Text(_) => Vec::new(),
+            };
+            QuestionView {
+                id: q.id.clone(),
+                kind: q.kind.name(),
+                is_text: matches!(q.kind, QuestionKind::Text(_)),
+                input_type: if matches!(q.kind, QuestionKind::Multiple(_)) {
+                    "checkbox"
+                } else {
+                    "radio"
+                },
+                input_id: format!("input-{name}"),
+                input_name: name,
+                prompt_html: render_inline(&q.prompt),
+                explanation_html: q.explanation.as_deref().map(md),
+                options,
+            }
+        })
+        .collect();
+    QuizView {
+        questions,
+        size: quiz.size(),
+        attempts: quiz.attempts,
+    }
 }

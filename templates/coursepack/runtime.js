@@ -204,6 +204,7 @@
 
   function statusText(result) {
     if (result.complete) return 'Session complete';
+    if (result.needsPass) return 'Pass the knowledge check to complete this session';
     return result.done + ' of ' + result.total + ' steps done';
   }
 
@@ -216,7 +217,34 @@
   // Encoded: compact JSON, e.g. {"c":1,"d":["r1","k2"],"a":{"q1":"..."},"v":{"v1":[4,2,0,2]}}
 
   function emptyState() {
-    return { c: false, d: [], a: {}, v: {}, t: [] };
+    return { c: false, d: [], a: {}, v: {}, t: [], q: {} };
+  }
+
+  /**
+   * One quiz's state: {n: attempts submitted, b: best number right, k: [question ids drawn,
+   * in the order shown], o: {question: [option ids in the order shown]} (shuffled quizzes),
+   * r: {question: response of the last submitted attempt}} where a response is a list of
+   * option ids or, for a text question, the text.
+   */
+  function normaliseQuiz(raw) {
+    if (!raw || typeof raw !== 'object') return null;
+    var q = { n: 0, b: 0, k: [], o: {}, r: {} };
+    if (isFinite(raw.n) && raw.n > 0) q.n = Math.floor(raw.n);
+    if (isFinite(raw.b) && raw.b > 0) q.b = Math.floor(raw.b);
+    if (Array.isArray(raw.k)) q.k = raw.k.filter(function (x) { return typeof x === 'string'; });
+    if (raw.o && typeof raw.o === 'object') {
+      Object.keys(raw.o).forEach(function (id) {
+        if (Array.isArray(raw.o[id])) q.o[id] = raw.o[id].filter(function (x) { return typeof x === 'string'; });
+      });
+    }
+    if (raw.r && typeof raw.r === 'object') {
+      Object.keys(raw.r).forEach(function (id) {
+        var r = raw.r[id];
+        if (typeof r === 'string') q.r[id] = r;
+        else if (Array.isArray(r)) q.r[id] = r.filter(function (x) { return typeof x === 'string'; });
+      });
+    }
+    return q;
   }
 
   function normaliseState(raw) {
@@ -247,6 +275,12 @@
         if (typeof id === 'string' && s.t.indexOf(id) < 0) s.t.push(id);
       });
     }
+    if (raw.q && typeof raw.q === 'object') {
+      Object.keys(raw.q).forEach(function (id) {
+        var q = normaliseQuiz(raw.q[id]);
+        if (q) s.q[id] = q;
+      });
+    }
     return s;
   }
 
@@ -265,6 +299,17 @@
       vk.forEach(function (k) { o.v[k] = s.v[k]; });
     }
     if (s.t.length) o.t = s.t;
+    var qk = Object.keys(s.q || {});
+    if (qk.length) {
+      o.q = {};
+      qk.forEach(function (k) {
+        var q = s.q[k];
+        var out = { n: q.n, b: q.b, k: q.k };
+        if (Object.keys(q.o).length) out.o = q.o;
+        if (Object.keys(q.r).length) out.r = q.r;
+        o.q[k] = out;
+      });
+    }
     return JSON.stringify(o);
   }
 
@@ -280,7 +325,7 @@
   }
 
   function cloneState(s) {
-    var c = normaliseState(JSON.parse(JSON.stringify({ c: s.c, d: s.d, a: s.a, v: s.v, t: s.t })));
+    var c = normaliseState(JSON.parse(JSON.stringify({ c: s.c, d: s.d, a: s.a, v: s.v, t: s.t, q: s.q })));
     return c;
   }
 
@@ -336,8 +381,8 @@
     out = serialise(s);
     if (out.length <= lim) return { data: out, truncated: s.t.slice(), dropped: true };
 
-    // 4. Last resort: completion flag and as many done ids as fit.
-    var minimal = { c: s.c, d: [], a: {}, v: {}, t: [] };
+    // 4. Last resort: completion flag, quiz results and as many done ids as fit.
+    var minimal = { c: s.c, d: [], a: {}, v: {}, t: [], q: s.q };
     out = serialise(minimal);
     for (var i = 0; i < s.d.length; i++) {
       minimal.d.push(s.d[i]);
@@ -382,6 +427,140 @@
     });
     s.t = keep;
     return s;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Knowledge checks: drawing, grading, scoring, and the interaction records LMSs keep
+  // ---------------------------------------------------------------------------------------------
+
+  /** Text answers compare without case and with runs of spaces as one. */
+  function normaliseText(s) {
+    return String(s == null ? '' : s).replace(/\s+/g, ' ').replace(/^ | $/g, '').toLowerCase();
+  }
+
+  /** Whether `response` answers `question` (from the page's quiz data) right. */
+  function gradeQuestion(question, response) {
+    if (!question) return false;
+    if (question.type === 'text') {
+      var given = normaliseText(response);
+      return given !== '' && (question.accept || []).some(function (a) { return normaliseText(a) === given; });
+    }
+    var chosen = Array.isArray(response) ? response.slice().sort() : [];
+    var right = (question.correct || []).slice().sort();
+    return chosen.length === right.length && chosen.every(function (x, i) { return x === right[i]; });
+  }
+
+  /** Fisher-Yates with the given random source (Math.random by default). */
+  function shuffled(list, random) {
+    var out = list.slice();
+    var rnd = random || Math.random;
+    for (var i = out.length - 1; i > 0; i--) {
+      var j = Math.floor(rnd() * (i + 1));
+      var t = out[i];
+      out[i] = out[j];
+      out[j] = t;
+    }
+    return out;
+  }
+
+  /** A new attempt: the questions drawn (all, in order, without `draw`) and option orders. */
+  function drawAttempt(quiz, random) {
+    var ids = (quiz.questions || []).map(function (q) { return q.id; });
+    var k = quiz.draw ? shuffled(ids, random).slice(0, quiz.draw) : ids;
+    var o = {};
+    if (quiz.shuffle) {
+      (quiz.questions || []).forEach(function (q) {
+        if (k.indexOf(q.id) >= 0 && q.options && q.options.length && q.type !== 'true-false') o[q.id] = shuffled(q.options, random);
+      });
+    }
+    return { k: k, o: o };
+  }
+
+  /** How many of an attempt's responses are right. */
+  function countRight(quiz, k, responses) {
+    var byId = {};
+    (quiz.questions || []).forEach(function (q) { byId[q.id] = q; });
+    var n = 0;
+    (k || []).forEach(function (id) { if (gradeQuestion(byId[id], (responses || {})[id])) n++; });
+    return n;
+  }
+
+  /**
+   * The session's score from its quizzes' best attempts: {raw: right answers, max: questions,
+   * scored: every quiz submitted, passed: true/false with a pass mark once scored, else null}.
+   */
+  function sessionScore(quizzes, states, passPercent) {
+    var raw = 0;
+    var max = 0;
+    var scored = true;
+    var ids = Object.keys(quizzes || {});
+    ids.forEach(function (id) {
+      var q = (states || {})[id];
+      max += quizzes[id].size || 0;
+      if (q && q.n > 0) raw += Math.min(q.b, quizzes[id].size || 0);
+      else scored = false;
+    });
+    var passed = null;
+    if (ids.length && scored && typeof passPercent === 'number') {
+      passed = max === 0 ? true : (raw / max) * 100 >= passPercent - 1e-9;
+    }
+    return { raw: raw, max: max, scored: ids.length > 0 && scored, passed: passed, any: ids.length > 0 };
+  }
+
+  var LETTERS = 'abcdefghijklmnopqrstuvwxyz0123456789';
+
+  /**
+   * The SCORM values of one interaction. `it`: {id, type: single|multiple|true-false|text|
+   * reflection, response, correct: [option ids], accept: [texts], options: [option ids],
+   * result: true|false|null, description, latency (ms), at (Date)}. SCORM 1.2 answers choices
+   * with one character per option (a, b, c… in authored order) and caps fill-in at 255
+   * characters; 2004 uses the option ids and keeps reflections whole up to 4000 characters.
+   */
+  function interactionValues(version, it) {
+    var v12 = version === '1.2';
+    var out = [];
+    var choice = it.type === 'single' || it.type === 'multiple';
+    var letters = function (ids) {
+      return (ids || []).map(function (x) {
+        var i = (it.options || []).indexOf(x);
+        return i >= 0 && i < LETTERS.length ? LETTERS.charAt(i) : '';
+      }).filter(Boolean).join(',');
+    };
+    var type;
+    var response;
+    var pattern = null;
+    if (choice) {
+      type = 'choice';
+      var chosen = Array.isArray(it.response) ? it.response : [];
+      response = v12 ? letters(chosen) : chosen.join('[,]');
+      pattern = v12 ? letters(it.correct) : (it.correct || []).join('[,]');
+    } else if (it.type === 'true-false') {
+      type = 'true-false';
+      var tf = Array.isArray(it.response) ? it.response[0] : it.response;
+      response = v12 ? (tf === 'true' ? 't' : 'f') : (tf === 'true' ? 'true' : 'false');
+      var right = (it.correct || [])[0];
+      pattern = v12 ? (right === 'true' ? 't' : 'f') : right;
+    } else if (it.type === 'text') {
+      type = 'fill-in';
+      response = cut(String(it.response || ''), v12 ? 255 : 250);
+      pattern = cut(String((it.accept || [])[0] || ''), v12 ? 255 : 250);
+    } else {
+      type = v12 ? 'fill-in' : 'long-fill-in';
+      response = cut(String(it.response || ''), v12 ? 255 : 4000);
+    }
+    var at = it.at || new Date();
+    out.push(['id', it.id]);
+    out.push(['type', type]);
+    if (!v12 && it.description) out.push(['description', cut(it.description, 250)]);
+    // SCORM 2004 allows a time zone only after fractional seconds: 2026-12-01T09:30:00.00Z.
+    if (!v12) out.push(['timestamp', at.toISOString().slice(0, 22) + 'Z']);
+    else out.push(['time', pad(at.getHours(), 2) + ':' + pad(at.getMinutes(), 2) + ':' + pad(at.getSeconds(), 2)]);
+    if (pattern !== null && pattern !== '') out.push(['correct_responses.0.pattern', pattern]);
+    out.push([v12 ? 'student_response' : 'learner_response', response]);
+    var result = it.result === true ? 'correct' : it.result === false ? (v12 ? 'wrong' : 'incorrect') : 'neutral';
+    out.push(['result', result]);
+    if (isFinite(it.latency) && it.latency >= 0) out.push(['latency', v12 ? formatTime12(it.latency) : formatTime2004(it.latency)]);
+    return out;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -482,9 +661,12 @@
     var el = v12
       ? { entry: 'cmi.core.entry', status: 'cmi.core.lesson_status', mode: 'cmi.core.lesson_mode',
           location: 'cmi.core.lesson_location', suspend: 'cmi.suspend_data', time: 'cmi.core.session_time',
-          exit: 'cmi.core.exit' }
+          exit: 'cmi.core.exit', scoreRaw: 'cmi.core.score.raw', scoreMin: 'cmi.core.score.min',
+          scoreMax: 'cmi.core.score.max' }
       : { entry: 'cmi.entry', status: 'cmi.completion_status', mode: 'cmi.mode', location: 'cmi.location',
-          suspend: 'cmi.suspend_data', time: 'cmi.session_time', exit: 'cmi.exit', progress: 'cmi.progress_measure' };
+          suspend: 'cmi.suspend_data', time: 'cmi.session_time', exit: 'cmi.exit', progress: 'cmi.progress_measure',
+          scoreRaw: 'cmi.score.raw', scoreMin: 'cmi.score.min', scoreMax: 'cmi.score.max',
+          scoreScaled: 'cmi.score.scaled', success: 'cmi.success_status' };
     var last = {}; // values already accepted by the LMS, to avoid resending them
     var a = {
       version: found.version,
@@ -503,6 +685,15 @@
         return ok;
       },
       forget: function () { last = {}; },
+      /** Appends one interaction record (see interactionValues). */
+      interaction: function (it) {
+        var n = parseInt(get(api, names.get, 'cmi.interactions._count'), 10) || 0;
+        var ok = true;
+        interactionValues(found.version, it).forEach(function (kv) {
+          ok = call(api, names.set, ['cmi.interactions.' + n + '.' + kv[0], kv[1]]) && ok;
+        });
+        return ok;
+      },
       /** 'true' when the LMS will honour this navigation request (SCORM 2004 only). */
       navValid: function (request) {
         if (v12) return 'false';
@@ -530,7 +721,8 @@
    */
   function makeHost(host, session) {
     var el = { entry: 'entry', status: 'status', mode: 'mode', location: 'location', suspend: 'suspend',
-      time: 'time', exit: 'exit', progress: 'progress' };
+      time: 'time', exit: 'exit', progress: 'progress', scoreRaw: 'score_raw', scoreMin: 'score_min',
+      scoreMax: 'score_max', scoreScaled: 'score_scaled', success: 'success' };
     var wrap = function (fn, fallback) {
       return function () {
         try {
@@ -552,6 +744,7 @@
       get: wrap(function (name) { var v = host.get(session, name); return v == null ? '' : String(v); }, ''),
       set: wrap(function (name, value) { return host.set(session, name, String(value)) === true; }, false),
       forget: function () {},
+      interaction: wrap(function (it) { return host.interaction(session, it) === true; }, false),
       navValid: function () { return 'false'; },
       navRequest: function () { return false; },
       formatTime: formatTime2004,
@@ -789,9 +982,19 @@
           d.progress = Number(value) || 0;
         } else if (name === 'location') {
           d.location = value;
+        } else if (name === 'score_raw') {
+          d.raw = Number(value);
+        } else if (name === 'score_max') {
+          d.max = Number(value);
+        } else if (name === 'success') {
+          if (d.success !== 'passed') d.success = value;
         }
         self.showProgress();
         return true;
+      },
+      interaction: function (id, it) {
+        if (self.finished || !known(id) || self.readOnly) return false;
+        return self.lms.interaction(it);
       }
     };
   };
@@ -848,17 +1051,35 @@
         return;
       }
       var pre = 'cmi.objectives.' + n + '.';
+      var scored = d.max > 0 && isFinite(d.raw);
       if (v12) {
-        ok = lms.set(pre + 'status', d.state.c ? 'completed' : (started ? 'incomplete' : 'not attempted')) && ok;
+        var st12 = d.success === 'passed' || d.success === 'failed' ? d.success
+          : (d.state.c ? 'completed' : (started ? 'incomplete' : 'not attempted'));
+        ok = lms.set(pre + 'status', st12) && ok;
+        if (scored) {
+          ok = lms.set(pre + 'score.raw', String(Math.round((d.raw / d.max) * 10000) / 100)) && ok;
+          ok = lms.set(pre + 'score.min', '0') && ok;
+          ok = lms.set(pre + 'score.max', '100') && ok;
+        }
       } else {
         ok = lms.set(pre + 'completion_status', d.state.c ? 'completed' : (started ? 'incomplete' : 'not attempted')) && ok;
         var p = d.state.c ? 1 : Math.max(0, Math.min(1, d.progress || 0));
         ok = lms.set(pre + 'progress_measure', String(Math.floor(p * 10000) / 10000)) && ok;
+        if (scored) {
+          ok = lms.set(pre + 'score.scaled', String(Math.floor((d.raw / d.max) * 10000) / 10000)) && ok;
+          ok = lms.set(pre + 'score.raw', String(d.raw)) && ok;
+          ok = lms.set(pre + 'score.min', '0') && ok;
+          ok = lms.set(pre + 'score.max', String(d.max)) && ok;
+        }
+        if (d.success === 'passed' || d.success === 'failed') ok = lms.set(pre + 'success_status', d.success) && ok;
       }
     });
+    ok = this.saveCourseScore() && ok;
     var done = this.doneCount();
     var total = this.sessions.length;
-    if (done === total && total > 0) {
+    if (v12 && this.lmsStatus === 'failed') {
+      // Judged by the pass marks (saveCourseScore); a later pass replaces it.
+    } else if (done === total && total > 0) {
       if (lms.completedValues.indexOf(this.lmsStatus) < 0) {
         ok = lms.set(lms.el.status, 'completed') && ok;
         if (ok) this.lmsStatus = 'completed';
@@ -878,6 +1099,53 @@
       this.retryIndex = 0;
     } else {
       this.scheduleRetry();
+    }
+    return ok;
+  };
+
+  /**
+   * The course's score: right answers over questions across every scored session. The course
+   * is passed when every session with a pass mark passed, failed once all of them are judged
+   * and one failed.
+   */
+  Player.prototype.saveCourseScore = function () {
+    var lms = this.lms;
+    var self = this;
+    var raw = 0;
+    var max = 0;
+    var judged = 0;
+    var passed = 0;
+    this.sessions.forEach(function (s) {
+      var d = self.data[s.id];
+      if (d && d.max > 0 && isFinite(d.raw)) {
+        raw += d.raw;
+        max += d.max;
+      }
+      if (s.pass != null) {
+        if (d && (d.success === 'passed' || d.success === 'failed')) judged++;
+        if (d && d.success === 'passed') passed++;
+      }
+    });
+    var withMark = this.sessions.filter(function (s) { return s.pass != null; }).length;
+    if (!max) return true;
+    var ok = true;
+    if (lms.version === '1.2') {
+      ok = lms.set(lms.el.scoreRaw, String(Math.round((raw / max) * 10000) / 100)) && ok;
+      ok = lms.set(lms.el.scoreMin, '0') && ok;
+      ok = lms.set(lms.el.scoreMax, '100') && ok;
+      if (withMark && judged === withMark && this.lmsStatus !== 'passed') {
+        var verdict = passed === withMark ? 'passed' : 'failed';
+        if (verdict === 'passed' || this.doneCount() === this.sessions.length) {
+          ok = lms.set(lms.el.status, verdict) && ok;
+          if (ok) this.lmsStatus = verdict;
+        }
+      }
+    } else {
+      ok = lms.set(lms.el.scoreScaled, String(Math.floor((raw / max) * 10000) / 10000)) && ok;
+      ok = lms.set(lms.el.scoreRaw, String(raw)) && ok;
+      ok = lms.set(lms.el.scoreMin, '0') && ok;
+      ok = lms.set(lms.el.scoreMax, String(max)) && ok;
+      if (withMark && judged === withMark) ok = lms.set(lms.el.success, passed === withMark ? 'passed' : 'failed') && ok;
     }
     return ok;
   };
@@ -1160,6 +1428,7 @@
         checkbox: n.querySelector('input[type="checkbox"][data-cp-done]'),
         open: n.querySelectorAll('a[data-cp-open]'),
         answer: n.querySelector('textarea[data-cp-answer]'),
+        quiz: n.querySelector('form[data-cp-quiz]'),
         status: n.querySelector('[data-cp-block-status]'),
         lastPos: null
       };
@@ -1177,6 +1446,7 @@
   Runtime.prototype.isDone = function (id) {
     var b = this.blocks[id];
     if (!b) return true;
+    if (b.quiz) return !!this.state.q[id] && this.state.q[id].n > 0;
     if (b.answer) return (this.state.a[id] || '').replace(/^\s+|\s+$/g, '') !== '';
     if (b.media) {
       if (this.state.d.indexOf(id) >= 0) return true;
@@ -1235,6 +1505,7 @@
       var status = lms.get(lms.el.status);
       this.reportedComplete = lms.completedValues.indexOf(status) >= 0;
       this.lmsStatus = status;
+      if (lms.el.success) this.lmsSuccess = lms.get(lms.el.success);
       // SCORM 2004 reports an error for reading a value never set; only resume reads them.
       if (lms.version === '1.2' || entry === 'resume') {
         var raw = lms.get(lms.el.suspend);
@@ -1300,7 +1571,233 @@
         }));
       }
       if (b.media) self.bindMedia(b);
+      if (b.quiz) self.bindQuiz(b);
     });
+  };
+
+  // -- knowledge checks -----------------------------------------------------------------------
+
+  Runtime.prototype.quizData = function (id) {
+    var all = this.cfg.quizzes && typeof this.cfg.quizzes === 'object' ? this.cfg.quizzes : {};
+    return all[id] || null;
+  };
+
+  Runtime.prototype.score = function () {
+    var all = this.cfg.quizzes && typeof this.cfg.quizzes === 'object' ? this.cfg.quizzes : {};
+    var pass = typeof this.cfg.pass_percent === 'number' ? this.cfg.pass_percent : null;
+    return sessionScore(all, this.state.q, pass);
+  };
+
+  Runtime.prototype.bindQuiz = function (b) {
+    var self = this;
+    var quiz = this.quizData(b.id);
+    if (!quiz) return;
+    var form = b.quiz;
+    var sets = {};
+    var nodes = form.querySelectorAll('[data-cp-question]');
+    for (var i = 0; i < nodes.length; i++) sets[nodes[i].getAttribute('data-cp-question')] = nodes[i];
+    var st = this.state.q[b.id];
+    if (!st || !st.k.length) {
+      // First visit: draw the questions; the draw is kept, so a re-launch shows the same ones.
+      var drawn = drawAttempt(quiz);
+      st = this.state.q[b.id] = { n: st ? st.n : 0, b: st ? st.b : 0, k: drawn.k, o: drawn.o, r: {} };
+      this.dirty = true;
+    }
+    b.startedAt = Date.now();
+    this.layoutQuiz(b, quiz, sets);
+    if (st.n > 0 && Object.keys(st.r).length) this.showQuizResult(b, quiz, sets, false);
+    else this.showQuizScore(b, quiz);
+    form.addEventListener('submit', safe(function (e) {
+      if (e && e.preventDefault) e.preventDefault();
+      self.submitQuiz(b, quiz, sets);
+    }));
+    var retry = form.querySelector('[data-cp-retry]');
+    if (retry) {
+      retry.addEventListener('click', safe(function () {
+        var cur = self.state.q[b.id];
+        var next = drawAttempt(quiz);
+        cur.k = next.k;
+        cur.o = next.o;
+        cur.r = {};
+        b.startedAt = Date.now();
+        self.layoutQuiz(b, quiz, sets);
+        self.showQuizScore(b, quiz);
+        self.touch(b.id);
+        var first = form.querySelector('fieldset:not([hidden]) [data-cp-response]');
+        if (first && first.focus) first.focus();
+      }));
+    }
+    if (this.readOnly) this.lockQuiz(b, true);
+  };
+
+  /** Shows the drawn questions in their order, options in theirs, inputs cleared. */
+  Runtime.prototype.layoutQuiz = function (b, quiz, sets) {
+    var st = this.state.q[b.id];
+    var form = b.quiz;
+    var anchor = form.querySelector('.cp-quiz-actions');
+    Object.keys(sets).forEach(function (id) { sets[id].hidden = st.k.indexOf(id) < 0; });
+    st.k.forEach(function (id, i) {
+      var set = sets[id];
+      if (!set) return;
+      form.insertBefore(set, anchor);
+      var num = set.querySelector('[data-cp-qnum]');
+      if (num) num.textContent = 'Question ' + (i + 1) + ' of ' + st.k.length;
+      var order = st.o[id];
+      if (order) {
+        var holder = set.querySelector('[data-cp-result]');
+        order.forEach(function (oid) {
+          var opt = set.querySelector('[data-cp-option="' + oid + '"]');
+          if (opt && holder) set.insertBefore(opt, holder);
+        });
+      }
+      var inputs = set.querySelectorAll('[data-cp-response]');
+      for (var j = 0; j < inputs.length; j++) {
+        if (inputs[j].type === 'text') inputs[j].value = '';
+        else inputs[j].checked = false;
+        inputs[j].disabled = false;
+      }
+      set.removeAttribute('data-cp-correct');
+      var res = set.querySelector('[data-cp-result]');
+      if (res) res.textContent = '';
+      var hide = set.querySelectorAll('[data-cp-feedback], [data-cp-explanation]');
+      for (var h = 0; h < hide.length; h++) hide[h].hidden = true;
+    });
+    var submit = form.querySelector('[data-cp-submit]');
+    if (submit) submit.hidden = false;
+    var retry = form.querySelector('[data-cp-retry]');
+    if (retry) retry.hidden = true;
+  };
+
+  Runtime.prototype.lockQuiz = function (b, locked) {
+    var inputs = b.quiz.querySelectorAll('[data-cp-response], [data-cp-submit]');
+    for (var i = 0; i < inputs.length; i++) inputs[i].disabled = locked;
+  };
+
+  /** What the learner chose for one question: option ids, or the text. */
+  function responseOf(set) {
+    var text = set.querySelector('input[type="text"][data-cp-response]');
+    if (text) return text.value;
+    var out = [];
+    var inputs = set.querySelectorAll('[data-cp-response]');
+    for (var i = 0; i < inputs.length; i++) if (inputs[i].checked) out.push(inputs[i].value);
+    return out;
+  }
+
+  Runtime.prototype.submitQuiz = function (b, quiz, sets) {
+    if (this.readOnly) return;
+    var st = this.state.q[b.id];
+    var attemptsLeft = quiz.attempts == null || st.n < quiz.attempts;
+    if (!attemptsLeft || Object.keys(st.r).length) return;
+    var responses = {};
+    var missing = 0;
+    st.k.forEach(function (id) {
+      var r = sets[id] ? responseOf(sets[id]) : [];
+      if ((typeof r === 'string' && normaliseText(r) === '') || (Array.isArray(r) && r.length === 0)) missing++;
+      responses[id] = typeof r === 'string' ? cut(r, 250) : r;
+    });
+    var scoreNode = b.quiz.querySelector('[data-cp-score]');
+    if (missing) {
+      if (scoreNode) {
+        scoreNode.textContent = 'Answer every question first: ' + missing + (missing === 1 ? ' question is' : ' questions are') + ' not answered yet.';
+        if (scoreNode.focus) scoreNode.focus();
+      }
+      return;
+    }
+    st.n += 1;
+    st.r = responses;
+    var right = countRight(quiz, st.k, responses);
+    if (right > st.b) st.b = right;
+    this.reportQuiz(b, quiz, responses);
+    this.showQuizResult(b, quiz, sets, true);
+    this.touch(b.id);
+    // A submitted check is saved at once, like a completion.
+    if (this.lms) {
+      this.sync();
+      this.commit();
+    } else if (this.lti) {
+      this.ltiSend(0);
+    }
+  };
+
+  /** One interaction per question answered, to the LMS (or the player). */
+  Runtime.prototype.reportQuiz = function (b, quiz, responses) {
+    if (!this.lms || this.readOnly || typeof this.lms.interaction !== 'function') return;
+    var self = this;
+    var latency = Date.now() - (b.startedAt || Date.now());
+    var byId = {};
+    quiz.questions.forEach(function (q) { byId[q.id] = q; });
+    this.state.q[b.id].k.forEach(function (id) {
+      var q = byId[id];
+      if (!q) return;
+      self.lms.interaction({
+        id: b.id + '-' + id, type: q.type, response: responses[id], correct: q.correct, accept: q.accept,
+        options: q.options, result: gradeQuestion(q, responses[id]), description: q.description, latency: latency
+      });
+    });
+  };
+
+  /** Marks each question right or wrong, shows feedback, explanations and the score. */
+  Runtime.prototype.showQuizResult = function (b, quiz, sets, announce) {
+    var st = this.state.q[b.id];
+    var byId = {};
+    quiz.questions.forEach(function (q) { byId[q.id] = q; });
+    st.k.forEach(function (id) {
+      var set = sets[id];
+      var q = byId[id];
+      if (!set || !q) return;
+      var r = st.r[id];
+      var text = set.querySelector('input[type="text"][data-cp-response]');
+      if (text) text.value = typeof r === 'string' ? r : '';
+      var inputs = set.querySelectorAll('[data-cp-response]');
+      for (var i = 0; i < inputs.length; i++) {
+        if (inputs[i].type !== 'text') inputs[i].checked = Array.isArray(r) && r.indexOf(inputs[i].value) >= 0;
+        inputs[i].disabled = true;
+      }
+      var ok = gradeQuestion(q, r);
+      set.setAttribute('data-cp-correct', String(ok));
+      var res = set.querySelector('[data-cp-result]');
+      if (res) res.textContent = ok ? 'Right.' : 'Not quite.';
+      if (Array.isArray(r)) {
+        r.forEach(function (oid) {
+          var fb = set.querySelector('[data-cp-option="' + oid + '"] [data-cp-feedback]');
+          if (fb) fb.hidden = false;
+        });
+      }
+      var ex = set.querySelector('[data-cp-explanation]');
+      if (ex) ex.hidden = false;
+    });
+    var submit = b.quiz.querySelector('[data-cp-submit]');
+    if (submit) submit.hidden = true;
+    this.showQuizScore(b, quiz, announce);
+  };
+
+  Runtime.prototype.showQuizScore = function (b, quiz, focus) {
+    var st = this.state.q[b.id];
+    var node = b.quiz.querySelector('[data-cp-score]');
+    var retry = b.quiz.querySelector('[data-cp-retry]');
+    var size = quiz.size || st.k.length;
+    var left = quiz.attempts == null ? null : Math.max(0, quiz.attempts - st.n);
+    var submitted = Object.keys(st.r).length > 0;
+    var parts = [];
+    if (submitted) {
+      var right = countRight(quiz, st.k, st.r);
+      parts.push('You answered ' + right + ' of ' + size + ' right (' + Math.round((right / Math.max(1, size)) * 100) + '%).');
+      var s = this.score();
+      if (s.passed === true) parts.push('Pass mark ' + this.cfg.pass_percent + '%: passed.');
+      else if (s.passed === false) parts.push('Pass mark ' + this.cfg.pass_percent + '%: not passed yet.');
+      if (st.b > right) parts.push('Your best attempt: ' + st.b + ' of ' + size + '.');
+      var canRetry = (left === null || left > 0) && right < size && !this.readOnly;
+      if (retry) retry.hidden = !canRetry;
+      if (left !== null) parts.push(left === 0 ? 'No attempts left.' : left + (left === 1 ? ' attempt left.' : ' attempts left.'));
+    } else {
+      if (retry) retry.hidden = true;
+      if (left !== null && st.n > 0) parts.push(left + (left === 1 ? ' attempt left.' : ' attempts left.'));
+      if (left === 0) this.lockQuiz(b, true);
+    }
+    if (node) {
+      node.textContent = parts.join(' ');
+      if (focus && node.focus) node.focus();
+    }
   };
 
   Runtime.prototype.bindMedia = function (b) {
@@ -1363,7 +1860,14 @@
 
   Runtime.prototype.result = function () {
     var self = this;
-    return evaluate(this.required, function (id) { return self.isDone(id); });
+    var r = evaluate(this.required, function (id) { return self.isDone(id); });
+    if (this.cfg.require_pass && r.complete && this.score().passed !== true) {
+      // Every step done, but the session completes only once its check is passed.
+      r.complete = false;
+      r.needsPass = true;
+      r.progress = Math.min(r.progress, 0.99);
+    }
+    return r;
   };
 
   Runtime.prototype.update = function (initial) {
@@ -1434,7 +1938,17 @@
     }
     var r = this.result();
     var complete = this.state.c || this.reportedComplete;
-    if (complete) {
+    var sc = this.score();
+    // SCORM 1.2 has one status for both: passed/failed once a pass mark applies.
+    var judged = lms.version === '1.2' && sc.passed !== null;
+    if (judged) {
+      if (this.lmsStatus !== 'passed') {
+        var verdict = sc.passed ? 'passed' : 'failed';
+        ok = lms.set(lms.el.status, verdict) && ok;
+        if (ok) this.lmsStatus = verdict;
+      }
+      if (complete && ok) this.reportedComplete = true;
+    } else if (complete) {
       // Never rewrite a status the LMS already holds as complete (e.g. `passed`).
       if (lms.completedValues.indexOf(this.lmsStatus) < 0) {
         ok = lms.set(lms.el.status, 'completed') && ok;
@@ -1442,9 +1956,26 @@
       }
       if (lms.el.progress) ok = lms.set(lms.el.progress, '1') && ok;
       if (ok) this.reportedComplete = true;
-    } else {
+    } else if (lms.completedValues.indexOf(this.lmsStatus) < 0) {
       ok = lms.set(lms.el.status, 'incomplete') && ok;
       if (lms.el.progress) ok = lms.set(lms.el.progress, String(r.progress)) && ok;
+    }
+    if (sc.any && sc.scored) {
+      if (lms.version === '1.2') {
+        ok = lms.set(lms.el.scoreRaw, String(Math.round((sc.raw / Math.max(1, sc.max)) * 10000) / 100)) && ok;
+        ok = lms.set(lms.el.scoreMin, '0') && ok;
+        ok = lms.set(lms.el.scoreMax, '100') && ok;
+      } else {
+        ok = lms.set(lms.el.scoreScaled, String(Math.floor((sc.raw / Math.max(1, sc.max)) * 10000) / 10000)) && ok;
+        ok = lms.set(lms.el.scoreRaw, String(sc.raw)) && ok;
+        ok = lms.set(lms.el.scoreMin, '0') && ok;
+        ok = lms.set(lms.el.scoreMax, String(sc.max)) && ok;
+        if (sc.passed !== null && this.lmsSuccess !== 'passed') {
+          var success = sc.passed ? 'passed' : 'failed';
+          ok = lms.set(lms.el.success, success) && ok;
+          if (ok) this.lmsSuccess = success;
+        }
+      }
     }
     ok = lms.set(lms.el.exit, lms.exitSuspend) && ok;
     var enc = encodeState(this.state, lms.suspendLimit);
@@ -1495,9 +2026,26 @@
   };
 
   /** Saves now: on visibilitychange(hidden), and (with final) on pagehide before finishing. */
+  /** Each reflection answer changed since it was last reported, as an interaction. */
+  Runtime.prototype.reportReflections = function () {
+    if (!this.lms || this.readOnly || typeof this.lms.interaction !== 'function') return;
+    var self = this;
+    this.reported = this.reported || {};
+    Object.keys(this.blocks).forEach(function (id) {
+      var b = self.blocks[id];
+      var text = b.answer ? (self.state.a[id] || '') : '';
+      if (!b.answer || text.replace(/^\s+|\s+$/g, '') === '' || self.reported[id] === text) return;
+      var label = b.node.querySelector('label.cp-question');
+      self.lms.interaction({ id: id, type: 'reflection', response: text, result: null,
+        description: label ? label.textContent.replace(/\s+/g, ' ').replace(/^ | $/g, '') : '' });
+      self.reported[id] = text;
+    });
+  };
+
   Runtime.prototype.flush = function (final) {
     this.writeLocal();
     if (this.lms && !this.finished) {
+      if (final) this.reportReflections();
       if (final && !this.readOnly) {
         this.lms.set(this.lms.el.time, this.lms.formatTime(Date.now() - this.startedAt));
       }
@@ -1545,7 +2093,10 @@
       lti.again = true;
       return;
     }
-    var payload = JSON.stringify({ session: this.cfg.session, state: JSON.parse(serialise(this.state)), completed: !!this.state.c });
+    var body = { session: this.cfg.session, state: JSON.parse(serialise(this.state)), completed: !!this.state.c };
+    var sc = this.score();
+    if (sc.any && sc.scored) body.score = { raw: sc.raw, max: sc.max, passed: sc.passed };
+    var payload = JSON.stringify(body);
     if (typeof this.win.fetch !== 'function') return;
     lti.pending = true;
     var done = function (ok) {
@@ -1590,6 +2141,12 @@
     decodeState: decodeState,
     encodeCourse: encodeCourse,
     decodeCourse: decodeCourse,
+    normaliseText: normaliseText,
+    gradeQuestion: gradeQuestion,
+    drawAttempt: drawAttempt,
+    countRight: countRight,
+    sessionScore: sessionScore,
+    interactionValues: interactionValues,
     mergeLocalAnswers: mergeLocalAnswers,
     findAPI: findAPI,
     candidateWindows: candidateWindows,
