@@ -222,6 +222,8 @@ mod tests {
             completion: Completion {
                 video_percent: 90,
                 required: vec![],
+                pass_percent: None,
+                require_pass: false,
             },
             images: Vec::new(),
         };
