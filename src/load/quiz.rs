@@ -138,10 +138,10 @@ impl Checker<'_> {
                     });
                 }
                 let right = options.iter().filter(|c| c.correct).count();
-                if options.len() < 2 {
+                if q.options.len() < 2 {
                     self.error(
                         q.kind.span(),
-                        format!("question `{id}` has {} option(s)", options.len()),
+                        format!("question `{id}` has {} option(s)", q.options.len()),
                         "give a choice question at least two `options`",
                     );
                 } else if right == 0 {

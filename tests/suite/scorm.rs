@@ -441,3 +441,43 @@ fn session_pages_tell_the_runtime_which_links_are_other_scos() {
     assert!(page.contains("data-cp-nav-hint hidden"));
     assert!(page.contains("data-cp-preview hidden"));
 }
+
+#[test]
+fn pass_marks_reach_the_manifests_and_answer_keys_the_pages() {
+    let course = root().join("tests/fixtures/quiz-course");
+    let out = build_with(&course, &["--sco", "session"]);
+    let zip = |target: &str| unzip(&out.path().join(format!("quiz-course-1.0.0-{target}.zip")));
+    let files12 = zip("scorm12");
+    let m12 = &files12["imsmanifest.xml"];
+    assert_valid(m12, "wrappers/scorm12.xsd", "scorm12 imsmanifest.xml");
+    assert_eq!(attr_values(m12, "item", "identifier").len(), 3);
+    let text12 = String::from_utf8(m12.clone()).unwrap();
+    assert!(text12.contains("<adlcp:masteryscore>75</adlcp:masteryscore>"));
+    assert!(text12.contains("<adlcp:masteryscore>50</adlcp:masteryscore>"));
+    let files04 = zip("scorm2004");
+    let m04 = &files04["imsmanifest.xml"];
+    assert_valid(
+        m04,
+        "wrappers/scorm2004-4th.xsd",
+        "scorm2004 imsmanifest.xml",
+    );
+    let text04 = String::from_utf8(m04.clone()).unwrap();
+    assert!(text04.contains(
+        r#"<imsss:primaryObjective objectiveID="OBJ-feedback-basics" satisfiedByMeasure="true">"#
+    ));
+    assert!(text04.contains("<imsss:minNormalizedMeasure>0.75</imsss:minNormalizedMeasure>"));
+    // The page carries what the runtime scores with, and every question.
+    let page = String::from_utf8(files12["feedback-basics.html"].clone()).unwrap();
+    assert!(page.contains(r#""pass_percent":75"#), "{page}");
+    assert!(page.contains(r#""correct":["staff","public"]"#));
+    assert!(page.contains(r#""accept":["Care Opinion","careopinion","careopinion.org.uk"]"#));
+    for q in ["channel", "who-reads", "public-replies", "site-name"] {
+        assert!(
+            page.contains(&format!(r#"data-cp-question="{q}""#)),
+            "{q} on the page"
+        );
+    }
+    let responding = String::from_utf8(files12["responding.html"].clone()).unwrap();
+    assert!(responding.contains(r#""draw":2"#) && responding.contains(r#""shuffle":true"#));
+    assert!(responding.contains(r#""require_pass":true"#));
+}

@@ -91,6 +91,18 @@ async function openSession(page, p, index) {
   return frame;
 }
 
+/** Ids of the reflection blocks of every session page of a package. */
+function reflectionIds(p) {
+  const fs = require('node:fs');
+  const path = require('node:path');
+  const out = [];
+  for (const f of sessionHrefs(p)) {
+    const html = fs.readFileSync(path.join(p.dir, f), 'utf8');
+    for (const m of html.matchAll(/data-cp-block="([^"]+)" data-cp-kind="reflection"/g)) out.push(m[1]);
+  }
+  return out;
+}
+
 function sessionHrefs(p) {
   if (p.sco === 'session') return p.scos.map((s) => s.href);
   const fs = require('node:fs');
@@ -254,6 +266,11 @@ for (const p of all) {
         lms.assertNoLmsErrors(state.log);
         assert.deepEqual(state.violations, [], 'no SCO frame ever showed another SCO\'s page');
         assertAllComplete(state, p, nSessions);
+        // Every reflection reached the LMS as an interaction a tutor can read.
+        const reflections = reflectionIds(p);
+        assert.ok(reflections.length > 0);
+        const ids = state.log.filter((c) => c.kind === 'set' && /^cmi\.interactions\.\d+\.id$/.test(c.args[0])).map((c) => c.args[1]);
+        for (const id of reflections) assert.ok(ids.includes(id), `reflection ${id} reported as an interaction: ${ids.join(', ')}`);
         await scriptErrors(context, page).then((e) => assert.deepEqual(e, []));
       } finally {
         await context.close();

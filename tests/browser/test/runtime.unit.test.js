@@ -94,7 +94,8 @@ test('suspend_data round trip', () => {
   assert.equal(enc.dropped, false);
   assert.deepEqual(enc.truncated, []);
   const back = rt.decodeState(enc.data);
-  assert.deepEqual(back, state);
+  // A state with no knowledge check decodes with an empty quiz map.
+  assert.deepEqual(back, { ...state, q: {} });
   assert.ok(enc.data.length < 200, enc.data);
 });
 
@@ -208,4 +209,77 @@ test('API discovery: cross-origin frames and junk are skipped, depth is bounded'
   const bad = {};
   Object.defineProperty(bad, 'parent', { get() { throw new Error('denied'); } });
   assert.equal(rt.findAPI(bad), null);
+});
+
+test.describe('knowledge checks', () => {
+  const single = { id: 'q1', type: 'single', options: ['a', 'b', 'c'], correct: ['b'], accept: [] };
+  const multiple = { id: 'q2', type: 'multiple', options: ['a', 'b', 'c'], correct: ['a', 'c'], accept: [] };
+  const tf = { id: 'q3', type: 'true-false', options: ['true', 'false'], correct: ['false'], accept: [] };
+  const text = { id: 'q4', type: 'text', options: [], correct: [], accept: ['Care Opinion', 'careopinion'] };
+
+  test('grading: exact option sets; text without case or extra spaces', () => {
+    assert.equal(rt.gradeQuestion(single, ['b']), true);
+    assert.equal(rt.gradeQuestion(single, ['a']), false);
+    assert.equal(rt.gradeQuestion(multiple, ['c', 'a']), true);
+    assert.equal(rt.gradeQuestion(multiple, ['a']), false, 'half right is wrong');
+    assert.equal(rt.gradeQuestion(multiple, ['a', 'b', 'c']), false, 'everything is wrong');
+    assert.equal(rt.gradeQuestion(tf, ['false']), true);
+    assert.equal(rt.gradeQuestion(text, '  CARE   opinion '), true);
+    assert.equal(rt.gradeQuestion(text, 'care'), false);
+    assert.equal(rt.gradeQuestion(text, ''), false);
+  });
+
+  test('a draw takes `draw` distinct questions; options shuffle only when asked', () => {
+    const quiz = { draw: 2, shuffle: false, questions: [single, multiple, tf, text] };
+    let seed = 1;
+    const random = () => { seed = (seed * 16807) % 2147483647; return seed / 2147483647; };
+    for (let i = 0; i < 20; i++) {
+      const d = rt.drawAttempt(quiz, random);
+      assert.equal(d.k.length, 2);
+      assert.equal(new Set(d.k).size, 2);
+      assert.deepEqual(d.o, {});
+    }
+    const all = rt.drawAttempt({ shuffle: true, questions: [single, tf] }, random);
+    assert.deepEqual(all.k, ['q1', 'q3'], 'without draw: every question, in order');
+    assert.deepEqual([...all.o.q1].sort(), ['a', 'b', 'c']);
+    assert.equal(all.o.q3, undefined, 'true/false keeps its order');
+  });
+
+  test('session score: best attempts; pass mark judged once every quiz is submitted', () => {
+    const quizzes = { k1: { size: 4 }, k2: { size: 2 } };
+    assert.deepEqual(rt.sessionScore(quizzes, { k1: { n: 1, b: 3 } }, 50), { raw: 3, max: 6, scored: false, passed: null, any: true });
+    assert.deepEqual(rt.sessionScore(quizzes, { k1: { n: 1, b: 3 }, k2: { n: 2, b: 1 } }, 70), { raw: 4, max: 6, scored: true, passed: false, any: true });
+    assert.equal(rt.sessionScore(quizzes, { k1: { n: 1, b: 3 }, k2: { n: 2, b: 2 } }, 70).passed, true);
+    assert.equal(rt.sessionScore(quizzes, { k1: { n: 1, b: 4 }, k2: { n: 1, b: 2 } }, undefined).passed, null, 'no pass mark, no verdict');
+  });
+
+  test('interactions: SCORM 1.2 letters and 255 characters, SCORM 2004 ids and long-fill-in', () => {
+    const at = new Date(Date.UTC(2026, 11, 1, 9, 30, 5));
+    const v12 = Object.fromEntries(rt.interactionValues('1.2', { id: 'k-q2', type: 'multiple', response: ['c', 'a'], correct: ['a', 'c'], options: ['a', 'b', 'c'], result: false, latency: 61000, at }));
+    assert.equal(v12.type, 'choice');
+    assert.equal(v12.student_response, 'c,a');
+    assert.equal(v12['correct_responses.0.pattern'], 'a,c');
+    assert.equal(v12.result, 'wrong');
+    assert.equal(v12.latency, '0000:01:01.00');
+    const long = 'é'.repeat(5000);
+    const r12 = Object.fromEntries(rt.interactionValues('1.2', { id: 'why', type: 'reflection', response: long, result: null, at }));
+    assert.equal(r12.type, 'fill-in');
+    assert.equal(r12.student_response.length, 255);
+    assert.equal(r12.result, 'neutral');
+    const r04 = Object.fromEntries(rt.interactionValues('2004', { id: 'why', type: 'reflection', response: long, result: null, description: 'Why?', at }));
+    assert.equal(r04.type, 'long-fill-in');
+    assert.equal(r04.learner_response.length, 4000);
+    assert.equal(r04.timestamp, '2026-12-01T09:30:05.00Z');
+    const tf04 = Object.fromEntries(rt.interactionValues('2004', { id: 'k-q3', type: 'true-false', response: ['true'], correct: ['false'], result: false, at }));
+    assert.equal(tf04.learner_response, 'true');
+    assert.equal(tf04['correct_responses.0.pattern'], 'false');
+    assert.equal(tf04.result, 'incorrect');
+  });
+
+  test('quiz state survives encoding, and the last resort keeps it', () => {
+    const state = { c: false, d: [], a: { r: 'x'.repeat(5000) }, q: { k1: { n: 2, b: 3, k: ['q1', 'q2'], o: { q1: ['b', 'a'] }, r: { q1: ['a'], q2: 'text' } } } };
+    const enc = rt.encodeState(state, 4096);
+    const back = rt.decodeState(enc.data);
+    assert.deepEqual(back.q.k1, state.q.k1);
+  });
 });
