@@ -27,6 +27,8 @@ pub struct PageView {
     pub generator: &'static str,
     /// The course player's JSON island (on the player page only).
     pub player_json: Option<String>,
+    /// The overview's JSON island: each session's state shown beside it.
+    pub overview_json: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -283,6 +285,24 @@ struct PlayerSession {
     objective: String,
     /// The session's pass mark, when it has one.
     pass: Option<u32>,
+    /// Questions one attempt of its quizzes holds.
+    questions: usize,
+}
+
+/// What the overview's runtime reads to show each session's state.
+#[derive(Serialize)]
+struct OverviewData<'a> {
+    course: &'a str,
+    version: &'a str,
+    sessions: Vec<OverviewSession>,
+}
+
+#[derive(Serialize)]
+struct OverviewSession {
+    id: String,
+    pass: Option<u32>,
+    /// Questions one attempt of the session's quizzes holds.
+    questions: usize,
 }
 
 /// The view of the course player page.
@@ -300,10 +320,19 @@ pub fn player(course: &Course) -> PageView {
                 href: super::session_page(s),
                 objective: crate::package::ids::objective(s),
                 pass: s.completion.pass_percent,
+                questions: s
+                    .blocks
+                    .iter()
+                    .map(|b| match &b.kind {
+                        BlockKind::Quiz(q) => q.size(),
+                        _ => 0,
+                    })
+                    .sum(),
             })
             .collect(),
     };
     view.page_kind = "player";
+    view.overview_json = None;
     // The header must not link away: the player page is the SCO.
     view.linked = false;
     view.player_json = Some(script_safe_json(&data));
@@ -459,6 +488,28 @@ pub fn page(course: &Course, session_index: Option<usize>, mode: Mode) -> PageVi
         interactive,
         generator: concat!("coursepack ", env!("CARGO_PKG_VERSION")),
         player_json: None,
+        overview_json: (session_index.is_none() && interactive).then(|| {
+            script_safe_json(&OverviewData {
+                course: &course.id,
+                version: &course.version,
+                sessions: course
+                    .sessions
+                    .iter()
+                    .map(|s| OverviewSession {
+                        id: s.id.clone(),
+                        pass: s.completion.pass_percent,
+                        questions: s
+                            .blocks
+                            .iter()
+                            .map(|b| match &b.kind {
+                                BlockKind::Quiz(q) => q.size(),
+                                _ => 0,
+                            })
+                            .sum(),
+                    })
+                    .collect(),
+            })
+        }),
     }
 }
 

@@ -1011,7 +1011,7 @@
       var node = self.doc.querySelector('[data-cp-player-status="' + s.id + '"]');
       if (!node) return;
       var d = self.data[s.id];
-      var text = d && d.state.c ? 'Complete' : (d && serialise(d.state) !== '{}' ? 'Started' : '');
+      var text = d ? sessionSummary(d.state, s.questions || 0, s.pass) : '';
       if (node.textContent !== text) node.textContent = text;
     });
   };
@@ -1240,8 +1240,52 @@
     };
   }
 
+  /** A session's state for the overview: its completion and, with quizzes, its score. */
+  function sessionSummary(state, questions, pass) {
+    if (!state) return '';
+    var parts = [];
+    var started = serialise(state) !== '{}';
+    parts.push(state.c ? 'Complete' : (started ? 'Started' : ''));
+    var right = 0;
+    var submitted = 0;
+    Object.keys(state.q || {}).forEach(function (id) {
+      if (state.q[id].n > 0) {
+        right += state.q[id].b;
+        submitted++;
+      }
+    });
+    if (questions > 0 && submitted > 0) {
+      var pct = Math.round((right / questions) * 100);
+      var verdict = typeof pass === 'number' ? (pct >= pass ? ', passed' : ', not passed yet') : '';
+      parts.push('score ' + pct + '%' + verdict);
+    }
+    return parts.filter(Boolean).join(' · ');
+  }
+
+  /** The overview shows each session's state: from the course player, else this browser. */
+  function showOverview(win, doc, cfg) {
+    var host = readProp(parentOf(win), 'coursepackHost');
+    var ls = storage(win);
+    (cfg.sessions || []).forEach(function (s) {
+      var node = doc.querySelector('[data-cp-session-state="' + s.id + '"]');
+      if (!node) return;
+      var state = null;
+      try {
+        if (host && typeof host.get === 'function') state = decodeState(host.get(s.id, 'suspend'));
+        else if (ls) state = decodeState(ls.getItem('coursepack:' + cfg.course + ':' + cfg.version + ':' + s.id));
+      } catch (e) { state = null; }
+      var text = sessionSummary(state, s.questions || 0, s.pass);
+      node.textContent = text ? '(' + text + ')' : '';
+    });
+  }
+
   function boot(win, doc) {
     var body = doc.body;
+    if (body && body.getAttribute('data-cp-page') === 'overview') {
+      var overview = readJSONIsland(doc, 'cp-overview');
+      if (overview) showOverview(win, doc, overview);
+      return null;
+    }
     if (body && body.getAttribute('data-cp-page') === 'player') {
       var course = readJSONIsland(doc, 'cp-course');
       if (!course) return null;
@@ -2146,6 +2190,7 @@
     drawAttempt: drawAttempt,
     countRight: countRight,
     sessionScore: sessionScore,
+    sessionSummary: sessionSummary,
     interactionValues: interactionValues,
     mergeLocalAnswers: mergeLocalAnswers,
     findAPI: findAPI,

@@ -155,6 +155,9 @@ for (const p of all) {
         assert.match(await score.textContent(), /You answered 4 of 4 right \(100%\)\. Pass mark 75%: passed\. 1 attempt left\./);
         assert.ok(await frame.locator('[data-cp-block="basics-check"] [data-cp-retry]').isHidden(), 'no retry after full marks');
         await learner.waitStatus(frame, 'Session complete');
+        const menu = p.sco === 'course'
+          ? await (await lms.scoFrame(page)).locator('[data-cp-player-status="feedback-basics"]').textContent()
+          : null;
         st = await leave(page);
         lms.assertNoLmsErrors(st.log);
         its = interactions(st.log, p.version);
@@ -178,7 +181,14 @@ for (const p of all) {
             assert.equal(Number(rec['cmi.score.raw']), 4);
             assert.equal(Number(rec['cmi.score.max']), 4);
           }
+          // The overview, in the same browser, shows the session's state and score.
+          const dir = srv.mount(`quiz-overview-${p.version}`, p.dir);
+          const ov = await context.newPage();
+          await ov.goto(`${dir}index.html`);
+          assert.equal(await ov.locator('[data-cp-session-state="feedback-basics"]').textContent(), '(Complete · score 100%, passed)');
+          assert.equal(await ov.locator('[data-cp-session-state="responding"]').textContent(), '');
         } else {
+          assert.equal(menu, 'Complete · score 100%, passed', 'the player\'s menu shows the state and score');
           // One objective per session with its own score and success status.
           const k = p.version === '1.2' ? 'status' : 'success_status';
           const objs = Object.keys(rec).filter((x) => x.endsWith('.id') && x.startsWith('cmi.objectives.'));
@@ -251,6 +261,10 @@ for (const p of all) {
           assert.match(await page.locator('[data-cp-block="basics-check"] [data-cp-score]').textContent(), /Answer every question first/);
           await answer(page.mainFrame(), 'basics-check', true);
           assert.deepEqual(await run(), []);
+          // Reflow at 320 px with the results shown.
+          await page.setViewportSize({ width: 320, height: 640 });
+          const w = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, view: window.innerWidth }));
+          assert.ok(w.scroll <= w.view, `${w.scroll}px wide at 320 px`);
           assert.deepEqual(await scriptErrors(context, page), []);
         } finally {
           await context.close();
