@@ -509,6 +509,11 @@
 
   var LETTERS = 'abcdefghijklmnopqrstuvwxyz0123456789';
 
+  /** Text on one line: line breaks and runs of spaces become one space. */
+  function oneLine(text) {
+    return String(text == null ? '' : text).replace(/\s+/g, ' ').replace(/^ | $/g, '');
+  }
+
   /**
    * The SCORM values of one interaction. `it`: {id, type: single|multiple|true-false|text|
    * reflection, response, correct: [option ids], accept: [texts], options: [option ids],
@@ -542,11 +547,12 @@
       pattern = v12 ? (right === 'true' ? 't' : 'f') : right;
     } else if (it.type === 'text') {
       type = 'fill-in';
-      response = cut(String(it.response || ''), v12 ? 255 : 250);
-      pattern = cut(String((it.accept || [])[0] || ''), v12 ? 255 : 250);
+      response = cut(oneLine(it.response), v12 ? 255 : 250);
+      pattern = cut(oneLine((it.accept || [])[0]), v12 ? 255 : 250);
     } else {
       type = v12 ? 'fill-in' : 'long-fill-in';
-      response = cut(String(it.response || ''), v12 ? 255 : 4000);
+      // A 1.2 fill-in is one line (CMIFeedback); 2004's long-fill-in keeps line breaks.
+      response = v12 ? cut(oneLine(it.response), 255) : cut(String(it.response || ''), 4000);
     }
     var at = it.at || new Date();
     out.push(['id', it.id]);

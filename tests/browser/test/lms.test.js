@@ -67,7 +67,7 @@ async function contentFrame(page, p) {
     await frame.waitForLoadState('load');
   }
   await frame.waitForFunction(() => document.readyState === 'complete'
-    && (document.body.getAttribute('data-cp-page') !== 'session' || document.getElementById('cp-status').textContent.trim() !== ''), null, { timeout: 10000 });
+    && (document.body.getAttribute('data-cp-page') !== 'session' || !!window.coursepackRuntime), null, { timeout: 10000 });
   return frame;
 }
 
@@ -79,7 +79,11 @@ async function pageKind(frame) {
 async function openSession(page, p, index) {
   if (p.sco === 'session') {
     await page.evaluate((i) => window.__player.open(i), index);
-    await page.waitForFunction((i) => window.__player.current() === i, index);
+    // The LMS launched it, and its runtime started.
+    await page.waitForFunction((i) => {
+      const w = document.getElementById('sco').contentWindow;
+      return window.__player.current() === i && w.location.href === window.__player.scos[i].href && !!w.coursepackRuntime;
+    }, index);
   } else {
     const sco = await lms.scoFrame(page);
     const href = sessionHrefs(p)[index];
