@@ -82,10 +82,13 @@ for (const p of all) {
       if (p.sco === 'session') {
         if (i !== 0) {
           await page.evaluate((n) => window.__player.open(n), i);
-          await page.waitForFunction((n) => window.__player.current() === n && document.getElementById('sco').contentWindow.coursepackRuntime, i);
+          await page.waitForFunction((n) => {
+            const w = document.getElementById('sco').contentWindow;
+            return window.__player.current() === n && w.location.href === window.__player.scos[n].href && !!w.coursepackRuntime;
+          }, i);
         }
         const f = await lms.scoFrame(page);
-        await f.waitForFunction(() => document.getElementById('cp-status').textContent.trim() !== '');
+        await f.waitForFunction(() => !!window.coursepackRuntime);
         return f;
       }
       const href = ['feedback-basics.html', 'responding.html'][i];
