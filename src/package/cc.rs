@@ -433,12 +433,17 @@ fn web(ctx: &Context, v: &Version, sessions: &[usize]) -> (Vec<Entry>, Vec<Item>
                 ),
             };
             entries.push(Entry::bytes(path.clone(), xml));
+            // An assessment showing images finds them with the session page.
+            let dependencies = match block.kind {
+                BlockKind::Quiz(_) if !block.images.is_empty() => vec![cc_ids::page_res(s)],
+                _ => Vec::new(),
+            };
             resources.push(Resource {
                 id: cc_ids::block_res(block),
                 kind,
                 href: None,
                 files: vec![path],
-                dependencies: Vec::new(),
+                dependencies,
             });
             children.push(Item {
                 id: cc_ids::block_item(block),

@@ -172,8 +172,32 @@ fn field(x: &mut Xml, label: &str, entry: &str) {
 
 fn material(x: &mut Xml, html: &str) {
     x.start("material", &[]);
-    x.leaf("mattext", &[("texttype", "text/html")], html.trim_end());
+    x.leaf(
+        "mattext",
+        &[("texttype", "text/html")],
+        &from_folder(html.trim_end()),
+    );
     x.end("material");
+}
+
+/// HTML as the pages have it, with the relative `src` of its images (paths
+/// from the cartridge's root) made relative to the assessment's folder,
+/// `quizzes/<block-id>/`, which importers resolve them from.
+fn from_folder(html: &str) -> String {
+    const SRC: &str = " src=\"";
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(i) = rest.find(SRC) {
+        let (head, tail) = rest.split_at(i + SRC.len());
+        out.push_str(head);
+        let value = &tail[..tail.find('"').unwrap_or(tail.len())];
+        if !value.is_empty() && !value.starts_with(['/', '#']) && !value.contains(':') {
+            out.push_str("../../");
+        }
+        rest = tail;
+    }
+    out.push_str(rest);
+    out
 }
 
 fn feedback(x: &mut Xml, ident: &str, markdown: &str) {
@@ -429,6 +453,17 @@ mod tests {
             attempts,
             shuffle: false,
         }
+    }
+
+    #[test]
+    fn images_are_found_from_the_assessment_folder() {
+        assert_eq!(
+            from_folder(
+                r#"<p><img src="media/fig.png" alt="A"> <img src="https://x.org/a.png" alt=""></p>"#
+            ),
+            r#"<p><img src="../../media/fig.png" alt="A"> <img src="https://x.org/a.png" alt=""></p>"#
+        );
+        assert_eq!(from_folder("<p>src=\"x\"</p>"), "<p>src=\"x\"</p>");
     }
 
     #[test]

@@ -546,3 +546,43 @@ fn the_lti_flavour_and_scorm_carry_no_qti() {
         }
     }
 }
+
+#[test]
+fn images_in_a_quiz_are_found_from_its_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("media")).unwrap();
+    std::fs::copy(
+        root().join("tests/fixtures/every-block/media/fig.png"),
+        dir.path().join("media/fig.png"),
+    )
+    .unwrap();
+    let text = std::fs::read_to_string(quiz_course().join("course.toml")).unwrap();
+    let from = "body = \"Four questions. You need three right to pass.\"";
+    assert!(text.contains(from));
+    std::fs::write(
+        dir.path().join("course.toml"),
+        text.replace(
+            from,
+            "body = \"Look at this first: ![A figure](media/fig.png)\"",
+        ),
+    )
+    .unwrap();
+    let out = build_cc(dir.path(), "web");
+    for v in VERSIONS {
+        // Valid, every reference resolves, the image is in the cartridge.
+        let files = check_common(&cartridge(out.path(), v), v);
+        let res = resources(&files["imsmanifest.xml"]);
+        let xml =
+            String::from_utf8_lossy(&files["quizzes/basics-check/assessment_qti.xml"]).into_owned();
+        assert!(xml.contains("src=&quot;../../media/fig.png&quot;"), "{xml}");
+        // The image travels with the session page, which the quiz depends on.
+        let quiz = &res["RES_block_basics-check"];
+        assert_eq!(quiz.3, ["RES_page_feedback-basics"], "{}", v.target);
+        assert!(
+            res["RES_page_feedback-basics"]
+                .2
+                .contains(&"media/fig.png".to_string())
+        );
+        assert!(res["RES_block_responding-check"].3.is_empty());
+    }
+}
