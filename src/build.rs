@@ -189,8 +189,14 @@ pub fn build(
     std::fs::create_dir_all(out)
         .with_context(|| format!("cannot create the output folder {}", out.display()))?;
     let mut pending = Vec::new();
+    let mut warned = std::collections::BTreeSet::new();
     for target in targets {
         progress(&format!("packaging {}", target.name()));
+        for w in target.warnings(&ctx) {
+            if warned.insert(w.clone()) {
+                progress(&format!("warning: {w}"));
+            }
+        }
         for package in target.packages(&ctx)? {
             let dest = out.join(package::file_name(course, target.as_ref(), &package));
             pending.push(crate::archive::write_zip(&dest, package.entries)?);

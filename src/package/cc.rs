@@ -16,12 +16,14 @@
 //! Two flavours ([`CcFlavour`]):
 //! - `web`: self-contained. The overview and every session page are
 //!   `webcontent` (with their media, and the shared assets as a dependency),
-//!   each reading with a URL is a web link and each reflection question a
-//!   discussion topic.
+//!   each reading with a URL is a web link, each reflection question a
+//!   discussion topic and each knowledge check an IMS QTI assessment
+//!   ([`super::qti`]), after the page in block order.
 //! - `lti`: thin. The overview page, then each session as one basic LTI
 //!   link to `<tool-url>/launch/<session-id>` (importers keep the launch URL
 //!   but may drop custom parameters), also naming the session in a `session`
-//!   custom parameter.
+//!   custom parameter. The tool scores the knowledge checks, so there is
+//!   no QTI.
 //!
 //! Identifiers come from the course, session and block ids only, so they are
 //! the same on every rebuild. Ids are lowercase letters, digits and `-`, so
@@ -31,9 +33,9 @@ use crate::render::markdown_to_plain;
 use anyhow::Result;
 
 use super::xml::Xml;
-use super::{Context, Package, Target, ids};
+use super::{Context, Package, Target, ids, qti};
 use crate::archive::Entry;
-use crate::model::{Block, BlockKind, Course, Session};
+use crate::model::{Block, BlockKind, Course, Quiz, Session};
 use crate::render::{OVERVIEW, RUNTIME, session_page};
 
 /// What a cartridge carries: the course itself, or links to the tool.
@@ -126,6 +128,9 @@ struct Version {
     lti_type: &'static str,
     lti_ns: &'static str,
     lti_xsd: &'static str,
+    /// Resource type of a QTI assessment and the profile's QTI schema.
+    qti_type: &'static str,
+    qti_xsd: &'static str,
 }
 
 const CC11: Version = Version {
@@ -143,6 +148,8 @@ const CC11: Version = Version {
     lti_type: "imsbasiclti_xmlv1p0",
     lti_ns: "http://www.imsglobal.org/xsd/imslticc_v1p0",
     lti_xsd: "http://www.imsglobal.org/xsd/lti/ltiv1p0/imslticc_v1p0.xsd",
+    qti_type: "imsqti_xmlv1p2/imscc_xmlv1p1/assessment",
+    qti_xsd: "http://www.imsglobal.org/profile/cc/ccv1p1/ccv1p1_qtiasiv1p2p1_v1p0.xsd",
 };
 
 const CC13: Version = Version {
@@ -160,6 +167,8 @@ const CC13: Version = Version {
     lti_type: "imsbasiclti_xmlv1p3",
     lti_ns: "http://www.imsglobal.org/xsd/imslticc_v1p3",
     lti_xsd: "http://www.imsglobal.org/xsd/lti/ltiv1p3/imslticc_v1p3.xsd",
+    qti_type: "imsqti_xmlv1p2/imscc_xmlv1p3/assessment",
+    qti_xsd: "http://www.imsglobal.org/profile/cc/ccv1p3/ccv1p3_qtiasiv1p2p1_v1p0.xsd",
 };
 
 /// Common Cartridge 1.1.
@@ -180,6 +189,9 @@ impl Target for Cc11 {
     fn packages(&self, ctx: &Context) -> Result<Vec<Package>> {
         Ok(vec![cartridge(ctx, &CC11)?])
     }
+    fn warnings(&self, ctx: &Context) -> Vec<String> {
+        warnings(ctx)
+    }
 }
 
 impl Target for Cc13 {
@@ -194,6 +206,18 @@ impl Target for Cc13 {
     }
     fn packages(&self, ctx: &Context) -> Result<Vec<Package>> {
         Ok(vec![cartridge(ctx, &CC13)?])
+    }
+    fn warnings(&self, ctx: &Context) -> Vec<String> {
+        warnings(ctx)
+    }
+}
+
+/// What a cartridge changes in the course: the web flavour's knowledge
+/// checks (the same for both versions).
+fn warnings(ctx: &Context) -> Vec<String> {
+    match ctx.options.cc_flavour {
+        CcFlavour::Web => qti::warnings(ctx.course),
+        CcFlavour::Lti => Vec::new(),
     }
 }
 
@@ -260,6 +284,7 @@ struct Resource {
 enum BlockResource<'a> {
     WebLink { title: &'a str, url: &'a str },
     Topic { title: &'a str, question: &'a str },
+    Assessment { title: &'a str, quiz: &'a Quiz },
 }
 
 fn block_resource(block: &Block) -> Option<BlockResource<'_>> {
@@ -271,6 +296,10 @@ fn block_resource(block: &Block) -> Option<BlockResource<'_>> {
         BlockKind::Reflection { question, .. } => Some(BlockResource::Topic {
             title: topic_title(block)?,
             question,
+        }),
+        BlockKind::Quiz(quiz) => Some(BlockResource::Assessment {
+            title: qti::assessment_title(block)?,
+            quiz,
         }),
         _ => None,
     }
@@ -396,14 +425,25 @@ fn web(ctx: &Context, v: &Version, sessions: &[usize]) -> (Vec<Entry>, Vec<Item>
                     topic(v, title, question),
                     title,
                 ),
+                BlockResource::Assessment { title, quiz } => (
+                    v.qti_type,
+                    qti::assessment_path(block),
+                    qti::assessment(block, quiz, v.qti_xsd),
+                    title,
+                ),
             };
             entries.push(Entry::bytes(path.clone(), xml));
+            // An assessment showing images finds them with the session page.
+            let dependencies = match block.kind {
+                BlockKind::Quiz(_) if !block.images.is_empty() => vec![cc_ids::page_res(s)],
+                _ => Vec::new(),
+            };
             resources.push(Resource {
                 id: cc_ids::block_res(block),
                 kind,
                 href: None,
                 files: vec![path],
-                dependencies: Vec::new(),
+                dependencies,
             });
             children.push(Item {
                 id: cc_ids::block_item(block),

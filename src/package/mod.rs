@@ -3,6 +3,7 @@
 
 mod cc;
 mod lti;
+mod qti;
 mod scorm;
 mod scorm12;
 mod scorm2004;
@@ -16,6 +17,7 @@ use crate::model::{Course, Sco, Session, Split};
 use crate::render::Site;
 
 pub use cc::{CcFlavour, parse_tool_url, topic_title};
+pub use qti::assessment_title;
 
 /// Everything a target needs to make its packages.
 pub struct Context<'a> {
@@ -59,6 +61,11 @@ pub trait Target {
         false
     }
     fn packages(&self, ctx: &Context) -> Result<Vec<Package>>;
+    /// What the packages leave out of the course or change, for the build
+    /// to print as warnings (once, when several targets say the same).
+    fn warnings(&self, _ctx: &Context) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// Every target, in the order they are built.

@@ -124,6 +124,9 @@ pub struct BlockView {
     /// Static pages: the title of the discussion topic where a reflection
     /// question is answered, when the cartridge has one.
     pub discussion: Option<String>,
+    /// Static pages: the title of the quiz a knowledge check becomes in
+    /// the cartridge, when it has one.
+    pub assessment: Option<String>,
     pub is_quiz: bool,
     pub quiz: Option<QuizView>,
 }
@@ -546,6 +549,10 @@ fn block(course: &Course, b: &Block, mode: Mode, in_session: bool) -> BlockView 
         // The cartridge has a discussion topic for each session's reflections.
         discussion: (!interactive && in_session)
             .then(|| crate::package::topic_title(b).map(str::to_string))
+            .flatten(),
+        // And a QTI quiz for each of its knowledge checks.
+        assessment: (!interactive && in_session)
+            .then(|| crate::package::assessment_title(b).map(str::to_string))
             .flatten(),
         is_quiz: false,
         quiz: None,

@@ -22,7 +22,15 @@ pub(crate) struct Version {
     weblink_type: &'static str,
     topic_type: &'static str,
     lti_type: &'static str,
+    pub(crate) qti_type: &'static str,
 }
+
+/// The QTI assessments of both versions are checked against the CC 1.1
+/// profile's QTI schema (Moodle's copy): the CC 1.3 profile's
+/// (`ccv1p3_qtiasiv1p2p1_v1p0.xsd`) is not among the shared schemas; 1.3 keeps
+/// the same QTI 1.2.1 namespace and profile, and only the resource type in
+/// the manifest changes.
+pub(crate) const QTI_SCHEMA: &str = "cc11/ccv1p1_qtiasiv1p2p1_v1p0.xsd";
 
 const CC11: Version = Version {
     target: "cc11",
@@ -35,6 +43,7 @@ const CC11: Version = Version {
     weblink_type: "imswl_xmlv1p1",
     topic_type: "imsdt_xmlv1p1",
     lti_type: "imsbasiclti_xmlv1p0",
+    qti_type: "imsqti_xmlv1p2/imscc_xmlv1p1/assessment",
 };
 
 const CC13: Version = Version {
@@ -48,6 +57,7 @@ const CC13: Version = Version {
     weblink_type: "imswl_xmlv1p3",
     topic_type: "imsdt_xmlv1p3",
     lti_type: "imsbasiclti_xmlv1p3",
+    qti_type: "imsqti_xmlv1p2/imscc_xmlv1p3/assessment",
 };
 
 pub(crate) const VERSIONS: [&Version; 2] = [&CC11, &CC13];
@@ -57,7 +67,7 @@ struct SessionSpec {
     id: String,
     title: String,
     /// Blocks that get their own cartridge item in the web flavour
-    /// (readings with a URL, reflections), in page order.
+    /// (readings with a URL, reflections, quizzes with questions), in page order.
     linked_blocks: Vec<String>,
 }
 
@@ -79,6 +89,7 @@ fn sessions_of(course: &Path) -> Vec<SessionSpec> {
                 .filter(|b| match b["type"].as_str().unwrap() {
                     "reflection" => true,
                     "reading" => b.get("url").is_some(),
+                    "quiz" => b.get("questions").is_some(),
                     _ => false,
                 })
                 .map(|b| b["id"].as_str().unwrap().to_string())
@@ -269,7 +280,7 @@ fn piece(event: &quick_xml::events::Event) -> Option<String> {
 }
 
 /// The text of every `<tag>` element.
-fn text_of(xml: &[u8], tag: &str) -> Vec<String> {
+pub(crate) fn text_of(xml: &[u8], tag: &str) -> Vec<String> {
     use quick_xml::events::Event;
     let mut reader = quick_xml::Reader::from_reader(xml);
     let mut out: Vec<String> = Vec::new();
@@ -367,6 +378,7 @@ pub(crate) fn check_common(path: &Path, v: &Version) -> BTreeMap<String, Vec<u8>
                 "weblinks" => (v.weblink_schema, v.weblink_type),
                 "topics" => (v.topic_schema, v.topic_type),
                 "lti" => (v.lti_schema, v.lti_type),
+                "quizzes" => (QTI_SCHEMA, v.qti_type),
                 other => panic!("unexpected XML file {f} in folder {other}"),
             };
             assert_eq!(kind, expected, "{}: type of {id}", v.target);

@@ -21,6 +21,11 @@ fn every_block() -> std::path::PathBuf {
     root().join("tests/fixtures/every-block")
 }
 
+/// A course with every kind of knowledge check.
+fn quiz_course() -> std::path::PathBuf {
+    root().join("tests/fixtures/quiz-course")
+}
+
 /// What Moodle keeps of each page: `pages` (name -> HTML) through
 /// tests/moodle/page.php.
 fn moodle_clean(pages: &BTreeMap<String, String>) -> BTreeMap<String, String> {
@@ -335,6 +340,11 @@ fn expected_texts(course: &Path) -> BTreeMap<String, Vec<String>> {
                     "Share your answer in the discussion “{topic}” in this session."
                 ));
             }
+            // Each knowledge check is a quiz of its own in the cartridge.
+            if topics && b["type"].as_str() == Some("quiz") && b.get("questions").is_some() {
+                let title = str_of(b, "title").unwrap_or_else(|| "Knowledge check".into());
+                texts.push(format!("Answer the quiz “{title}” in this session."));
+            }
         }
         texts
     };
@@ -424,7 +434,8 @@ fn check_cartridges(out: &Path, course: &Path) -> usize {
             checked += 1;
         }
         assert!(report.is_empty(), "{}", report.join("\n"));
-        // Each reflection's discussion is in the same session folder.
+        // Each reflection's discussion and each knowledge check's quiz is
+        // in the same session folder.
         let root = organisation(manifest);
         for folder in root.children.iter().filter(|f| f.idref.is_none()) {
             let titles: Vec<&str> = folder
@@ -447,6 +458,13 @@ fn check_cartridges(out: &Path, course: &Path) -> usize {
                     "{page}: no discussion {topic:?} in {titles:?}"
                 );
             }
+            for sentence in text.split("Answer the quiz “").skip(1) {
+                let quiz = sentence.split("” in this session.").next().unwrap();
+                assert!(
+                    titles.contains(&quiz),
+                    "{page}: no quiz {quiz:?} in {titles:?}"
+                );
+            }
         }
     }
     checked
@@ -455,7 +473,12 @@ fn check_cartridges(out: &Path, course: &Path) -> usize {
 #[test]
 fn web_cartridge_pages_read_well_once_moodle_cleans_them() {
     let links = course_with_links();
-    for course in [seed_course(), links.path().to_path_buf(), every_block()] {
+    for course in [
+        seed_course(),
+        links.path().to_path_buf(),
+        every_block(),
+        quiz_course(),
+    ] {
         let out = build_cc(&course, "web");
         let sessions = expected_texts(&course).len() - 1;
         // The overview and every session page, in both versions.

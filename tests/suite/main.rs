@@ -7,5 +7,6 @@ mod common;
 mod errors;
 mod init;
 mod lti_bundle;
+mod qti;
 mod scorm;
 mod warnings;
