@@ -90,8 +90,7 @@ fn run(args: Args) -> Result<()> {
         .try_init();
     let grace = Duration::from_secs(args.key_grace_days * 86_400);
     if args.rotate_key {
-        std::fs::create_dir_all(&args.data)
-            .with_context(|| format!("creating {}", args.data.display()))?;
+        lti::create_data_dir(&args.data)?;
         let kid = lti::keys::KeyStore::rotate(&args.data, grace)?;
         println!(
             "new signing key {kid}; the previous key stays published for {} days",

@@ -26,10 +26,10 @@ pub async fn build_app(
     site: site::Site,
     platforms: platforms::Platforms,
 ) -> Result<SharedApp> {
-    std::fs::create_dir_all(&cfg.data_dir)
-        .with_context(|| format!("creating {}", cfg.data_dir.display()))?;
+    super::create_data_dir(&cfg.data_dir)?;
     let keys = keys::KeyStore::open(&cfg.data_dir, cfg.key_grace)?;
     let store = store::Store::open(cfg.database.as_deref(), &cfg.data_dir).await?;
+    let unadopted = store.has_unadopted_progress().await?;
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(20))
         .connect_timeout(Duration::from_secs(5))
@@ -53,6 +53,7 @@ pub async fn build_app(
         tokens: Default::default(),
         outbox_wake: tokio::sync::Notify::new(),
         instance_id: super::random_token(),
+        unadopted_progress: unadopted.into(),
     }))
 }
 
@@ -70,6 +71,7 @@ pub fn router(app: SharedApp) -> Router {
         .route("/launch", get(launch::launch_get))
         .route("/launch/{session}", get(launch::launch_get))
         .route("/l/{handle}/{*path}", get(launch::page))
+        .route("/lti/relaunch/{state}", get(launch::relaunch))
         .route("/lti/api/progress", post(launch::progress))
         .route(
             "/lti/deep-link/{handle}",

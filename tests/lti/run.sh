@@ -56,7 +56,7 @@ fi
 
 log "building"
 (cd "$root" && cargo build -q --bin coursepack) || { echo "0 passed, 1 failed"; exit 1; }
-bin="$root/target/debug/coursepack"
+bin="${CARGO_TARGET_DIR:-$root/target}/debug/coursepack"
 
 # --- unit tests of the LTI modules ----------------------------------------------------------
 log "unit tests (src/lti)"
