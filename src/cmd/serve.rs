@@ -86,6 +86,7 @@ fn run(args: Args) -> Result<()> {
                 .unwrap_or_else(|_| "info,sqlx=warn".into()),
         )
         .with_target(false)
+        .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
     let grace = Duration::from_secs(args.key_grace_days * 86_400);

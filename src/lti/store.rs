@@ -17,7 +17,14 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// Launch rows never change once written (they are only purged after they expire), so
+    /// every instance may keep them: a page request then needs no launch query.
+    launches: std::sync::Mutex<std::collections::HashMap<String, Launch>>,
 }
+
+/// Launches kept in memory at most; the map is emptied when it is full (a class of a few
+/// thousand learners fits many times over).
+const LAUNCH_CACHE_MAX: usize = 50_000;
 
 /// The schema as a list of migrations: entry `i` takes the database from version `i` to
 /// `i + 1`. The same statements work on both backends (BIGINT is an integer in SQLite). A
@@ -317,6 +324,20 @@ impl Store {
         };
         let pool = AnyPoolOptions::new()
             .max_connections(if backend == Backend::Sqlite { 4 } else { 10 })
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    // Launch-time rows (login states, nonces, launches) need no flush to disk
+                    // of their own: a power cut may lose the last ones, and the learner opens
+                    // the activity again. SQLite's WAL stays consistent with NORMAL; the
+                    // learner's saves ask for a full flush themselves (`save_progress`).
+                    let sql = match backend {
+                        Backend::Sqlite => "PRAGMA synchronous = NORMAL",
+                        Backend::Postgres => "SET synchronous_commit = off",
+                    };
+                    sqlx::query(sql).execute(&mut *conn).await?;
+                    Ok(())
+                })
+            })
             .acquire_timeout(std::time::Duration::from_secs(10))
             .connect(&url)
             .await
@@ -330,7 +351,11 @@ impl Store {
                 .execute(&pool)
                 .await?;
         }
-        let store = Store { pool, backend };
+        let store = Store {
+            pool,
+            backend,
+            launches: Default::default(),
+        };
         store.migrate().await?;
         Ok(store)
     }
@@ -475,6 +500,17 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
+    fn remember_launch(&self, l: &Launch) {
+        let mut map = self
+            .launches
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if map.len() >= LAUNCH_CACHE_MAX {
+            map.clear();
+        }
+        map.insert(l.handle.clone(), l.clone());
+    }
+
     pub async fn create_launch(&self, l: &Launch) -> Result<()> {
         sqlx::query(&format!(
             "INSERT INTO lti_launch ({LAUNCH_COLUMNS}, created_ms)
@@ -495,6 +531,7 @@ impl Store {
         .bind(super::now_ms())
         .execute(&self.pool)
         .await?;
+        self.remember_launch(l);
         Ok(())
     }
 
@@ -510,7 +547,20 @@ impl Store {
     }
 
     pub async fn launch_by_handle(&self, handle: &str, now_ms: i64) -> Result<Option<Launch>> {
-        self.launch_where("handle", handle, now_ms).await
+        let known = self
+            .launches
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(handle)
+            .cloned();
+        if let Some(l) = known {
+            return Ok((l.expires_ms >= now_ms).then_some(l));
+        }
+        let found = self.launch_where("handle", handle, now_ms).await?;
+        if let Some(l) = &found {
+            self.remember_launch(l);
+        }
+        Ok(found)
     }
 
     pub async fn launch_by_token(&self, token: &str, now_ms: i64) -> Result<Option<Launch>> {
@@ -586,8 +636,43 @@ impl Store {
         score: Option<&(dyn Fn(i64) -> NewScore + Sync)>,
     ) -> Result<bool> {
         let now = super::now_ms();
+        let mut conn = self.pool.acquire().await?;
+        // The learner is told their work is saved: this one is on disk before the answer.
+        self.durability(&mut conn, true).await?;
+        let result = self
+            .save_progress_in(&mut conn, l, session, state, completed, score, now)
+            .await;
+        self.durability(&mut conn, false).await?;
+        result
+    }
+
+    /// Whether a connection's commits wait for the disk. Off by default (see `open`); on for
+    /// what must survive a power cut: learners' saves and queued scores, registrations.
+    async fn durability(&self, conn: &mut sqlx::AnyConnection, durable: bool) -> Result<()> {
+        let sql = match (self.backend, durable) {
+            (Backend::Sqlite, true) => "PRAGMA synchronous = FULL",
+            (Backend::Sqlite, false) => "PRAGMA synchronous = NORMAL",
+            (Backend::Postgres, true) => "SET synchronous_commit = on",
+            (Backend::Postgres, false) => "SET synchronous_commit = off",
+        };
+        sqlx::query(sql).execute(&mut *conn).await?;
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn save_progress_in(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        l: &Launch,
+        session: &str,
+        state: &str,
+        completed: bool,
+        score: Option<&(dyn Fn(i64) -> NewScore + Sync)>,
+        now: i64,
+    ) -> Result<bool> {
+        use sqlx::Connection as _;
         let (deployment, context) = l.offering();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = conn.begin().await?;
         if self.backend == Backend::Postgres {
             // One learner's saves run one at a time across instances, so the count of completed
             // sessions and the score timestamps below see each other's results. (SQLite holds
@@ -881,7 +966,9 @@ impl Store {
 
     /// Stores (or replaces) a dynamic registration.
     pub async fn put_platform(&self, p: &Platform) -> Result<()> {
-        sqlx::query(
+        let mut conn = self.pool.acquire().await?;
+        self.durability(&mut conn, true).await?;
+        let result = sqlx::query(
             "INSERT INTO lti_platform (issuer, client_id, config, created_ms) VALUES ($1, $2, $3, $4)
              ON CONFLICT (issuer, client_id) DO UPDATE SET config = excluded.config",
         )
@@ -889,8 +976,10 @@ impl Store {
         .bind(&p.client_id)
         .bind(serde_json::to_string(p)?)
         .bind(super::now_ms())
-        .execute(&self.pool)
-        .await?;
+        .execute(&mut *conn)
+        .await;
+        self.durability(&mut conn, false).await?;
+        result?;
         Ok(())
     }
 
