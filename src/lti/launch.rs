@@ -92,7 +92,7 @@ async fn accept(
         .iter()
         .any(|name| super::oidc::cookie(headers, name).as_deref() == Some(state.as_str()));
     if !has_cookie && form.storage_secret.is_none() {
-        let login = app.store.peek_login_state(&state, now).await?;
+        let login = app.states.open(&state, now);
         if let Some(login) = &login
             && let Some(target) = &login.storage_target
         {
@@ -106,13 +106,17 @@ async fn accept(
              If your browser blocks third-party cookies, open the activity in a new window.",
         ));
     }
+    // Issued by this tool, unaltered and unexpired; single use comes from the nonce, which the
+    // launch row (or, for deep linking, lti_nonce) records.
     let login = app
-        .store
-        .take_login_state(&state, now)
-        .await?
+        .states
+        .open(&state, now)
         .ok_or_else(|| Refusal::forbidden("The launch state is unknown, used or expired."))?;
     if !has_cookie {
-        let expected = login.storage_secret.as_deref().map(digest);
+        let expected = login
+            .storage_target
+            .as_ref()
+            .map(|_| digest(&app.states.storage_secret(&login)));
         if expected.is_none() || expected != form.storage_secret.as_deref().map(digest) {
             return Err(Refusal::forbidden(
                 "This launch was not started in this browser (platform storage does not hold its state).",
@@ -131,18 +135,8 @@ async fn accept(
         ));
     }
     let exp_ms = claims["exp"].as_i64().unwrap_or(0) * 1000;
-    if !app
-        .store
-        .use_nonce(
-            &login.nonce,
-            exp_ms.max(now) + super::jwt::LEEWAY_SECS as i64 * 1000,
-        )
-        .await?
-    {
-        return Err(Refusal::unauthorized(
-            "The id_token's nonce was already used.",
-        ));
-    }
+    let nonce_expires_ms = exp_ms.max(now) + super::jwt::LEEWAY_SECS as i64 * 1000;
+    let nonce_used = || Refusal::unauthorized("The id_token's nonce was already used.");
     let deployment = str_claim(&claims, claim::DEPLOYMENT_ID)
         .ok_or_else(|| Refusal::bad("The id_token has no deployment_id."))?;
     if !platform.deployment_ids.iter().any(|d| d == deployment) {
@@ -171,6 +165,9 @@ async fn accept(
     let sub = str_claim(&claims, "sub").unwrap_or_default().to_string();
 
     if message_type == DEEP_LINKING_REQUEST {
+        if !app.store.use_nonce(&login.nonce, nonce_expires_ms).await? {
+            return Err(nonce_used());
+        }
         let roles = claims[claim::ROLES].as_array().map(Vec::as_slice);
         if !may_deep_link(roles.unwrap_or_default()) {
             tracing::warn!(issuer = %platform.issuer, "deep linking refused: no instructor role");
@@ -236,9 +233,14 @@ async fn accept(
         lineitem,
         lineitems,
         context_id: Some(context_id),
-        expires_ms: now + app.cfg.tuning.launch_ttl.as_millis() as i64,
+        // At least as long as the nonce must be remembered (the row is its record).
+        expires_ms: (now + app.cfg.tuning.launch_ttl.as_millis() as i64).max(nonce_expires_ms),
     };
-    app.store.create_launch(&launch).await?;
+    // The launch row records the nonce as used (a unique column): one write for both. The
+    // launch outlives the id_token, so a replay within its lifetime finds it.
+    if !app.store.create_launch(&launch, &login.nonce).await? {
+        return Err(nonce_used());
+    }
     if app
         .unadopted_progress
         .load(std::sync::atomic::Ordering::Relaxed)
@@ -314,15 +316,14 @@ fn open_in_new_window(app: &SharedApp, state: &str) -> Response {
 /// said, in the new window the page above opened. Harmless to repeat: it is what any
 /// login initiation from the platform does.
 pub async fn relaunch(State(app): State<SharedApp>, Path(state): Path<String>) -> Response {
-    let login = match app.store.peek_login_state(&state, super::now_ms()).await {
-        Ok(Some(l)) if l.login_hint.is_some() => l,
-        Ok(_) => {
+    let login = match app.states.open(&state, super::now_ms()) {
+        Some(l) if l.login_hint.is_some() => l,
+        _ => {
             return Refusal::forbidden(
                 "This link has expired. Open the activity again from your course.",
             )
             .into_response();
         }
-        Err(e) => return Refusal::internal(e).into_response(),
     };
     super::oidc::start_login(
         app,

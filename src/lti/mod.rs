@@ -13,6 +13,7 @@ pub mod platforms;
 pub mod registration;
 pub mod server;
 pub mod site;
+pub mod state;
 pub mod store;
 
 use std::path::PathBuf;
@@ -189,6 +190,8 @@ pub struct App {
     pub http: reqwest::Client,
     pub site: site::Site,
     pub tokens: ags::TokenCache,
+    /// Issues and opens the OIDC login states.
+    pub states: state::LoginStates,
     /// Wakes the outbox worker as soon as a completion is queued.
     pub outbox_wake: tokio::sync::Notify,
     /// Distinguishes this process's outbox leases from other instances'.

@@ -151,27 +151,22 @@ async fn login(app: SharedApp, p: LoginParams) -> Result<Response, Refusal> {
             && t.chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
     });
-    let storage_secret = storage_target.as_ref().map(|_| super::random_token());
-    let state = super::random_token();
     let nonce = super::random_token();
-    let now = super::now_ms();
-    app.store
-        .put_login_state(
-            &state,
-            &LoginState {
-                nonce: nonce.clone(),
-                issuer: platform.issuer.clone(),
-                client_id: platform.client_id.clone(),
-                target_link_uri: target,
-                storage_target: storage_target.clone(),
-                storage_secret: storage_secret.clone(),
-                login_hint: Some(login_hint.clone()),
-                message_hint: p.lti_message_hint.clone().filter(|h| !h.is_empty()),
-                deployment_id: p.lti_deployment_id.clone().filter(|d| !d.is_empty()),
-                expires_ms: now + STATE_TTL_SECS * 1000,
-            },
-        )
-        .await?;
+    let login = LoginState {
+        nonce: nonce.clone(),
+        issuer: platform.issuer.clone(),
+        client_id: platform.client_id.clone(),
+        target_link_uri: target,
+        storage_target: storage_target.clone(),
+        login_hint: Some(login_hint.clone()),
+        message_hint: p.lti_message_hint.clone().filter(|h| !h.is_empty()),
+        deployment_id: p.lti_deployment_id.clone().filter(|d| !d.is_empty()),
+        expires_ms: super::now_ms() + STATE_TTL_SECS * 1000,
+    };
+    let state = app.states.issue(&login);
+    let storage_secret = storage_target
+        .as_ref()
+        .map(|_| app.states.storage_secret(&login));
 
     let mut auth = url::Url::parse(&platform.auth_url)
         .map_err(|_| Refusal::internal(anyhow::anyhow!("auth_url of {iss} is not a URL")))?;

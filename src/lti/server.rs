@@ -30,6 +30,7 @@ pub async fn build_app(
     let keys = keys::KeyStore::open(&cfg.data_dir, cfg.key_grace)?;
     let store = store::Store::open(cfg.database.as_deref(), &cfg.data_dir).await?;
     let unadopted = store.has_unadopted_progress().await?;
+    let states = super::state::LoginStates::new(store.secret("login-state").await?.as_bytes());
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(20))
         .connect_timeout(Duration::from_secs(5))
@@ -51,6 +52,7 @@ pub async fn build_app(
         http,
         site,
         tokens: Default::default(),
+        states,
         outbox_wake: tokio::sync::Notify::new(),
         instance_id: super::random_token(),
         unadopted_progress: unadopted.into(),

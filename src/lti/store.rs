@@ -126,6 +126,10 @@ const MIGRATIONS: &[&[&str]] = &[
         // NULL context: a launch accepted before the upgrade (it keeps using the old rows).
         "ALTER TABLE lti_launch ADD COLUMN context_id TEXT",
         "ALTER TABLE lti_launch ADD COLUMN lineitems TEXT",
+        // The id_token's nonce, used once: the launch row itself records it (one write per
+        // launch instead of two); lti_nonce keeps the nonces of deep-linking requests.
+        "ALTER TABLE lti_launch ADD COLUMN nonce TEXT",
+        "CREATE UNIQUE INDEX lti_launch_nonce ON lti_launch (nonce)",
         "ALTER TABLE lti_login_state ADD COLUMN login_hint TEXT",
         "ALTER TABLE lti_login_state ADD COLUMN message_hint TEXT",
         "ALTER TABLE lti_login_state ADD COLUMN deployment_id TEXT",
@@ -135,6 +139,10 @@ const MIGRATIONS: &[&[&str]] = &[
         "ALTER TABLE lti_outbox ADD COLUMN label TEXT",
         "ALTER TABLE lti_outbox ADD COLUMN resource_id TEXT",
         "ALTER TABLE lti_outbox ADD COLUMN activity TEXT",
+        // Secrets every instance shares, e.g. the key of the login states.
+        "CREATE TABLE lti_secret (
+            name TEXT PRIMARY KEY,
+            value TEXT NOT NULL)",
         "CREATE TABLE lti_lineitem (
             lineitems TEXT NOT NULL,
             resource_link_id TEXT NOT NULL,
@@ -148,7 +156,8 @@ const MIGRATIONS: &[&[&str]] = &[
 /// The schema version this build writes and understands.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
-/// What the login initiation remembered for the launch that follows.
+/// What the login initiation remembers for the launch that follows (carried in the state
+/// itself, see `state.rs`).
 #[derive(Debug, Clone)]
 pub struct LoginState {
     pub nonce: String,
@@ -156,32 +165,13 @@ pub struct LoginState {
     pub client_id: String,
     pub target_link_uri: String,
     /// The platform's storage frame (`lti_storage_target`), for browsers that block the
-    /// state cookie; `storage_secret` is what the tool put there for this state.
+    /// state cookie.
     pub storage_target: Option<String>,
-    pub storage_secret: Option<String>,
     /// The login request's hints and deployment, to start a fresh login from a new window.
     pub login_hint: Option<String>,
     pub message_hint: Option<String>,
     pub deployment_id: Option<String>,
     pub expires_ms: i64,
-}
-
-const LOGIN_COLUMNS: &str = "nonce, issuer, client_id, target_link_uri, storage_target, storage_secret, \
-     login_hint, message_hint, deployment_id, expires_ms";
-
-fn login_from_row(row: &AnyRow) -> Result<LoginState> {
-    Ok(LoginState {
-        nonce: row.try_get("nonce")?,
-        issuer: row.try_get("issuer")?,
-        client_id: row.try_get("client_id")?,
-        target_link_uri: row.try_get("target_link_uri")?,
-        storage_target: row.try_get("storage_target")?,
-        storage_secret: row.try_get("storage_secret")?,
-        login_hint: row.try_get("login_hint")?,
-        message_hint: row.try_get("message_hint")?,
-        deployment_id: row.try_get("deployment_id")?,
-        expires_ms: row.try_get("expires_ms")?,
-    })
 }
 
 /// An accepted resource-link launch.
@@ -422,6 +412,22 @@ impl Store {
         Ok((from, SCHEMA_VERSION))
     }
 
+    /// The shared secret `name`, made on first use (the first instance to ask wins).
+    pub async fn secret(&self, name: &str) -> Result<String> {
+        sqlx::query(
+            "INSERT INTO lti_secret (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(super::random_token())
+        .execute(&self.pool)
+        .await?;
+        Ok(sqlx::query("SELECT value FROM lti_secret WHERE name = $1")
+            .bind(name)
+            .fetch_one(&self.pool)
+            .await?
+            .try_get("value")?)
+    }
+
     pub async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
@@ -441,51 +447,6 @@ impl Store {
                 .await?;
         }
         Ok(())
-    }
-
-    pub async fn put_login_state(&self, state: &str, s: &LoginState) -> Result<()> {
-        sqlx::query(&format!(
-            "INSERT INTO lti_login_state (state, {LOGIN_COLUMNS})
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
-        ))
-        .bind(state)
-        .bind(&s.nonce)
-        .bind(&s.issuer)
-        .bind(&s.client_id)
-        .bind(&s.target_link_uri)
-        .bind(&s.storage_target)
-        .bind(&s.storage_secret)
-        .bind(&s.login_hint)
-        .bind(&s.message_hint)
-        .bind(&s.deployment_id)
-        .bind(s.expires_ms)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    /// Reads a login state without consuming it.
-    pub async fn peek_login_state(&self, state: &str, now_ms: i64) -> Result<Option<LoginState>> {
-        let row = sqlx::query(&format!(
-            "SELECT {LOGIN_COLUMNS} FROM lti_login_state WHERE state = $1"
-        ))
-        .bind(state)
-        .fetch_optional(&self.pool)
-        .await?;
-        let s = row.as_ref().map(login_from_row).transpose()?;
-        Ok(s.filter(|s| s.expires_ms >= now_ms))
-    }
-
-    /// Consumes a login state: it is deleted whether or not the launch then succeeds.
-    pub async fn take_login_state(&self, state: &str, now_ms: i64) -> Result<Option<LoginState>> {
-        let row = sqlx::query(&format!(
-            "DELETE FROM lti_login_state WHERE state = $1 RETURNING {LOGIN_COLUMNS}"
-        ))
-        .bind(state)
-        .fetch_optional(&self.pool)
-        .await?;
-        let s = row.as_ref().map(login_from_row).transpose()?;
-        Ok(s.filter(|s| s.expires_ms >= now_ms))
     }
 
     /// Records a nonce as used; false when it was used before.
@@ -511,10 +472,13 @@ impl Store {
         map.insert(l.handle.clone(), l.clone());
     }
 
-    pub async fn create_launch(&self, l: &Launch) -> Result<()> {
-        sqlx::query(&format!(
-            "INSERT INTO lti_launch ({LAUNCH_COLUMNS}, created_ms)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+    /// Records an accepted launch and, with it, its id_token's nonce as used. False (and no
+    /// launch) when a launch with that nonce exists already.
+    pub async fn create_launch(&self, l: &Launch, nonce: &str) -> Result<bool> {
+        let done = sqlx::query(&format!(
+            "INSERT INTO lti_launch ({LAUNCH_COLUMNS}, created_ms, nonce)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+             ON CONFLICT (nonce) DO NOTHING"
         ))
         .bind(&l.handle)
         .bind(&l.token)
@@ -529,10 +493,14 @@ impl Store {
         .bind(&l.context_id)
         .bind(l.expires_ms)
         .bind(super::now_ms())
+        .bind(nonce)
         .execute(&self.pool)
         .await?;
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
         self.remember_launch(l);
-        Ok(())
+        Ok(true)
     }
 
     async fn launch_where(&self, column: &str, value: &str, now_ms: i64) -> Result<Option<Launch>> {

@@ -528,13 +528,17 @@ def cookieless_launch_through_platform_storage(ctx):
     assert get == {"subject": "lti.get_data", "target": "post_message_forwarding", "origin": p.url,
                    "key": put["key"]}, get
     assert re.search(r'<form id="cp-form" method="post" action="%s">' % re.escape(ctx.tool.public_url + "/lti/launch"), r.text)
-    # A wrong secret is refused, and consumes the state.
+    # A wrong secret is refused (it does not use up the learner's launch: the right one
+    # still works, once; a replay is refused by its nonce).
     r = requests.post(ctx.tool.url + "/lti/launch", data={"id_token": token, "state": q["state"],
                                                           "storage_secret": "guess"}, allow_redirects=False)
     assert r.status_code == 403 and "platform storage" in r.text, r.status_code
     r = requests.post(ctx.tool.url + "/lti/launch", data={"id_token": token, "state": q["state"],
                                                           "storage_secret": put["value"]}, allow_redirects=False)
-    assert r.status_code == 403 and "Location" not in r.headers, r.status_code
+    assert r.status_code == 303, r.status_code
+    r = requests.post(ctx.tool.url + "/lti/launch", data={"id_token": token, "state": q["state"],
+                                                          "storage_secret": put["value"]}, allow_redirects=False)
+    assert r.status_code == 401 and "already used" in r.text and "Location" not in r.headers, r.status_code
     # The whole way through, as the page's script would do it.
     r = requests.get(ctx.tool.url + "/lti/login", params=params, allow_redirects=False)
     put = storage_conf(r.text)
