@@ -278,6 +278,8 @@ pub async fn post_score(app: &App, p: &Platform, row: &OutboxRow) -> Outcome {
         "userId": row.sub,
         "scoreGiven": row.score_given,
         "scoreMaximum": row.score_maximum,
+        // A whole-course link's share stays FullyGraded while the activity is InProgress:
+        // Moodle's scores service drops scoreGiven unless gradingProgress is FullyGraded.
         "activityProgress": row.activity.as_deref().unwrap_or("Completed"),
         "gradingProgress": "FullyGraded",
         "timestamp": iso8601(row.ts_ms),

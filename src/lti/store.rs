@@ -1,5 +1,6 @@
-//! Durable state shared by every instance: login states, used nonces, launches, learner
-//! progress, the score outbox, deep-linking requests and dynamic registrations.
+//! Durable state shared by every instance: the login states' secret, used nonces, launches,
+//! learner progress, the score outbox, line items found or created, deep-linking requests and
+//! dynamic registrations.
 //! SQLite in the data dir by default; PostgreSQL when several instances must share it.
 
 use anyhow::{Context as _, Result};
@@ -130,9 +131,9 @@ const MIGRATIONS: &[&[&str]] = &[
         // launch instead of two); lti_nonce keeps the nonces of deep-linking requests.
         "ALTER TABLE lti_launch ADD COLUMN nonce TEXT",
         "CREATE UNIQUE INDEX lti_launch_nonce ON lti_launch (nonce)",
-        "ALTER TABLE lti_login_state ADD COLUMN login_hint TEXT",
-        "ALTER TABLE lti_login_state ADD COLUMN message_hint TEXT",
-        "ALTER TABLE lti_login_state ADD COLUMN deployment_id TEXT",
+        // Login states now carry themselves (state.rs); a login in flight during the upgrade
+        // is started again by the learner.
+        "DROP TABLE lti_login_state",
         "ALTER TABLE lti_outbox ADD COLUMN lineitems TEXT",
         "ALTER TABLE lti_outbox ADD COLUMN resource_link_id TEXT",
         "ALTER TABLE lti_outbox ADD COLUMN tag TEXT",
@@ -316,7 +317,7 @@ impl Store {
             .max_connections(if backend == Backend::Sqlite { 4 } else { 10 })
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
-                    // Launch-time rows (login states, nonces, launches) need no flush to disk
+                    // Launch-time rows (nonces, launches) need no flush to disk
                     // of their own: a power cut may lose the last ones, and the learner opens
                     // the activity again. SQLite's WAL stays consistent with NORMAL; the
                     // learner's saves ask for a full flush themselves (`save_progress`).
@@ -433,14 +434,9 @@ impl Store {
         Ok(())
     }
 
-    /// Drops expired login states, nonces, launches and deep-link requests.
+    /// Drops expired nonces, launches and deep-link requests.
     pub async fn purge_expired(&self, now_ms: i64) -> Result<()> {
-        for table in [
-            "lti_login_state",
-            "lti_nonce",
-            "lti_launch",
-            "lti_deep_link",
-        ] {
+        for table in ["lti_nonce", "lti_launch", "lti_deep_link"] {
             sqlx::query(&format!("DELETE FROM {table} WHERE expires_ms < $1"))
                 .bind(now_ms)
                 .execute(&self.pool)
