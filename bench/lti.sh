@@ -75,9 +75,13 @@ run() { # label [database URL]
   tool_pid=$!
   echo "$tool_pid" >"$work/tool.pid"
   echo "== $label ($(nproc) cores, shared by tool, client and wrk)"
+  local load_before
+  load_before=$(cut -d' ' -f1 /proc/loadavg)
   if ! wait "$client"; then
     cat "$work/out-$label"; tail -n 20 "$work/tool-$label.log"; exit 1
   fi
+  # Other work on the machine takes cores from the tool: say so beside the figures.
+  echo "  load average (1 min) before $load_before, after $(cut -d' ' -f1 /proc/loadavg), on $(nproc) cores"
   kill "$tool_pid"; wait "$tool_pid" 2>/dev/null || true; tool_pid=""
   grep -v '^RESULT' "$work/out-$label"
   # Targets (issue 9): each line says met or NOT met, with the measured figure.
