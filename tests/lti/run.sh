@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # LTI 1.3 tool tests: unit tests of src/lti, then the end-to-end suite against the independent
 # Python test platform, on SQLite and on a throwaway PostgreSQL cluster (loopback only).
-# One test drives headless Chromium through a cookie-less (platform storage) launch.
+# Headless Chromium (third-party cookies blocked) launches the tool inside an LMS page on
+# another site, and runs the real page runtime.
 # Sets up what a fresh Debian machine lacks (apt-get as root, or through sudo).
 # Ends with "N passed, N failed" and exits non-zero on any failure.
 set -uo pipefail
