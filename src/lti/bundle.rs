@@ -232,6 +232,21 @@ mod tests {
         assert!(
             sheet.contains("Redirect URI (exactly one) | `https://tool.example:8443/lti/launch`")
         );
+        // Score and line item scopes: links imported from a cartridge get their grade column
+        // from the tool.
+        let scopes = [
+            "https://purl.imsglobal.org/spec/lti-ags/scope/score",
+            "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
+        ];
+        assert_eq!(canvas["scopes"], serde_json::json!(scopes));
+        assert!(
+            sheet.contains(&format!(
+                "| Services (scopes) | `{} {}` |",
+                scopes[0], scopes[1]
+            )),
+            "{sheet}"
+        );
+        assert!(sheet.contains("grade sync and column management"));
         assert!(super::files("ftp://x", "t", &[]).is_err());
     }
 }
