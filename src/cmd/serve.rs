@@ -86,12 +86,12 @@ fn run(args: Args) -> Result<()> {
                 .unwrap_or_else(|_| "info,sqlx=warn".into()),
         )
         .with_target(false)
+        .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
     let grace = Duration::from_secs(args.key_grace_days * 86_400);
     if args.rotate_key {
-        std::fs::create_dir_all(&args.data)
-            .with_context(|| format!("creating {}", args.data.display()))?;
+        lti::create_data_dir(&args.data)?;
         let kid = lti::keys::KeyStore::rotate(&args.data, grace)?;
         println!(
             "new signing key {kid}; the previous key stays published for {} days",

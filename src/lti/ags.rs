@@ -10,9 +10,11 @@ use tokio::sync::Mutex;
 
 use super::App;
 use super::platforms::Platform;
-use super::store::OutboxRow;
+use super::store::{AutoLineItem, OutboxRow};
 
 pub const SCORE_CONTENT_TYPE: &str = "application/vnd.ims.lis.v1.score+json";
+pub const LINEITEM_CONTENT_TYPE: &str = "application/vnd.ims.lis.v2.lineitem+json";
+pub const LINEITEMS_CONTENT_TYPE: &str = "application/vnd.ims.lis.v2.lineitemcontainer+json";
 
 struct CachedToken {
     token: String,
@@ -127,8 +129,144 @@ pub enum Outcome {
     Permanent(String),
 }
 
+/// `url` with `pairs` added to its query string.
+fn with_query(url: &str, pairs: &[(&str, &str)]) -> Result<url::Url> {
+    let mut u = url::Url::parse(url).with_context(|| format!("line items URL {url}"))?;
+    u.query_pairs_mut().extend_pairs(pairs);
+    Ok(u)
+}
+
+/// The line item of an imported link: the one remembered, else the one in the platform with
+/// this resource link and tag (`GET lineitems`), else a new one (`POST lineitems`: score
+/// maximum 100, the session's title as label).
+pub async fn find_or_create_lineitem(app: &App, p: &Platform, a: &AutoLineItem) -> Outcome2 {
+    match app.store.known_lineitem(a).await {
+        Ok(Some(url)) => return Outcome2::Found(url),
+        Ok(None) => {}
+        Err(e) => return Outcome2::Failed(Outcome::Retry(format!("{e:#}"))),
+    }
+    let token = match access_token(app, p, super::SCOPE_LINEITEM).await {
+        Ok(t) => t,
+        Err(e) => return Outcome2::Failed(Outcome::Retry(format!("{e:#}"))),
+    };
+    let query = match with_query(
+        &a.lineitems,
+        &[("resource_link_id", &a.resource_link_id), ("tag", &a.tag)],
+    ) {
+        Ok(u) => u,
+        Err(e) => return Outcome2::Failed(Outcome::Permanent(format!("{e:#}"))),
+    };
+    let found = app
+        .http
+        .get(query)
+        .bearer_auth(&token)
+        .header(reqwest::header::ACCEPT, LINEITEMS_CONTENT_TYPE)
+        .send()
+        .await;
+    let resp = match found {
+        Ok(r) => r,
+        Err(e) => return Outcome2::Failed(Outcome::Retry(format!("listing line items: {e}"))),
+    };
+    let status = resp.status();
+    if !status.is_success() {
+        if status == reqwest::StatusCode::UNAUTHORIZED {
+            app.tokens.forget(p, super::SCOPE_LINEITEM).await;
+        }
+        return Outcome2::Failed(lineitems_outcome(status, "listing"));
+    }
+    let items: serde_json::Value = match resp.json().await {
+        Ok(v) => v,
+        Err(e) => return Outcome2::Failed(Outcome::Retry(format!("line items answer: {e}"))),
+    };
+    // The filters are only a hint to the platform: check each item.
+    let existing = items.as_array().and_then(|items| {
+        items.iter().find_map(|it| {
+            let ok = it["resourceLinkId"].as_str() == Some(&a.resource_link_id)
+                && it["tag"].as_str() == Some(&a.tag);
+            it["id"].as_str().filter(|_| ok).map(str::to_string)
+        })
+    });
+    let url = match existing {
+        Some(url) => url,
+        None => {
+            let body = json!({
+                "scoreMaximum": super::launch::SCORE_MAXIMUM,
+                "label": a.label,
+                "resourceLinkId": a.resource_link_id,
+                "resourceId": a.resource_id,
+                "tag": a.tag,
+            });
+            let created = app
+                .http
+                .post(&a.lineitems)
+                .bearer_auth(&token)
+                .header(reqwest::header::CONTENT_TYPE, LINEITEM_CONTENT_TYPE)
+                .header(reqwest::header::ACCEPT, LINEITEM_CONTENT_TYPE)
+                .body(body.to_string())
+                .send()
+                .await;
+            let resp = match created {
+                Ok(r) => r,
+                Err(e) => {
+                    return Outcome2::Failed(Outcome::Retry(format!(
+                        "creating the line item: {e}"
+                    )));
+                }
+            };
+            let status = resp.status();
+            if !status.is_success() {
+                return Outcome2::Failed(lineitems_outcome(status, "creating"));
+            }
+            let item: serde_json::Value = match resp.json().await {
+                Ok(v) => v,
+                Err(e) => {
+                    return Outcome2::Failed(Outcome::Retry(format!("line item answer: {e}")));
+                }
+            };
+            match item["id"].as_str().filter(|u| url::Url::parse(u).is_ok()) {
+                Some(id) => {
+                    tracing::info!(lineitem = id, label = %a.label, "created a line item");
+                    id.to_string()
+                }
+                None => {
+                    return Outcome2::Failed(Outcome::Retry(
+                        "the created line item has no id URL".into(),
+                    ));
+                }
+            }
+        }
+    };
+    match app.store.remember_lineitem(a, &url).await {
+        Ok(url) => Outcome2::Found(url),
+        Err(e) => Outcome2::Failed(Outcome::Retry(format!("{e:#}"))),
+    }
+}
+
+/// The result of finding a line item.
+pub enum Outcome2 {
+    Found(String),
+    Failed(Outcome),
+}
+
+/// What a line items endpoint's refusal means: a container that is gone or a request it can
+/// never take is permanent; the rest (403 until the administrator grants the scope, 5xx) may heal.
+fn lineitems_outcome(status: reqwest::StatusCode, what: &str) -> Outcome {
+    let msg = format!("{what} line items: the platform answered {status}");
+    match status.as_u16() {
+        400 | 404 | 410 | 422 => Outcome::Permanent(msg),
+        _ => Outcome::Retry(msg),
+    }
+}
+
 pub async fn post_score(app: &App, p: &Platform, row: &OutboxRow) -> Outcome {
-    let url = match scores_url(&row.lineitem) {
+    let lineitem = match &row.auto {
+        None => row.lineitem.clone(),
+        Some(a) => match find_or_create_lineitem(app, p, a).await {
+            Outcome2::Found(url) => url,
+            Outcome2::Failed(outcome) => return outcome,
+        },
+    };
+    let url = match scores_url(&lineitem) {
         Ok(u) => u,
         Err(e) => return Outcome::Permanent(format!("{e:#}")),
     };
@@ -140,7 +278,9 @@ pub async fn post_score(app: &App, p: &Platform, row: &OutboxRow) -> Outcome {
         "userId": row.sub,
         "scoreGiven": row.score_given,
         "scoreMaximum": row.score_maximum,
-        "activityProgress": "Completed",
+        // A whole-course link's share stays FullyGraded while the activity is InProgress:
+        // Moodle's scores service drops scoreGiven unless gradingProgress is FullyGraded.
+        "activityProgress": row.activity.as_deref().unwrap_or("Completed"),
         "gradingProgress": "FullyGraded",
         "timestamp": iso8601(row.ts_ms),
     });

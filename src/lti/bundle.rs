@@ -77,7 +77,7 @@ fn canvas_json(v: &Values, title: &str) -> serde_json::Value {
         "target_link_uri": v.target,
         "redirect_uris": [v.redirect],
         "public_jwk_url": v.jwks,
-        "scopes": [super::SCOPE_SCORE, super::SCOPE_LINEITEM_READONLY],
+        "scopes": super::SCOPES,
         "extensions": [{
             "domain": v.domain,
             "platform": "canvas.instructure.com",
@@ -114,7 +114,7 @@ fn sheet(v: &Values, title: &str, sessions: &[BundleSession<'_>]) -> String {
     row(&mut s, "Deep linking / content selection URL", &v.target);
     row(&mut s, "Dynamic registration URL", &v.register);
     row(&mut s, "Signature algorithm", "RS256");
-    row(&mut s, "Services (scopes)", super::SCOPE_SCORE);
+    row(&mut s, "Services (scopes)", &super::SCOPES.join(" "));
     s.push('\n');
     s.push_str(
         "## Session links\n\nDeep linking creates these for you. To add a link by hand, use its URL \
@@ -139,7 +139,8 @@ fn sheet(v: &Values, title: &str, sessions: &[BundleSession<'_>]) -> String {
          Public key type \"Keyset URL\", Public keyset `{jwks}`, Initiate login URL `{login}`, \
          Redirection URI(s) `{redirect}`, tick \"Supports Deep Linking\" with Content Selection URL \
          `{target}`; Services: IMS LTI Assignment and Grade Services \"Use this service for grade \
-         sync only\". Then add the platform to `platforms.toml` (below) with issuer = the site URL, \
+         sync and column management\" (links imported from a cartridge get their grade column \
+         from the tool that way). Then add the platform to `platforms.toml` (below) with issuer = the site URL, \
          auth `<site>/mod/lti/auth.php`, token `<site>/mod/lti/token.php`, JWKS \
          `<site>/mod/lti/certs.php`, and the client id and deployment id Moodle shows under \
          \"View configuration details\".\n\n\
@@ -231,6 +232,21 @@ mod tests {
         assert!(
             sheet.contains("Redirect URI (exactly one) | `https://tool.example:8443/lti/launch`")
         );
+        // Score and line item scopes: links imported from a cartridge get their grade column
+        // from the tool.
+        let scopes = [
+            "https://purl.imsglobal.org/spec/lti-ags/scope/score",
+            "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
+        ];
+        assert_eq!(canvas["scopes"], serde_json::json!(scopes));
+        assert!(
+            sheet.contains(&format!(
+                "| Services (scopes) | `{} {}` |",
+                scopes[0], scopes[1]
+            )),
+            "{sheet}"
+        );
+        assert!(sheet.contains("grade sync and column management"));
         assert!(super::files("ftp://x", "t", &[]).is_err());
     }
 }

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::site::SiteFile;
-use super::store::{Launch, NewScore};
+use super::store::{AutoLineItem, Launch, NewScore};
 use super::{Refusal, SharedApp, claim};
 
 pub const RESOURCE_LINK_REQUEST: &str = "LtiResourceLinkRequest";
@@ -43,9 +43,10 @@ pub async fn launch_post(
         Ok(mut resp) => {
             // The login's cookie has served its purpose once the launch is accepted.
             if let (true, Some(state)) = (resp.status().is_redirection(), state) {
-                let clear = super::oidc::clear_state_cookie(&app.cfg, &state);
-                if let Ok(v) = HeaderValue::from_str(&clear) {
-                    resp.headers_mut().append(header::SET_COOKIE, v);
+                for clear in super::oidc::clear_state_cookies(&app.cfg, &state) {
+                    if let Ok(v) = HeaderValue::from_str(&clear) {
+                        resp.headers_mut().append(header::SET_COOKIE, v);
+                    }
                 }
             }
             resp
@@ -85,27 +86,37 @@ async fn accept(
         .ok_or_else(|| Refusal::bad("The launch has no id_token."))?;
     // The state must have been issued to this very browser: its cookie, or else (browsers
     // that block third-party cookies) the secret the login put in the platform's storage.
-    let has_cookie = super::oidc::cookie(headers, &super::oidc::state_cookie_name(&state))
-        .as_deref()
-        == Some(state.as_str());
+    // Either cookie will do: the partitioned one is what a browser blocking third-party
+    // cookies keeps inside the LMS's frame.
+    let has_cookie = super::oidc::state_cookie_names(&state)
+        .iter()
+        .any(|name| super::oidc::cookie(headers, name).as_deref() == Some(state.as_str()));
     if !has_cookie && form.storage_secret.is_none() {
-        if let Some(login) = app.store.peek_login_state(&state, now).await?
+        let login = app.states.open(&state, now);
+        if let Some(login) = &login
             && let Some(target) = &login.storage_target
         {
-            return storage_check(app, &login, target, &state, &id_token).await;
+            return storage_check(app, login, target, &state, &id_token).await;
+        }
+        if login.is_some_and(|l| l.login_hint.is_some()) {
+            return Ok(open_in_new_window(app, &state));
         }
         return Err(Refusal::forbidden(
             "This launch was not started in this browser (state cookie missing). \
              If your browser blocks third-party cookies, open the activity in a new window.",
         ));
     }
+    // Issued by this tool, unaltered and unexpired; single use comes from the nonce, which the
+    // launch row (or, for deep linking, lti_nonce) records.
     let login = app
-        .store
-        .take_login_state(&state, now)
-        .await?
+        .states
+        .open(&state, now)
         .ok_or_else(|| Refusal::forbidden("The launch state is unknown, used or expired."))?;
     if !has_cookie {
-        let expected = login.storage_secret.as_deref().map(digest);
+        let expected = login
+            .storage_target
+            .as_ref()
+            .map(|_| digest(&app.states.storage_secret(&login)));
         if expected.is_none() || expected != form.storage_secret.as_deref().map(digest) {
             return Err(Refusal::forbidden(
                 "This launch was not started in this browser (platform storage does not hold its state).",
@@ -124,18 +135,8 @@ async fn accept(
         ));
     }
     let exp_ms = claims["exp"].as_i64().unwrap_or(0) * 1000;
-    if !app
-        .store
-        .use_nonce(
-            &login.nonce,
-            exp_ms.max(now) + super::jwt::LEEWAY_SECS as i64 * 1000,
-        )
-        .await?
-    {
-        return Err(Refusal::unauthorized(
-            "The id_token's nonce was already used.",
-        ));
-    }
+    let nonce_expires_ms = exp_ms.max(now) + super::jwt::LEEWAY_SECS as i64 * 1000;
+    let nonce_used = || Refusal::unauthorized("The id_token's nonce was already used.");
     let deployment = str_claim(&claims, claim::DEPLOYMENT_ID)
         .ok_or_else(|| Refusal::bad("The id_token has no deployment_id."))?;
     if !platform.deployment_ids.iter().any(|d| d == deployment) {
@@ -164,6 +165,20 @@ async fn accept(
     let sub = str_claim(&claims, "sub").unwrap_or_default().to_string();
 
     if message_type == DEEP_LINKING_REQUEST {
+        if !app.store.use_nonce(&login.nonce, nonce_expires_ms).await? {
+            return Err(nonce_used());
+        }
+        let roles = claims[claim::ROLES].as_array().map(Vec::as_slice);
+        if !may_deep_link(roles.unwrap_or_default()) {
+            tracing::warn!(issuer = %platform.issuer, "deep linking refused: no instructor role");
+            return Err(Refusal {
+                status: StatusCode::FORBIDDEN,
+                detail: "Adding course content is for teachers: your role in this course \
+                         (as the platform sent it) is not Instructor, Content Developer or \
+                         Administrator. Ask a teacher of the course to add it."
+                    .into(),
+            });
+        }
         return super::deep_link::accept_request(app, &platform, deployment, &claims).await;
     }
 
@@ -175,15 +190,36 @@ async fn accept(
         .ok_or_else(|| Refusal::bad("The id_token has no resource_link id."))?;
     let session = launched_session(app, &claims)?;
     let ags = claims.get(claim::AGS_ENDPOINT);
-    let can_score = ags
-        .and_then(|a| a.get("scope"))
-        .and_then(Value::as_array)
-        .is_some_and(|s| s.iter().any(|v| v.as_str() == Some(super::SCOPE_SCORE)));
-    let lineitem = ags
-        .and_then(|a| a.get("lineitem"))
+    let granted = |scope: &str| {
+        ags.and_then(|a| a.get("scope"))
+            .and_then(Value::as_array)
+            .is_some_and(|s| s.iter().any(|v| v.as_str() == Some(scope)))
+    };
+    let ags_url = |name: &str| {
+        ags.and_then(|a| a.get(name))
+            .and_then(Value::as_str)
+            .filter(|u| url::Url::parse(u).is_ok())
+            .map(str::to_string)
+    };
+    let can_score = granted(super::SCOPE_SCORE);
+    let lineitem = ags_url("lineitem").filter(|_| can_score);
+    // A link without a grade column (imported from a cartridge, or added by hand): the tool
+    // finds or creates its own line item, when the platform lets it.
+    let lineitems = ags_url("lineitems")
+        .filter(|_| lineitem.is_none() && can_score && granted(super::SCOPE_LINEITEM));
+    if ags.is_some() && lineitem.is_none() && lineitems.is_none() {
+        tracing::info!(
+            score = can_score,
+            lineitem = granted(super::SCOPE_LINEITEM),
+            "launch not graded: the platform gives no line item and no way to create one"
+        );
+    }
+    let context_id = claims
+        .get(claim::CONTEXT)
+        .and_then(|c| c.get("id"))
         .and_then(Value::as_str)
-        .filter(|_| can_score)
-        .map(str::to_string);
+        .unwrap_or_default()
+        .to_string();
 
     let launch = Launch {
         handle: super::random_token(),
@@ -195,19 +231,113 @@ async fn accept(
         session: session.clone(),
         resource_link_id: resource_link_id.to_string(),
         lineitem,
-        expires_ms: now + app.cfg.tuning.launch_ttl.as_millis() as i64,
+        lineitems,
+        context_id: Some(context_id),
+        // At least as long as the nonce must be remembered (the row is its record).
+        expires_ms: (now + app.cfg.tuning.launch_ttl.as_millis() as i64).max(nonce_expires_ms),
     };
-    app.store.create_launch(&launch).await?;
+    // The launch row records the nonce as used (a unique column): one write for both. The
+    // launch outlives the id_token, so a replay within its lifetime finds it.
+    if !app.store.create_launch(&launch, &login.nonce).await? {
+        return Err(nonce_used());
+    }
+    if app
+        .unadopted_progress
+        .load(std::sync::atomic::Ordering::Relaxed)
+    {
+        let n = app.store.adopt_progress(&launch).await?;
+        if n > 0 {
+            tracing::info!(
+                rows = n,
+                "progress from before the upgrade now belongs to this course offering"
+            );
+        }
+    }
     tracing::info!(
         issuer = %launch.issuer,
         deployment = %launch.deployment_id,
         session = session.as_deref().unwrap_or("(course)"),
-        graded = launch.lineitem.is_some(),
+        graded = launch.lineitem.is_some() || launch.lineitems.is_some(),
         "launch accepted"
     );
     let page = session.map_or("index.html".to_string(), |s| format!("{s}.html"));
     // 303 turns the form post into a GET, so reloading the page doesn't re-post the id_token.
     Ok(Redirect::to(&app.cfg.url(&format!("/l/{}/{page}", launch.handle))).into_response())
+}
+
+/// Whether the roles claim holds a role that may add content (deep linking): Instructor,
+/// ContentDeveloper or Administrator in the course, any of their sub-roles (LTI 1.3 roles
+/// vocabulary, A.2.3), their deprecated simple names, or an institution or system
+/// administrator.
+pub fn may_deep_link(roles: &[Value]) -> bool {
+    const CONTEXT: &str = "http://purl.imsglobal.org/vocab/lis/v2/membership";
+    const ALLOWED: [&str; 3] = ["Instructor", "ContentDeveloper", "Administrator"];
+    const ADMINS: [&str; 3] = [
+        "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator",
+        "http://purl.imsglobal.org/vocab/lis/v2/system/person#Administrator",
+        "http://purl.imsglobal.org/vocab/lis/v2/system/person#SysAdmin",
+    ];
+    roles.iter().filter_map(Value::as_str).any(|role| {
+        if ALLOWED.contains(&role) || ADMINS.contains(&role) {
+            return true;
+        }
+        if let Some(name) = role.strip_prefix(CONTEXT).and_then(|r| r.strip_prefix('#')) {
+            return ALLOWED.contains(&name);
+        }
+        // Sub-roles: `membership/Instructor#TeachingAssistant` and the like.
+        role.strip_prefix(CONTEXT)
+            .and_then(|r| r.strip_prefix('/'))
+            .and_then(|r| r.split_once('#'))
+            .is_some_and(|(principal, sub)| ALLOWED.contains(&principal) && !sub.is_empty())
+    })
+}
+
+/// The state cookie is missing (a browser that keeps no cookie of the tool inside the LMS's
+/// frame): instead of a dead end, a page that starts a fresh login in a new window, where
+/// the tool is a first party. Nothing is consumed; the login state just expires.
+fn open_in_new_window(app: &SharedApp, state: &str) -> Response {
+    let href = app.cfg.url(&format!("/lti/relaunch/{state}"));
+    let body = format!(
+        "<p>Your browser did not let this activity keep its sign-in inside the course page \
+         (it blocks cookies in embedded frames).</p>\
+         <p><a id=\"cp-new-window\" href=\"{href}\" target=\"_blank\" rel=\"noopener\" \
+         style=\"display:inline-block;padding:.6rem 1.2rem;background:#2b5797;color:#fff;\
+         border-radius:4px;text-decoration:none\">Open the activity in a new window</a></p>\
+         <p>It opens signed in as you, through your course.</p>",
+        href = super::escape_html(&href),
+    );
+    super::html_response(
+        StatusCode::FORBIDDEN,
+        &super::page("Open this activity in a new window", &body),
+    )
+}
+
+/// GET /lti/relaunch/{state}: a fresh OIDC login with what the platform's login request
+/// said, in the new window the page above opened. Harmless to repeat: it is what any
+/// login initiation from the platform does.
+pub async fn relaunch(State(app): State<SharedApp>, Path(state): Path<String>) -> Response {
+    let login = match app.states.open(&state, super::now_ms()) {
+        Some(l) if l.login_hint.is_some() => l,
+        _ => {
+            return Refusal::forbidden(
+                "This link has expired. Open the activity again from your course.",
+            )
+            .into_response();
+        }
+    };
+    super::oidc::start_login(
+        app,
+        super::oidc::LoginParams {
+            iss: Some(login.issuer),
+            login_hint: login.login_hint,
+            target_link_uri: Some(login.target_link_uri),
+            lti_message_hint: login.message_hint,
+            client_id: Some(login.client_id),
+            lti_deployment_id: login.deployment_id,
+            lti_storage_target: None,
+        },
+    )
+    .await
 }
 
 /// SHA-256, so secrets are compared as digests rather than byte by byte.
@@ -417,21 +547,51 @@ async fn save(app: &SharedApp, headers: &HeaderMap, body: &[u8]) -> Result<Value
     }
     // The line item belongs to the launched link: a session link scores only its own session;
     // a whole-course link scores the share of sessions completed.
-    let total = app.site.sessions().len().max(1) as f64;
+    let sessions = app.site.sessions().len().max(1) as i64;
+    let auto = launch.lineitems.as_ref().map(|lineitems| {
+        let (resource_id, label) = match launch.session.as_deref().and_then(|s| app.site.session(s))
+        {
+            Some(s) => (s.id.clone(), s.title.clone()),
+            None => ("course".to_string(), app.site.title.clone()),
+        };
+        AutoLineItem {
+            lineitems: lineitems.clone(),
+            resource_link_id: launch.resource_link_id.clone(),
+            tag: format!("coursepack:{resource_id}"),
+            label,
+            resource_id,
+        }
+    });
     let score_fn = |done: i64| -> NewScore {
-        let given = if launch.session.is_some() {
-            SCORE_MAXIMUM
+        // AGS: Completed means "the user has completed the activity": a session link when its
+        // session is done, a whole-course link only once every session is.
+        let (given, activity) = if launch.session.is_some() {
+            (SCORE_MAXIMUM, "Completed")
         } else {
-            ((done as f64 / total) * SCORE_MAXIMUM * 100.0).round() / 100.0
+            let share = ((done.min(sessions) as f64 / sessions as f64) * SCORE_MAXIMUM * 100.0)
+                .round()
+                / 100.0;
+            let activity = if done >= sessions {
+                "Completed"
+            } else {
+                "InProgress"
+            };
+            (share, activity)
         };
         NewScore {
-            lineitem: launch.lineitem.clone().unwrap_or_default(),
+            lineitem: match (&launch.lineitem, &auto) {
+                (Some(l), _) => l.clone(),
+                (None, Some(a)) => a.placeholder(),
+                (None, None) => String::new(),
+            },
+            auto: auto.clone().filter(|_| launch.lineitem.is_none()),
             score_given: given.min(SCORE_MAXIMUM),
             score_maximum: SCORE_MAXIMUM,
+            activity,
         }
     };
-    let scored =
-        launch.lineitem.is_some() && launch.session.as_deref().is_none_or(|s| s == post.session);
+    let scored = (launch.lineitem.is_some() || launch.lineitems.is_some())
+        && launch.session.as_deref().is_none_or(|s| s == post.session);
     let queued = app
         .store
         .save_progress(

@@ -13,6 +13,7 @@ pub mod platforms;
 pub mod registration;
 pub mod server;
 pub mod site;
+pub mod state;
 pub mod store;
 
 use std::path::PathBuf;
@@ -46,9 +47,46 @@ pub mod claim {
 
 /// AGS scope needed to post scores.
 pub const SCOPE_SCORE: &str = "https://purl.imsglobal.org/spec/lti-ags/scope/score";
-/// AGS scope to read line items (requested at registration so instructors' links can be graded).
-pub const SCOPE_LINEITEM_READONLY: &str =
-    "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly";
+/// AGS scope to find and create line items: links without one (imported from a cartridge)
+/// get one the tool creates.
+pub const SCOPE_LINEITEM: &str = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem";
+/// Every scope the tool asks for at registration.
+pub const SCOPES: [&str; 2] = [SCOPE_SCORE, SCOPE_LINEITEM];
+
+/// Creates the data folder owner-only (0700): it holds the signing keys and, with SQLite, launch
+/// tokens and learners' work. An existing folder open to others is reported, not changed (it
+/// may be shared on purpose); the files the tool writes in it are owner-only anyway.
+pub fn create_data_dir(dir: &std::path::Path) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    if dir.is_dir() {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(dir)
+                .with_context(|| format!("reading {}", dir.display()))?
+                .permissions()
+                .mode();
+            if mode & 0o077 != 0 {
+                tracing::warn!(
+                    path = %dir.display(),
+                    mode = format!("{:o}", mode & 0o777),
+                    "the data folder is readable by other users; chmod 700 it"
+                );
+            }
+        }
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt as _;
+        builder.mode(0o700);
+    }
+    builder
+        .create(dir)
+        .with_context(|| format!("creating {}", dir.display()))
+}
 
 /// Everything `coursepack serve` was told on its command line.
 #[derive(Debug, Clone)]
@@ -90,9 +128,17 @@ impl Config {
         format!("{}{}", self.public_url, path)
     }
 
-    /// Cookies can only be `SameSite=None` (needed inside an LMS iframe) when they are `Secure`.
+    /// Cookies can only be `SameSite=None` (needed inside an LMS iframe) and `Partitioned`
+    /// when they are `Secure`: over https, or on `localhost`, which browsers treat as a secure
+    /// context (a development set-up).
     pub fn secure_cookies(&self) -> bool {
-        self.public_url.starts_with("https://")
+        if self.public_url.starts_with("https://") {
+            return true;
+        }
+        url::Url::parse(&self.public_url).is_ok_and(|u| {
+            u.host_str()
+                .is_some_and(|h| h == "localhost" || h.ends_with(".localhost"))
+        })
     }
 
     pub fn redirect_uri(&self) -> String {
@@ -144,10 +190,15 @@ pub struct App {
     pub http: reqwest::Client,
     pub site: site::Site,
     pub tokens: ags::TokenCache,
+    /// Issues and opens the OIDC login states.
+    pub states: state::LoginStates,
     /// Wakes the outbox worker as soon as a completion is queued.
     pub outbox_wake: tokio::sync::Notify,
     /// Distinguishes this process's outbox leases from other instances'.
     pub instance_id: String,
+    /// Progress from before it was kept per course offering may exist: launches offer it to
+    /// their offering (`Store::adopt_progress`).
+    pub unadopted_progress: std::sync::atomic::AtomicBool,
 }
 
 pub type SharedApp = Arc<App>;

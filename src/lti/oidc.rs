@@ -13,18 +13,24 @@ use super::{Refusal, SharedApp};
 /// A login state (and its cookie) lives this long: the platform answers within seconds.
 pub const STATE_TTL_SECS: i64 = 600;
 
+/// The OIDC third-party login initiation request.
 #[derive(Debug, Deserialize, Default)]
 pub struct LoginParams {
-    iss: Option<String>,
-    login_hint: Option<String>,
-    target_link_uri: Option<String>,
-    lti_message_hint: Option<String>,
-    client_id: Option<String>,
-    lti_deployment_id: Option<String>,
-    lti_storage_target: Option<String>,
+    pub iss: Option<String>,
+    pub login_hint: Option<String>,
+    pub target_link_uri: Option<String>,
+    pub lti_message_hint: Option<String>,
+    pub client_id: Option<String>,
+    pub lti_deployment_id: Option<String>,
+    pub lti_storage_target: Option<String>,
 }
 
 pub async fn login_get(State(app): State<SharedApp>, Query(p): Query<LoginParams>) -> Response {
+    start_login(app, p).await
+}
+
+/// Handles a login initiation: the redirect to the platform, or a refusal page.
+pub async fn start_login(app: SharedApp, p: LoginParams) -> Response {
     login(app, p)
         .await
         .unwrap_or_else(IntoResponse::into_response)
@@ -35,9 +41,7 @@ pub async fn login_post(State(app): State<SharedApp>, RawForm(body): RawForm) ->
         Ok(p) => p,
         Err(_) => return Refusal::bad("The login request is not a valid form.").into_response(),
     };
-    login(app, p)
-        .await
-        .unwrap_or_else(IntoResponse::into_response)
+    start_login(app, p).await
 }
 
 /// Name of the cookie that binds `state` to this browser. One cookie per state, so two
@@ -52,32 +56,49 @@ pub fn state_cookie_name(state: &str) -> String {
     format!("cp_lti_state_{tail}")
 }
 
-/// The `Set-Cookie` value binding `state` to the browser until the launch comes back.
-pub fn state_cookie(cfg: &super::Config, state: &str) -> String {
-    set_state_cookie(cfg, state, state, STATE_TTL_SECS)
+/// Name of the partitioned (CHIPS) twin of the state cookie.
+fn partitioned_cookie_name(state: &str) -> String {
+    state_cookie_name(state).replacen("cp_lti_state_", "cp_lti_pstate_", 1)
 }
 
-/// The `Set-Cookie` value that removes the cookie of `state` once its launch is done.
-pub fn clear_state_cookie(cfg: &super::Config, state: &str) -> String {
-    set_state_cookie(cfg, state, "", 0)
+/// Names of the cookies that may carry `state` back: the plain one and its partitioned twin.
+pub fn state_cookie_names(state: &str) -> [String; 2] {
+    [state_cookie_name(state), partitioned_cookie_name(state)]
 }
 
-fn set_state_cookie(cfg: &super::Config, state: &str, value: &str, max_age: i64) -> String {
-    // The platform posts the id_token back cross-site, inside an iframe: the cookie must be
-    // SameSite=None, which browsers only honour on Secure cookies (https public URL).
-    let attrs = if cfg.secure_cookies() {
-        "SameSite=None; Secure"
-    } else {
-        "SameSite=Lax"
-    };
+/// The `Set-Cookie` values binding `state` to the browser until the launch comes back.
+pub fn state_cookies(cfg: &super::Config, state: &str) -> Vec<String> {
+    set_state_cookies(cfg, state, state, STATE_TTL_SECS)
+}
+
+/// The `Set-Cookie` values that remove the cookies of `state` once its launch is done.
+pub fn clear_state_cookies(cfg: &super::Config, state: &str) -> Vec<String> {
+    set_state_cookies(cfg, state, "", 0)
+}
+
+fn set_state_cookies(cfg: &super::Config, state: &str, value: &str, max_age: i64) -> Vec<String> {
     // Scoped to the redirect URI's path (which includes any prefix of the public URL).
     let path = url::Url::parse(&cfg.redirect_uri())
         .map(|u| u.path().to_string())
         .unwrap_or_else(|_| "/lti/launch".into());
-    format!(
-        "{}={value}; Path={path}; Max-Age={max_age}; HttpOnly; {attrs}",
-        state_cookie_name(state)
-    )
+    let cookie = |name: String, attrs: &str| {
+        format!("{name}={value}; Path={path}; Max-Age={max_age}; HttpOnly; {attrs}")
+    };
+    if !cfg.secure_cookies() {
+        // Plain http: no SameSite=None (browsers want Secure for it); new-window launches only.
+        return vec![cookie(state_cookie_name(state), "SameSite=Lax")];
+    }
+    // The platform posts the id_token back cross-site, often inside an iframe: SameSite=None.
+    // A browser that blocks third-party cookies drops that one in the LMS's frame, but keeps
+    // the Partitioned (CHIPS) twin, which is only ever sent under the same top-level site:
+    // the LMS page that started the login. Browsers without CHIPS ignore the attribute.
+    vec![
+        cookie(state_cookie_name(state), "SameSite=None; Secure"),
+        cookie(
+            partitioned_cookie_name(state),
+            "SameSite=None; Secure; Partitioned",
+        ),
+    ]
 }
 
 fn required(v: Option<String>, name: &str) -> Result<String, Refusal> {
@@ -130,24 +151,22 @@ async fn login(app: SharedApp, p: LoginParams) -> Result<Response, Refusal> {
             && t.chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
     });
-    let storage_secret = storage_target.as_ref().map(|_| super::random_token());
-    let state = super::random_token();
     let nonce = super::random_token();
-    let now = super::now_ms();
-    app.store
-        .put_login_state(
-            &state,
-            &LoginState {
-                nonce: nonce.clone(),
-                issuer: platform.issuer.clone(),
-                client_id: platform.client_id.clone(),
-                target_link_uri: target,
-                storage_target: storage_target.clone(),
-                storage_secret: storage_secret.clone(),
-                expires_ms: now + STATE_TTL_SECS * 1000,
-            },
-        )
-        .await?;
+    let login = LoginState {
+        nonce: nonce.clone(),
+        issuer: platform.issuer.clone(),
+        client_id: platform.client_id.clone(),
+        target_link_uri: target,
+        storage_target: storage_target.clone(),
+        login_hint: Some(login_hint.clone()),
+        message_hint: p.lti_message_hint.clone().filter(|h| !h.is_empty()),
+        deployment_id: p.lti_deployment_id.clone().filter(|d| !d.is_empty()),
+        expires_ms: super::now_ms() + STATE_TTL_SECS * 1000,
+    };
+    let state = app.states.issue(&login);
+    let storage_secret = storage_target
+        .as_ref()
+        .map(|_| app.states.storage_secret(&login));
 
     let mut auth = url::Url::parse(&platform.auth_url)
         .map_err(|_| Refusal::internal(anyhow::anyhow!("auth_url of {iss} is not a URL")))?;
@@ -166,13 +185,14 @@ async fn login(app: SharedApp, p: LoginParams) -> Result<Response, Refusal> {
             q.append_pair("lti_message_hint", hint);
         }
     }
-    let cookie = state_cookie(&app.cfg, &state);
-    tracing::info!(issuer = %platform.issuer, client_id = %platform.client_id, "login initiated");
+    tracing::debug!(issuer = %platform.issuer, client_id = %platform.client_id, "login initiated");
     let mut headers = HeaderMap::new();
-    headers.insert(
-        header::SET_COOKIE,
-        HeaderValue::from_str(&cookie).map_err(|e| Refusal::internal(e.into()))?,
-    );
+    for cookie in state_cookies(&app.cfg, &state) {
+        headers.append(
+            header::SET_COOKIE,
+            HeaderValue::from_str(&cookie).map_err(|e| Refusal::internal(e.into()))?,
+        );
+    }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     if let (Some(target), Some(secret)) = (storage_target, storage_secret) {
         // The cookie is still set (it is used where the browser keeps it); the page also puts
@@ -276,20 +296,37 @@ mod tests {
     }
 
     #[test]
-    fn state_cookie_is_cross_site_only_over_https() {
-        let c = state_cookie(
+    fn state_cookies_are_cross_site_and_partitioned_only_when_secure() {
+        let c = state_cookies(
             &config("https://t.example/cp"),
             "abcdefghijklmnopqrstuvwxyz",
         );
         assert_eq!(
             c,
-            "cp_lti_state_abcdefghijklmnop=abcdefghijklmnopqrstuvwxyz; Path=/cp/lti/launch; \
-             Max-Age=600; HttpOnly; SameSite=None; Secure"
+            [
+                "cp_lti_state_abcdefghijklmnop=abcdefghijklmnopqrstuvwxyz; Path=/cp/lti/launch; \
+                 Max-Age=600; HttpOnly; SameSite=None; Secure",
+                "cp_lti_pstate_abcdefghijklmnop=abcdefghijklmnopqrstuvwxyz; Path=/cp/lti/launch; \
+                 Max-Age=600; HttpOnly; SameSite=None; Secure; Partitioned"
+            ]
         );
-        let c = state_cookie(&config("http://127.0.0.1:8080"), "abc");
+        // Browsers treat localhost as a secure context: Secure cookies work over http there.
+        let c = state_cookies(&config("http://localhost:8080"), "abc");
+        assert_eq!(c.len(), 2, "{c:?}");
+        let c = state_cookies(&config("http://127.0.0.1:8080"), "abc");
+        assert_eq!(
+            c,
+            ["cp_lti_state_abc=abc; Path=/lti/launch; Max-Age=600; HttpOnly; SameSite=Lax"]
+        );
+        let c = clear_state_cookies(&config("https://t.example"), "abc");
         assert!(
-            c.ends_with("Path=/lti/launch; Max-Age=600; HttpOnly; SameSite=Lax"),
-            "{c}"
+            c.iter()
+                .all(|c| c.contains("=; ") && c.contains("Max-Age=0")),
+            "{c:?}"
+        );
+        assert_eq!(
+            state_cookie_names("abc"),
+            ["cp_lti_state_abc", "cp_lti_pstate_abc"]
         );
     }
 

@@ -79,6 +79,16 @@ impl Platforms {
         issuer: &str,
         client_id: Option<&str>,
     ) -> Result<Platform, Refusal> {
+        // The file wins over a dynamic registration of the same client id, so a file match
+        // needs no database round trip (every login and launch asks).
+        if let Some(cid) = client_id
+            && let Some(p) = self
+                .from_file
+                .iter()
+                .find(|p| p.issuer == issuer && p.client_id == cid)
+        {
+            return Ok(p.clone());
+        }
         let mut found: Vec<Platform> = self
             .from_file
             .iter()

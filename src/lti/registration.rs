@@ -26,8 +26,10 @@ pub async fn start(State(app): State<SharedApp>, Query(p): Query<RegisterParams>
         return Refusal::bad("The registration request has no valid openid_configuration URL.")
             .into_response();
     };
-    if let Err(e) = check_target(&app.cfg, "openid_configuration", &config_url) {
-        return Refusal::bad(format!("{e}")).into_response();
+    if let Err(e) = check_target(&app.cfg, "openid_configuration", &config_url)
+        .and_then(|u| check_allowed(&app.cfg, &u))
+    {
+        return Refusal::forbidden(format!("Registration refused: {e}.")).into_response();
     }
     let title = format!("Register {}", app.site.title);
     let body = format!(
@@ -77,6 +79,10 @@ pub async fn finish(State(app): State<SharedApp>, RawForm(body): RawForm) -> Res
             // Only the outermost message, which this module writes: the causes below it
             // (connection errors, parser messages) would tell the requester about hosts and
             // ports they cannot otherwise reach.
+            if e.is::<Policy>() {
+                // The tool's own rules refused it: nothing failed on the platform's side.
+                return Refusal::forbidden(format!("Registration refused: {e}.")).into_response();
+            }
             Refusal {
                 status: StatusCode::BAD_GATEWAY,
                 detail: format!("Registration failed: {e}."),
@@ -84,6 +90,39 @@ pub async fn finish(State(app): State<SharedApp>, RawForm(body): RawForm) -> Res
             .into_response()
         }
     }
+}
+
+/// A registration this tool's rules refuse (answered 403), as opposed to a platform that
+/// failed to answer properly (502).
+#[derive(Debug)]
+struct Policy(String);
+
+impl std::fmt::Display for Policy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Policy {}
+
+fn policy(msg: String) -> anyhow::Error {
+    Policy(msg).into()
+}
+
+/// `--registration-hosts`: only these hosts' configuration URLs are accepted.
+fn check_allowed(cfg: &Config, config_url: &url::Url) -> Result<()> {
+    let allowed = &cfg.registration_hosts;
+    let host = config_url
+        .host_str()
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    if !allowed.is_empty() && !allowed.iter().any(|h| h.eq_ignore_ascii_case(&host)) {
+        return Err(policy(format!(
+            "this tool accepts registrations only from {}",
+            allowed.join(", ")
+        )));
+    }
+    Ok(())
 }
 
 /// The `domain` Moodle checks: host, plus the port when it is not the scheme's default.
@@ -138,15 +177,15 @@ fn plain_http_tool(cfg: &Config) -> bool {
 /// link-local or unspecified addresses, which would let outsiders reach services behind the
 /// tool's firewall.
 fn check_target(cfg: &Config, what: &str, target: &str) -> Result<url::Url> {
-    let url = url::Url::parse(target).map_err(|_| anyhow!("the {what} is not a URL"))?;
+    let url = url::Url::parse(target).map_err(|_| policy(format!("the {what} is not a URL")))?;
     let dev = plain_http_tool(cfg);
     match url.scheme() {
         "https" => {}
         "http" if dev => {}
-        _ => bail!("the {what} must be an https URL"),
+        _ => return Err(policy(format!("the {what} must be an https URL"))),
     }
     let Some(host) = url.host() else {
-        bail!("the {what} has no host");
+        return Err(policy(format!("the {what} has no host")));
     };
     if !dev {
         let internal = match host {
@@ -158,7 +197,9 @@ fn check_target(cfg: &Config, what: &str, target: &str) -> Result<url::Url> {
             url::Host::Ipv6(ip) => internal_ip(ip.into()),
         };
         if internal {
-            bail!("the {what} is on a local or private address");
+            return Err(policy(format!(
+                "the {what} is on a local or private address"
+            )));
         }
     }
     Ok(url)
@@ -255,15 +296,18 @@ fn endpoints(cfg: &Config, config_url: &url::Url, config: &Value) -> Result<Endp
         .ok()
         .and_then(|u| u.host_str().map(str::to_string));
     if issuer_host.is_none() || issuer_host.as_deref() != config_url.host_str() {
-        bail!("the issuer {issuer} is not on the host of the configuration URL");
+        return Err(policy(format!(
+            "the issuer {issuer} is not on the host of the configuration URL"
+        )));
     }
     let registration = field("registration_endpoint")?;
     // The tool posts to the registration endpoint with the registration token: it must be
     // the configuration's own origin, or a configuration could send the tool anywhere.
     if check_target(cfg, "registration_endpoint", &registration)?.origin() != config_url.origin() {
-        bail!(
+        return Err(policy(
             "the registration_endpoint is not on the scheme, host and port of the configuration URL"
-        );
+                .into(),
+        ));
     }
     // The tool fetches these later, at every launch and score.
     let checked = |name: &str| -> Result<String> {
@@ -284,18 +328,8 @@ fn endpoints(cfg: &Config, config_url: &url::Url, config: &Value) -> Result<Endp
 const LOGGED_ANSWER_MAX: usize = 2000;
 
 async fn register(app: &SharedApp, config_url: &str, token: Option<&str>) -> Result<Platform> {
-    let allowed = &app.cfg.registration_hosts;
     let config_url = check_target(&app.cfg, "openid_configuration", config_url)?;
-    let config_host = config_url
-        .host_str()
-        .map(str::to_ascii_lowercase)
-        .unwrap_or_default();
-    if !allowed.is_empty() && !allowed.iter().any(|h| h.eq_ignore_ascii_case(&config_host)) {
-        bail!(
-            "this tool accepts registrations only from {}",
-            allowed.join(", ")
-        );
-    }
+    check_allowed(&app.cfg, &config_url)?;
     let http = registration_client(&app.cfg)?;
     let resp = http
         .get(config_url.clone())
@@ -315,7 +349,9 @@ async fn register(app: &SharedApp, config_url: &str, token: Option<&str>) -> Res
         .as_array()
         .map(|a| a.iter().filter_map(Value::as_str).collect())
         .unwrap_or_default();
-    let scopes: Vec<&str> = [super::SCOPE_SCORE, super::SCOPE_LINEITEM_READONLY]
+    // A platform that does not list the lineitem scope is not asked for it: its links then
+    // need a grade column of their own (deep linking creates one).
+    let scopes: Vec<&str> = super::SCOPES
         .into_iter()
         .filter(|s| supported.is_empty() || supported.contains(s))
         .collect();

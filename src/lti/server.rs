@@ -26,10 +26,11 @@ pub async fn build_app(
     site: site::Site,
     platforms: platforms::Platforms,
 ) -> Result<SharedApp> {
-    std::fs::create_dir_all(&cfg.data_dir)
-        .with_context(|| format!("creating {}", cfg.data_dir.display()))?;
+    super::create_data_dir(&cfg.data_dir)?;
     let keys = keys::KeyStore::open(&cfg.data_dir, cfg.key_grace)?;
     let store = store::Store::open(cfg.database.as_deref(), &cfg.data_dir).await?;
+    let unadopted = store.has_unadopted_progress().await?;
+    let states = super::state::LoginStates::new(store.secret("login-state").await?.as_bytes());
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(20))
         .connect_timeout(Duration::from_secs(5))
@@ -51,8 +52,10 @@ pub async fn build_app(
         http,
         site,
         tokens: Default::default(),
+        states,
         outbox_wake: tokio::sync::Notify::new(),
         instance_id: super::random_token(),
+        unadopted_progress: unadopted.into(),
     }))
 }
 
@@ -70,6 +73,7 @@ pub fn router(app: SharedApp) -> Router {
         .route("/launch", get(launch::launch_get))
         .route("/launch/{session}", get(launch::launch_get))
         .route("/l/{handle}/{*path}", get(launch::page))
+        .route("/lti/relaunch/{state}", get(launch::relaunch))
         .route("/lti/api/progress", post(launch::progress))
         .route(
             "/lti/deep-link/{handle}",

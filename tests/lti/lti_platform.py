@@ -26,6 +26,11 @@ LTI = "https://purl.imsglobal.org/spec/lti/claim/"
 AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 DL_SETTINGS = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
 SCOPE_SCORE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
+SCOPE_LINEITEM = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
+SCOPE_LINEITEM_RO = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly"
+LINEITEM_TYPE = "application/vnd.ims.lis.v2.lineitem+json"
+LINEITEMS_TYPE = "application/vnd.ims.lis.v2.lineitemcontainer+json"
+ROLE = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
 TOOL_CONF = "https://purl.imsglobal.org/spec/lti-tool-configuration"
 SCORE_TYPE = "application/vnd.ims.lis.v1.score+json"
 
@@ -77,7 +82,11 @@ class Platform:
             self.score_mode = "up"    # up | down | slow | gone
             self.slow_seconds = 0
             self.last_ts = {}
-            self.tokens = set()
+            self.tokens = {}          # access token -> granted scopes
+            self.lineitems = []       # line items the tool created: dicts with id and body
+            self.lineitem_gets = 0
+            self.lineitem_posts = 0
+            self.lineitems_mode = "up"  # up | forbidden
             self.token_requests = 0
             self.jtis = set()
             self.errors = []          # protocol violations seen from the tool
@@ -125,7 +134,10 @@ class Platform:
 
     # -- id_tokens ----------------------------------------------------------------------------
     def claims(self, nonce, target, message_type="LtiResourceLinkRequest", sub="learner-1",
-               lineitem=None, client_id=None):
+               lineitem=None, client_id=None, context="course-42", resource_link="rl-1", roles=None,
+               scopes=None):
+        """A valid id_token's claims. `lineitem=False`: an AGS claim with only the line items
+        URL (a link without a grade column, as Moodle gives cartridge-imported links)."""
         now = int(time.time())
         c = {
             "iss": self.issuer,
@@ -139,18 +151,20 @@ class Platform:
             LTI + "version": "1.3.0",
             LTI + "deployment_id": self.deployment_id,
             LTI + "target_link_uri": target,
-            LTI + "roles": ["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"],
-            LTI + "context": {"id": "course-42", "title": "Test course"},
+            LTI + "roles": roles or [ROLE + "Learner"],
+            LTI + "context": {"id": context, "title": "Test course"},
         }
         if message_type == "LtiResourceLinkRequest":
-            c[LTI + "resource_link"] = {"id": "rl-1", "title": "Session link"}
+            c[LTI + "resource_link"] = {"id": resource_link, "title": "Session link"}
             c[AGS_CLAIM] = {
-                "scope": [SCOPE_SCORE, "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly"],
+                "scope": scopes or [SCOPE_SCORE, SCOPE_LINEITEM_RO, SCOPE_LINEITEM],
                 "lineitem": lineitem or self.lineitem(1),
                 "lineitems": self.url + "/lineitems",
             }
+            if lineitem is False:
+                del c[AGS_CLAIM]["lineitem"]
         else:
-            c[LTI + "roles"] = ["http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"]
+            c[LTI + "roles"] = roles or [ROLE + "Instructor"]
             c[DL_SETTINGS] = {
                 "deep_link_return_url": self.url + "/deep-link-return",
                 "accept_types": ["ltiResourceLink"],
@@ -225,6 +239,9 @@ class Platform:
                     with platform.lock:
                         platform.storage_events.append(parse_qs(u.query)["e"][0])
                     return self.reply(204, b"", "text/plain")
+                if u.path == "/lineitems":
+                    status, body = platform.handle_lineitems_get(u, self.headers)
+                    return self.reply(status, body, LINEITEMS_TYPE)
                 if u.path == "/auth":
                     return self.reply(200, platform.auth_page(parse_qs(u.query)).encode(),
                                       "text/html; charset=utf-8")
@@ -241,6 +258,9 @@ class Platform:
                     if delay:
                         time.sleep(delay)
                     return self.reply(status, body)
+                if u.path == "/lineitems":
+                    status, body = platform.handle_lineitems_post(self.headers, raw)
+                    return self.reply(status, body, LINEITEM_TYPE)
                 if u.path == "/register":
                     status, body = platform.handle_registration(self.headers, raw)
                     return self.reply(status, body)
@@ -271,8 +291,9 @@ class Platform:
         if form.get("client_assertion_type") != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer":
             self.error("token: client_assertion_type")
             return 400, {"error": "invalid_request"}
-        if SCOPE_SCORE not in form.get("scope", "").split():
-            self.error("token: scope without score")
+        scopes = set(form.get("scope", "").split())
+        if not scopes or not scopes <= {SCOPE_SCORE, SCOPE_LINEITEM, SCOPE_LINEITEM_RO}:
+            self.error(f"token: scope {form.get('scope')!r}")
             return 400, {"error": "invalid_scope"}
         try:
             claims = self.verify_tool_jwt(form.get("client_assertion", ""), self.token_url, self.client_id)
@@ -290,7 +311,7 @@ class Platform:
                 return 401, {"error": "invalid_client"}
             self.jtis.add(claims["jti"])
             token = uuid.uuid4().hex
-            self.tokens.add(token)
+            self.tokens[token] = scopes
         return 200, {"access_token": token, "token_type": "Bearer", "expires_in": 3600,
                      "scope": form["scope"]}
 
@@ -314,7 +335,7 @@ class Platform:
             with self.lock:
                 self.score_posts.append((lineitem, user, 404))
             return 404, {"error": "no such line item"}, 0
-        if not auth.startswith("Bearer ") or auth[7:] not in self.tokens:
+        if not auth.startswith("Bearer ") or SCOPE_SCORE not in self.tokens.get(auth[7:], ()):
             with self.lock:
                 self.rejected_tokens += 1
                 self.score_posts.append((lineitem, user, 401))
@@ -326,9 +347,10 @@ class Platform:
         if query.get("type_id") != [str(int(n) + 6)]:
             self.error(f"score: query string lost: {u.query!r}")
             return 400, {"error": "type_id"}, 0
-        for field, want in (("activityProgress", "Completed"), ("gradingProgress", "FullyGraded")):
-            if body.get(field) != want:
-                self.error(f"score: {field}={body.get(field)}")
+        if body.get("activityProgress") not in ("Completed", "InProgress"):
+            self.error(f"score: activityProgress={body.get('activityProgress')}")
+        if body.get("gradingProgress") != "FullyGraded":
+            self.error(f"score: gradingProgress={body.get('gradingProgress')}")
         if not isinstance(body.get("scoreGiven"), (int, float)) or not isinstance(body.get("scoreMaximum"), (int, float)):
             self.error("score: scoreGiven/scoreMaximum")
         try:
@@ -347,6 +369,57 @@ class Platform:
             self.score_posts.append((lineitem, user, 200))
         return 200, {}, (slow if mode == "slow" else 0)
 
+    def lineitem_token_ok(self, headers):
+        auth = headers.get("Authorization", "")
+        with self.lock:
+            return auth.startswith("Bearer ") and SCOPE_LINEITEM in self.tokens.get(auth[7:], ())
+
+    def handle_lineitems_get(self, u, headers):
+        """AGS: the line items container, filtered by resource_link_id and tag."""
+        with self.lock:
+            self.lineitem_gets += 1
+            mode = self.lineitems_mode
+        if mode == "forbidden":
+            return 403, {"error": "lineitem scope not granted"}
+        if not self.lineitem_token_ok(headers):
+            self.error("lineitems GET without a lineitem-scope token")
+            return 401, {"error": "unauthorized"}
+        if LINEITEMS_TYPE not in headers.get("Accept", ""):
+            self.error(f"lineitems GET: Accept {headers.get('Accept')}")
+        q = {k: v[0] for k, v in parse_qs(u.query).items()}
+        with self.lock:
+            items = [li["body"] | {"id": li["id"]} for li in self.lineitems]
+        items = [i for i in items if all(i.get(f) == q[k] for k, f in
+                                          (("resource_link_id", "resourceLinkId"), ("tag", "tag")) if k in q)]
+        return 200, items
+
+    def handle_lineitems_post(self, headers, raw):
+        with self.lock:
+            self.lineitem_posts += 1
+            mode = self.lineitems_mode
+        if mode == "forbidden":
+            return 403, {"error": "lineitem scope not granted"}
+        if not self.lineitem_token_ok(headers):
+            self.error("lineitems POST without a lineitem-scope token")
+            return 401, {"error": "unauthorized"}
+        if headers.get("Content-Type") != LINEITEM_TYPE:
+            self.error(f"lineitems POST: content type {headers.get('Content-Type')}")
+            return 415, {"error": "content type"}
+        body = json.loads(raw)
+        if not (isinstance(body.get("scoreMaximum"), (int, float)) and body["scoreMaximum"] > 0
+                and body.get("label")):
+            self.error(f"lineitems POST: {body}")
+            return 400, {"error": "scoreMaximum and label are required"}
+        return 201, self.add_lineitem(body)
+
+    def add_lineitem(self, body):
+        """A line item in the container (as if created earlier); returns it with its id."""
+        with self.lock:
+            n = 100 + len(self.lineitems)
+            item = {"id": self.lineitem(n), "body": body}
+            self.lineitems.append(item)
+        return body | {"id": item["id"]}
+
     def openid_configuration(self):
         with self.lock:
             overrides = dict(self.config_overrides)
@@ -359,8 +432,7 @@ class Platform:
             "token_endpoint": self.token_url,
             "jwks_uri": self.jwks_url,
             "registration_endpoint": self.url + "/register",
-            "scopes_supported": ["openid", SCOPE_SCORE,
-                                 "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly"],
+            "scopes_supported": ["openid", SCOPE_SCORE, SCOPE_LINEITEM_RO, SCOPE_LINEITEM],
             "response_types_supported": ["id_token"],
             "id_token_signing_alg_values_supported": ["RS256"],
             "https://purl.imsglobal.org/spec/lti-platform-configuration": {

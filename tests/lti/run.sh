@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # LTI 1.3 tool tests: unit tests of src/lti, then the end-to-end suite against the independent
 # Python test platform, on SQLite and on a throwaway PostgreSQL cluster (loopback only).
-# One test drives headless Chromium through a cookie-less (platform storage) launch.
+# Headless Chromium (third-party cookies blocked) launches the tool inside an LMS page on
+# another site, and runs the real page runtime.
 # Sets up what a fresh Debian machine lacks (apt-get as root, or through sudo).
 # Ends with "N passed, N failed" and exits non-zero on any failure.
 set -uo pipefail
@@ -56,7 +57,7 @@ fi
 
 log "building"
 (cd "$root" && cargo build -q --bin coursepack) || { echo "0 passed, 1 failed"; exit 1; }
-bin="$root/target/debug/coursepack"
+bin="${CARGO_TARGET_DIR:-$root/target}/debug/coursepack"
 
 # --- unit tests of the LTI modules ----------------------------------------------------------
 log "unit tests (src/lti)"

@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, urlencode, urlparse
 import jwt
 import requests
 
-from lti_platform import LTI, Key, Platform, parse_iso
+from lti_platform import LTI, ROLE, SCOPE_SCORE, Key, Platform, parse_iso
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURE = os.path.join(HERE, "fixture", "course")
@@ -166,13 +166,15 @@ def post_launch(ctx, browser, id_token, state, tool=None):
 
 
 def launch(ctx, target=None, sub="learner-1", tool=None, lineitem=None, mutate=None, browser=None,
-           message_type="LtiResourceLinkRequest"):
-    """A full, valid launch; returns (browser, page URL)."""
+           message_type="LtiResourceLinkRequest", **claim_args):
+    """A full, valid launch; returns (browser, page URL). `claim_args` go to Platform.claims
+    (context, resource_link, roles, scopes)."""
     browser = browser or requests.Session()
     tool = tool or ctx.tool
     target = target or tool.public_url + "/launch/s1"
     q = login(ctx, browser, target=target, tool=tool)
-    claims = ctx.platform.claims(q["nonce"], target, message_type=message_type, sub=sub, lineitem=lineitem)
+    claims = ctx.platform.claims(q["nonce"], target, message_type=message_type, sub=sub, lineitem=lineitem,
+                                 **claim_args)
     if mutate:
         mutate(claims)
     r = post_launch(ctx, browser, ctx.platform.sign(claims), q["state"], tool=tool)
@@ -526,13 +528,17 @@ def cookieless_launch_through_platform_storage(ctx):
     assert get == {"subject": "lti.get_data", "target": "post_message_forwarding", "origin": p.url,
                    "key": put["key"]}, get
     assert re.search(r'<form id="cp-form" method="post" action="%s">' % re.escape(ctx.tool.public_url + "/lti/launch"), r.text)
-    # A wrong secret is refused, and consumes the state.
+    # A wrong secret is refused (it does not use up the learner's launch: the right one
+    # still works, once; a replay is refused by its nonce).
     r = requests.post(ctx.tool.url + "/lti/launch", data={"id_token": token, "state": q["state"],
                                                           "storage_secret": "guess"}, allow_redirects=False)
     assert r.status_code == 403 and "platform storage" in r.text, r.status_code
     r = requests.post(ctx.tool.url + "/lti/launch", data={"id_token": token, "state": q["state"],
                                                           "storage_secret": put["value"]}, allow_redirects=False)
-    assert r.status_code == 403 and "Location" not in r.headers, r.status_code
+    assert r.status_code == 303, r.status_code
+    r = requests.post(ctx.tool.url + "/lti/launch", data={"id_token": token, "state": q["state"],
+                                                          "storage_secret": put["value"]}, allow_redirects=False)
+    assert r.status_code == 401 and "already used" in r.text and "Location" not in r.headers, r.status_code
     # The whole way through, as the page's script would do it.
     r = requests.get(ctx.tool.url + "/lti/login", params=params, allow_redirects=False)
     put = storage_conf(r.text)
@@ -555,12 +561,23 @@ def cookieless_launch_through_platform_storage(ctx):
     assert r.status_code == 302, r.status_code
 
 
-def chromium_open(ctx, url, profile):
-    """Headless Chromium showing `url` until the returned process is killed."""
+def chromium_open(ctx, url, profile, block_all_cookies=False):
+    """Headless Chromium showing `url` until the returned process is killed. Third-party
+    cookies are blocked (the profile's own setting, as a user or a policy would set it), or
+    with `block_all_cookies` every cookie."""
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     assert chromium, "chromium is not installed (tests/lti/run.sh installs it)"
+    data = f"{ctx.work}/chromium-{profile}"
+    shutil.rmtree(data, ignore_errors=True)
+    os.makedirs(os.path.join(data, "Default"))
+    with open(os.path.join(data, "Default", "Preferences"), "w") as f:
+        prefs = {"profile": {"cookie_controls_mode": 1, "block_third_party_cookies": True}}
+        if block_all_cookies:
+            prefs["profile"]["default_content_setting_values"] = {"cookies": 2}
+        json.dump(prefs, f)
     return subprocess.Popen([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                             f"--user-data-dir={ctx.work}/chromium-{profile}", "--remote-debugging-port=0", url],
+                             "--disable-background-networking", f"--user-data-dir={data}",
+                             "--remote-debugging-port=0", url],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -570,10 +587,11 @@ def lms_frame(ctx, login_url):
 
 
 @test
-def cookieless_launch_in_a_real_browser(ctx):
-    """Headless Chromium: the LMS page (127.0.0.1) embeds the tool (localhost, another site, so
-    the state cookie does not come back with the platform's form post). With platform storage
-    the launch succeeds; without it, it is refused."""
+def launch_in_a_third_party_iframe(ctx):
+    """Headless Chromium with third-party cookies blocked: the LMS page (127.0.0.1) embeds the
+    tool (localhost: another site, and a secure context, so Secure cookies work over http).
+    With platform storage the launch succeeds through it; without it (Moodle 4.5 has none) it
+    succeeds through the partitioned (CHIPS) state cookie."""
     port = free_port()
     tool = Tool(ctx, "browser", port=port, public_url=f"http://localhost:{port}",
                 data=os.path.join(ctx.work, "data-browser")).start()
@@ -585,7 +603,7 @@ def cookieless_launch_in_a_real_browser(ctx):
         finally:
             con.close()
 
-    def run_browser(sub, storage):
+    def run_browser(sub, storage, block_all_cookies=False, launched=True):
         target = tool.public_url + "/launch/s3"
         ctx.platform.browser_launch = {"target": target, "sub": sub}
         params = {"iss": ctx.platform.issuer, "login_hint": "h", "target_link_uri": target,
@@ -593,11 +611,12 @@ def cookieless_launch_in_a_real_browser(ctx):
         if storage:
             params["lti_storage_target"] = "_parent"
         before = len(ctx.platform.auth_requests)
-        browser = chromium_open(ctx, lms_frame(ctx, tool.public_url + "/lti/login?" + urlencode(params)), sub)
+        browser = chromium_open(ctx, lms_frame(ctx, tool.public_url + "/lti/login?" + urlencode(params)), sub,
+                                block_all_cookies=block_all_cookies)
         try:
             wait_for(lambda: len(ctx.platform.auth_requests) > before, 30, "the browser to reach the platform")
-            if storage:
-                wait_for(lambda: launches(sub) > 0, 15, "the launch through platform storage")
+            if launched:
+                wait_for(lambda: launches(sub) > 0, 15, "the launch")
             else:
                 time.sleep(3)
         finally:
@@ -605,14 +624,19 @@ def cookieless_launch_in_a_real_browser(ctx):
             browser.wait()
 
     try:
-        run_browser("learner-browser", storage=True)
+        # No cookie at all in this browser: platform storage carries the state.
+        run_browser("learner-browser", storage=True, block_all_cookies=True)
         assert launches("learner-browser") == 1
         events = list(ctx.platform.storage_events)
         assert any(e.startswith("put cp_state_") for e in events), events
         assert any(e.startswith("get cp_state_") and e.endswith(" true") for e in events), events
-        # Control: the same browser without platform storage has no cookie to show, so no launch.
+        # Without platform storage: the plain cookie is blocked in the frame, the partitioned
+        # one comes back.
         run_browser("learner-browser-nostorage", storage=False)
-        assert launches("learner-browser-nostorage") == 0
+        wait_for(lambda: launches("learner-browser-nostorage") == 1, 15, "the launch through the partitioned cookie")
+        # Control: no cookie and no platform storage, no launch (the page offers a new window).
+        run_browser("learner-browser-nocookie", storage=False, block_all_cookies=True, launched=False)
+        assert launches("learner-browser-nocookie") == 0
     finally:
         tool.stop()
 
@@ -725,6 +749,8 @@ def dynamic_registration(ctx):
     assert reg["initiate_login_uri"] == ctx.tool.public_url + "/lti/login"
     assert reg["jwks_uri"] == ctx.tool.public_url + "/.well-known/jwks.json"
     assert "https://purl.imsglobal.org/spec/lti-ags/scope/score" in reg["scope"].split(), reg["scope"]
+    # The lineitem scope lets the tool give links without a grade column one of their own.
+    assert "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem" in reg["scope"].split(), reg["scope"]
     assert {m["type"] for m in conf["messages"]} == {"LtiResourceLinkRequest", "LtiDeepLinkingRequest"}
     assert "sub" in conf["claims"] and "iss" in conf["claims"]
     # The new registration works for a launch.
@@ -742,7 +768,7 @@ def dynamic_registration(ctx):
     # A configuration whose issuer is on another host is refused.
     r = requests.post(ctx.tool.url + "/lti/register", data={"openid_configuration": "http://localhost:%d/.well-known/openid-configuration" % p.port,
                                                             "registration_token": "reg-token-xyz"})
-    assert r.status_code == 502 and len(p.registrations) == 1, r.status_code
+    assert r.status_code == 403 and len(p.registrations) == 1, r.status_code
 
 
 @test
@@ -758,8 +784,13 @@ def dynamic_registration_host_allowlist(ctx):
             if allowed:
                 assert r.status_code == 200 and len(p.registrations) == before + 1, r.status_code
             else:
-                assert r.status_code == 502 and "only from example.org" in r.text, r.status_code
+                # A policy refusal, not a platform failure: 403, and the host is never contacted.
+                fetched = p.config_fetches
+                assert r.status_code == 403 and "only from example.org" in r.text, r.status_code
                 assert len(p.registrations) == before, "registered although the host is not allowed"
+                r = requests.get(tool.url + "/lti/register", params=form)
+                assert r.status_code == 403 and "<form" not in r.text, r.status_code
+                assert p.config_fetches == fetched, "the configuration of a refused host was fetched"
         finally:
             tool.stop()
 
@@ -1020,7 +1051,7 @@ def registration_endpoint_must_be_on_the_configuration_origin(ctx):
                          f"https://127.0.0.1:{p.port}/register"):
             p.config_overrides = {"registration_endpoint": endpoint}
             r = requests.post(ctx.tool.url + "/lti/register", data=form)
-            assert r.status_code == 502 and "registration_endpoint" in r.text, (endpoint, r.status_code, r.text[-300:])
+            assert r.status_code == 403 and "registration_endpoint" in r.text, (endpoint, r.status_code, r.text[-300:])
             assert len(p.registrations) == before, f"registered through {endpoint}"
     finally:
         p.config_overrides = {}
@@ -1047,9 +1078,9 @@ def https_tool_registers_only_https_public_platforms(ctx):
         for cfg_url, reason in cases:
             form = {"openid_configuration": cfg_url, "registration_token": "reg-token-xyz"}
             r = requests.get(tool.url + "/lti/register", params=form)
-            assert r.status_code == 400 and reason in r.text and "<form" not in r.text, (cfg_url, r.status_code)
+            assert r.status_code == 403 and reason in r.text and "<form" not in r.text, (cfg_url, r.status_code)
             r = requests.post(tool.url + "/lti/register", data=form)
-            assert r.status_code == 502 and reason in r.text, (cfg_url, r.status_code, r.text[-300:])
+            assert r.status_code == 403 and reason in r.text, (cfg_url, r.status_code, r.text[-300:])
         assert len(p.registrations) == before and p.config_fetches == fetched, "a refused URL was requested"
         assert REGISTRATION_WARNING in tool_log(ctx, "https"), "no start-up warning about open registration"
     finally:
@@ -1121,6 +1152,318 @@ def course_title_is_text_not_html(ctx):
     try:
         r = requests.get(tool.url + "/")
         assert "<h1>Feedback &amp; care &lt;online&gt;</h1>" in r.text, r.text[:600]
+    finally:
+        tool.stop()
+
+
+# -- issue 9: imported links, whole-course progress, offerings, hardening, iframes ------------
+
+def lineitem_number(url):
+    return int(re.search(r"/lineitems/(\d+)/lineitem", url).group(1))
+
+
+@test
+def imported_link_grades_through_a_created_line_item(ctx):
+    """A link with no grade column (AGS claim with `lineitems` but no `lineitem`, as Moodle
+    gives links imported from a cartridge): the tool finds or creates its own line item."""
+    p = ctx.platform
+    target = ctx.tool.public_url + "/launch/s2"
+    rl = "rl-imported-1"
+    b, url = launch(ctx, target=target, sub="learner-imp-1", lineitem=False, resource_link=rl)
+    assert post_progress(ctx, b.get(url).text, "s2", True).json()["score"] == "queued"
+
+    def created(link):
+        with p.lock:
+            return [li for li in p.lineitems if li["body"].get("resourceLinkId") == link]
+    wait_for(lambda: created(rl), 15, "the tool to create a line item")
+    [li] = created(rl)
+    assert li["body"] == {"scoreMaximum": 100.0, "label": "Going further", "resourceLinkId": rl,
+                          "resourceId": "s2", "tag": "coursepack:s2"}, li["body"]
+    n = lineitem_number(li["id"])
+    wait_for(lambda: scores_for(ctx, "learner-imp-1", n), 15, "the score on the created line item")
+    body = scores_for(ctx, "learner-imp-1", n)[0]["body"]
+    assert body["scoreGiven"] == 100 and body["activityProgress"] == "Completed", body
+    # A second learner on the same link: the same line item, none created.
+    b, url = launch(ctx, target=target, sub="learner-imp-2", lineitem=False, resource_link=rl)
+    assert post_progress(ctx, b.get(url).text, "s2", True).json()["score"] == "queued"
+    wait_for(lambda: scores_for(ctx, "learner-imp-2", n), 15, "the second learner's score")
+    assert len(created(rl)) == 1, created(rl)
+    # A line item the platform already has for a link (made before, e.g. by a tool whose data
+    # was lost) is found by resource link and tag, not made twice.
+    existing = p.add_lineitem({"scoreMaximum": 100, "label": "Going further", "resourceLinkId": "rl-imported-2",
+                               "tag": "coursepack:s2"})
+    posts = p.lineitem_posts
+    b, url = launch(ctx, target=target, sub="learner-imp-3", lineitem=False, resource_link="rl-imported-2")
+    assert post_progress(ctx, b.get(url).text, "s2", True).json()["score"] == "queued"
+    wait_for(lambda: scores_for(ctx, "learner-imp-3", lineitem_number(existing["id"])), 15, "score on the found item")
+    assert p.lineitem_posts == posts and len(created("rl-imported-2")) == 1
+    # A platform that grants no lineitem scope: not graded, nothing asked of it.
+    gets, posts = p.lineitem_gets, p.lineitem_posts
+    b, url = launch(ctx, target=target, sub="learner-imp-4", lineitem=False, resource_link="rl-imported-3",
+                    scopes=[SCOPE_SCORE])
+    r = post_progress(ctx, b.get(url).text, "s2", True)
+    assert r.json() == {"saved": True, "completed": True, "score": "none"}, r.text
+    time.sleep(1)
+    assert (p.lineitem_gets, p.lineitem_posts) == (gets, posts)
+    assert not posts_for(ctx, "learner-imp-4")
+    no_protocol_errors(ctx)
+
+
+@test
+def whole_course_link_is_in_progress_until_every_session_is_done(ctx):
+    li = ctx.platform.lineitem(5)
+    b, url = launch(ctx, target=ctx.tool.public_url + "/launch", sub="learner-states", lineitem=li,
+                    context="course-states")
+    html = b.get(url).text
+    for i, session in enumerate(("s1", "s3", "s2")):
+        assert post_progress(ctx, html, session, True).json()["score"] == "queued"
+        wait_for(lambda: len(scores_for(ctx, "learner-states", 5)) == i + 1, 15, f"score {i + 1}")
+    got = [(s["body"]["scoreGiven"], s["body"]["activityProgress"], s["body"]["gradingProgress"])
+           for s in scores_for(ctx, "learner-states", 5)]
+    assert got == [(33.33, "InProgress", "FullyGraded"), (66.67, "InProgress", "FullyGraded"),
+                   (100, "Completed", "FullyGraded")], got
+    no_protocol_errors(ctx)
+
+
+@test
+def progress_belongs_to_one_course_offering(ctx):
+    sub = "learner-offering"
+    b, url = launch(ctx, sub=sub, context="course-A")
+    r = post_progress(ctx, b.get(url).text, "s1", True, state={"done": ["s1-a"]})
+    assert r.json()["score"] == "queued", r.text
+    # The same course, another link to the same session: the same progress.
+    b, url = launch(ctx, sub=sub, context="course-A", resource_link="rl-second-link")
+    assert island(b.get(url).text).get("state") == {"done": ["s1-a"]}
+    # Another course offering (context): a fresh start.
+    b, url = launch(ctx, sub=sub, context="course-B")
+    assert "state" not in island(b.get(url).text), "progress from another course offering"
+    # Another deployment with the same context id: a fresh start too.
+    b, url = launch(ctx, sub=sub, context="course-A",
+                    mutate=lambda c: c.__setitem__(LTI + "deployment_id", "deployment-2"))
+    assert "state" not in island(b.get(url).text), "progress from another deployment"
+    # A whole-course link in course B counts only what was done in course B.
+    b, url = launch(ctx, target=ctx.tool.public_url + "/launch", sub=sub, lineitem=ctx.platform.lineitem(6),
+                    context="course-B")
+    assert post_progress(ctx, b.get(url).text, "s2", True).json()["score"] == "queued"
+    wait_for(lambda: scores_for(ctx, sub, 6), 15, "the course B score")
+    assert scores_for(ctx, sub, 6)[0]["body"]["scoreGiven"] == 33.33, scores_for(ctx, sub, 6)
+
+
+# The schema of coursepack 0.1.0 (no version table), for the upgrade test.
+OLD_SCHEMA = [
+    "CREATE TABLE lti_login_state (state TEXT PRIMARY KEY, nonce TEXT NOT NULL, issuer TEXT NOT NULL, "
+    "client_id TEXT NOT NULL, target_link_uri TEXT NOT NULL, storage_target TEXT, storage_secret TEXT, "
+    "expires_ms BIGINT NOT NULL)",
+    "CREATE TABLE lti_nonce (nonce TEXT PRIMARY KEY, expires_ms BIGINT NOT NULL)",
+    "CREATE TABLE lti_launch (handle TEXT PRIMARY KEY, token TEXT NOT NULL UNIQUE, issuer TEXT NOT NULL, "
+    "client_id TEXT NOT NULL, deployment_id TEXT NOT NULL, sub TEXT NOT NULL, session TEXT, "
+    "resource_link_id TEXT NOT NULL, lineitem TEXT, created_ms BIGINT NOT NULL, expires_ms BIGINT NOT NULL)",
+    "CREATE TABLE lti_progress (issuer TEXT NOT NULL, client_id TEXT NOT NULL, sub TEXT NOT NULL, "
+    "session TEXT NOT NULL, state TEXT NOT NULL, completed BIGINT NOT NULL, updated_ms BIGINT NOT NULL, "
+    "PRIMARY KEY (issuer, client_id, sub, session))",
+    "CREATE TABLE lti_outbox (key TEXT PRIMARY KEY, issuer TEXT NOT NULL, client_id TEXT NOT NULL, "
+    "lineitem TEXT NOT NULL, sub TEXT NOT NULL, session TEXT NOT NULL, score_given DOUBLE PRECISION NOT NULL, "
+    "score_maximum DOUBLE PRECISION NOT NULL, ts_ms BIGINT NOT NULL, created_ms BIGINT NOT NULL, "
+    "attempts BIGINT NOT NULL DEFAULT 0, next_ms BIGINT NOT NULL, lease_owner TEXT, lease_until_ms BIGINT, "
+    "delivered_ms BIGINT, dead BIGINT NOT NULL DEFAULT 0, last_error TEXT)",
+    "CREATE INDEX lti_outbox_due ON lti_outbox (next_ms) WHERE delivered_ms IS NULL AND dead = 0",
+    "CREATE INDEX lti_outbox_learner ON lti_outbox (lineitem, sub)",
+    "CREATE TABLE lti_deep_link (handle TEXT PRIMARY KEY, issuer TEXT NOT NULL, client_id TEXT NOT NULL, "
+    "deployment_id TEXT NOT NULL, return_url TEXT NOT NULL, data TEXT, accept_multiple BIGINT NOT NULL, "
+    "expires_ms BIGINT NOT NULL)",
+    "CREATE TABLE lti_platform (issuer TEXT NOT NULL, client_id TEXT NOT NULL, config TEXT NOT NULL, "
+    "created_ms BIGINT NOT NULL, PRIMARY KEY (issuer, client_id))",
+]
+
+
+class OldDatabase:
+    """A database as coursepack 0.1.0 left it, on the backend under test."""
+
+    def __init__(self, ctx, name):
+        self.ctx = ctx
+        self.data = os.path.join(ctx.work, f"data-{name}")
+        os.makedirs(self.data)
+        self.extra = []
+        if ctx.db == "sqlite":
+            self.path = os.path.join(self.data, "coursepack-lti.sqlite")
+        else:
+            u = urlparse(ctx.db)
+            admin = u._replace(path="/postgres").geturl()
+            subprocess.run(["psql", admin, "-qc", f"CREATE DATABASE coursepack_{name}"], check=True)
+            self.url = u._replace(path=f"/coursepack_{name}").geturl()
+            self.extra = ["--database", self.url]
+        for stmt in OLD_SCHEMA:
+            self.execute(stmt)
+
+    def execute(self, sql):
+        if self.ctx.db == "sqlite":
+            con = sqlite3.connect(self.path)
+            try:
+                con.execute(sql)
+                con.commit()
+            finally:
+                con.close()
+        else:
+            subprocess.run(["psql", self.url, "-qc", sql], check=True, capture_output=True)
+
+    def scalar(self, sql):
+        if self.ctx.db == "sqlite":
+            con = sqlite3.connect(self.path)
+            try:
+                return con.execute(sql).fetchone()[0]
+            finally:
+                con.close()
+        out = subprocess.run(["psql", self.url, "-tAc", sql], capture_output=True, text=True, check=True)
+        return out.stdout.strip()
+
+
+@test
+def upgrade_keeps_existing_progress_and_launches(ctx):
+    """A 0.1.0 database is migrated at start-up, not wiped: a launch accepted before the
+    upgrade keeps working with its saved state, and the learner's old progress goes to the
+    first course offering they open afterwards (and not to any other)."""
+    p = ctx.platform
+    old = OldDatabase(ctx, "upgrade")
+    now = int(time.time() * 1000)
+    old.execute("INSERT INTO lti_progress VALUES ('%s', '%s', 'learner-old', 's1', '{\"done\":[\"old\"]}', 1, %d)"
+                % (p.issuer, p.client_id, now))
+    handle, token = "old-handle-" + "h" * 40, "old-token-" + "t" * 40
+    old.execute("INSERT INTO lti_launch VALUES ('%s', '%s', '%s', '%s', '%s', 'learner-old', 's1', 'rl-1', NULL, %d, %d)"
+                % (handle, token, p.issuer, p.client_id, p.deployment_id, now, now + 3_600_000))
+    tool = Tool(ctx, "upgrade", data=old.data, extra=old.extra).start()
+    try:
+        assert str(old.scalar("SELECT version FROM lti_schema")) == "2"
+        # The launch from before the upgrade still serves its page, with the saved state.
+        r = requests.get(tool.url + f"/l/{handle}/s1.html")
+        assert r.status_code == 200 and island(r.text).get("state") == {"done": ["old"]}, r.status_code
+        # ... and still saves.
+        r = requests.post(tool.url + "/lti/api/progress", json={"session": "s2", "state": {"done": ["old2"]},
+                                                                "completed": False},
+                          headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 200 and r.json()["saved"], r.text
+        # The learner's first launch after the upgrade: the old progress is theirs in this course.
+        b, url = launch(ctx, tool=tool, sub="learner-old", context="course-old")
+        assert island(b.get(url).text).get("state") == {"done": ["old"]}
+        assert island(b.get(url.replace("/s1.html", "/s2.html")).text).get("state") == {"done": ["old2"]}
+        # Another course offering starts fresh.
+        b, url = launch(ctx, tool=tool, sub="learner-old", context="course-new")
+        assert "state" not in island(b.get(url).text)
+    finally:
+        tool.stop()
+    # A second start finds the schema current and migrates nothing.
+    tool.start()
+    tool.stop()
+    assert tool_log(ctx, "upgrade").count("database schema migrated") == 1, "migrated twice"
+
+
+@test
+def data_folder_and_database_are_private(ctx):
+    data = os.path.join(ctx.work, "data-modes", "nested")
+    tool = Tool(ctx, "modes", data=data).start()
+    try:
+        launch(ctx, tool=tool, sub="learner-modes")  # the database has its -wal and -shm files now
+        assert os.stat(data).st_mode & 0o777 == 0o700, oct(os.stat(data).st_mode)
+        names = os.listdir(data)
+        assert "coursepack-lti.sqlite" in names and "lti-keys.json" in names, names
+        for name in names:
+            mode = os.stat(os.path.join(data, name)).st_mode & 0o777
+            assert mode & 0o077 == 0, f"{name} is {oct(mode)}"
+    finally:
+        tool.stop()
+    # A database left readable by an older version is made private at start-up.
+    db = os.path.join(data, "coursepack-lti.sqlite")
+    os.chmod(db, 0o644)
+    tool.start()
+    tool.stop()
+    assert os.stat(db).st_mode & 0o777 == 0o600, oct(os.stat(db).st_mode)
+
+
+@test
+def deep_linking_is_for_instructor_roles(ctx):
+    target = ctx.tool.public_url + "/launch"
+    cases = [
+        ([ROLE + "Learner"], False),
+        ([ROLE + "Mentor", "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Student"], False),
+        # A Learner sub-role that happens to be called Instructor is still a Learner.
+        (["http://purl.imsglobal.org/vocab/lis/v2/membership/Learner#Instructor"], False),
+        ([ROLE + "Instructor"], True),
+        (["http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#TeachingAssistant"], True),
+        ([ROLE + "ContentDeveloper"], True),
+        ([ROLE + "Administrator"], True),
+        (["http://purl.imsglobal.org/vocab/lis/v2/system/person#Administrator"], True),
+        (["Instructor"], True),  # the deprecated simple name
+    ]
+    for roles, allowed in cases:
+        before = ctx.db_scalar("SELECT COUNT(*) FROM lti_deep_link")
+        b = requests.Session()
+        q = login(ctx, b, target=target)
+        c = ctx.platform.claims(q["nonce"], target, message_type="LtiDeepLinkingRequest", roles=roles)
+        r = post_launch(ctx, b, ctx.platform.sign(c), q["state"])
+        after = ctx.db_scalar("SELECT COUNT(*) FROM lti_deep_link")
+        if allowed:
+            assert r.status_code == 303 and "/lti/deep-link/" in r.headers["Location"], (roles, r.status_code)
+        else:
+            assert r.status_code == 403 and "Location" not in r.headers, (roles, r.status_code)
+            assert "for teachers" in r.text and "<h1>" in r.text, r.text[-400:]
+            assert after == before, f"{roles}: a deep-linking request was stored"
+
+
+def set_cookies(r):
+    return r.raw.headers.getlist("Set-Cookie")
+
+
+@test
+def partitioned_state_cookie_and_new_window_fallback(ctx):
+    """The login sets a partitioned (CHIPS) twin of the state cookie, either one admits the
+    launch; without any, the tool offers a fresh login in a new window instead of a dead end."""
+    port = free_port()
+    tool = Tool(ctx, "chips", port=port, public_url=f"http://localhost:{port}",
+                data=os.path.join(ctx.work, "data-chips")).start()
+    p = ctx.platform
+    target = tool.public_url + "/launch/s2"
+    try:
+        b = requests.Session()
+        cookies = set_cookies(b.get(tool.url + "/lti/login", allow_redirects=False, params={
+            "iss": p.issuer, "login_hint": "h", "target_link_uri": target, "client_id": p.client_id}))
+        assert len(cookies) == 2, cookies
+        plain = [c for c in cookies if "Partitioned" not in c]
+        part = [c for c in cookies if "Partitioned" in c]
+        assert len(plain) == 1 and "SameSite=None" in plain[0] and "Secure" in plain[0], cookies
+        assert len(part) == 1 and "SameSite=None" in part[0] and "Secure" in part[0] and "HttpOnly" in part[0], cookies
+        # Only the partitioned cookie comes back (what a browser blocking third-party cookies
+        # sends inside the LMS's frame): the launch is accepted and both cookies are cleared.
+        q = login(ctx, requests.Session(), target=target, tool=tool)
+        name = [c for c in q["_set_cookie"].split(", ") if "Partitioned" in c][0].split("=")[0]
+        r = requests.post(tool.url + "/lti/launch", data={"id_token": p.sign(p.claims(q["nonce"], target)),
+                                                          "state": q["state"]},
+                          headers={"Cookie": f"{name}={q['state']}"}, allow_redirects=False)
+        assert r.status_code == 303, (r.status_code, r.text[-300:])
+        cleared = set_cookies(r)
+        assert len(cleared) == 2 and all("Max-Age=0" in c for c in cleared), cleared
+        # No cookie at all: a page to open the launch in a new window.
+        q = login(ctx, requests.Session(), target=target, tool=tool, lti_message_hint="msg-hint-9")
+        r = requests.post(tool.url + "/lti/launch", data={"id_token": p.sign(p.claims(q["nonce"], target)),
+                                                          "state": q["state"]}, allow_redirects=False)
+        assert r.status_code == 403 and "Location" not in r.headers, r.status_code
+        m = re.search(r'<a id="cp-new-window" href="([^"]+)" target="_blank"', r.text)
+        assert m and "new window" in r.text, r.text[-600:]
+        href = m.group(1)
+        assert href == f"{tool.public_url}/lti/relaunch/{q['state']}", href
+        # The new window: a fresh login with the same hints, its own state and cookies.
+        w = requests.Session()
+        r = w.get(tool.url + href[len(tool.public_url):], allow_redirects=False)
+        assert r.status_code == 302 and r.headers["Location"].startswith(p.auth_url + "?"), r.status_code
+        q2 = {k: v[0] for k, v in parse_qs(urlparse(r.headers["Location"]).query).items()}
+        assert q2["state"] != q["state"] and q2["login_hint"] == "user-hint-1", q2
+        assert q2["lti_message_hint"] == "msg-hint-9" and q2["client_id"] == p.client_id, q2
+        cookie = set_cookies(r)[0].split(";")[0]
+        r = requests.post(tool.url + "/lti/launch", data={"id_token": p.sign(p.claims(q2["nonce"], target)),
+                                                          "state": q2["state"]},
+                          headers={"Cookie": cookie}, allow_redirects=False)
+        assert r.status_code == 303 and r.headers["Location"].endswith("/s2.html"), r.status_code
+        # A made-up state gets no new window.
+        r = requests.get(tool.url + "/lti/relaunch/made-up-state", allow_redirects=False)
+        assert r.status_code == 403 and "Location" not in r.headers, r.status_code
     finally:
         tool.stop()
 
