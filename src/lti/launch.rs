@@ -513,6 +513,16 @@ struct ProgressPost {
     state: Value,
     #[serde(default)]
     completed: bool,
+    /// The session's knowledge checks, once every one is submitted.
+    #[serde(default)]
+    score: Option<PostedScore>,
+}
+
+/// Right answers over questions, as the runtime reports them.
+#[derive(Deserialize)]
+struct PostedScore {
+    raw: f64,
+    max: f64,
 }
 
 /// POST /lti/api/progress: the runtime's save. Answers only after the store has the state
@@ -565,8 +575,14 @@ async fn save(app: &SharedApp, headers: &HeaderMap, body: &[u8]) -> Result<Value
     let score_fn = |done: i64| -> NewScore {
         // AGS: Completed means "the user has completed the activity": a session link when its
         // session is done, a whole-course link only once every session is.
+        let points = post
+            .score
+            .as_ref()
+            .filter(|s| s.max > 0.0 && s.raw.is_finite() && s.raw >= 0.0)
+            .map(|s| ((s.raw.min(s.max) / s.max) * SCORE_MAXIMUM * 100.0).round() / 100.0);
         let (given, activity) = if launch.session.is_some() {
-            (SCORE_MAXIMUM, "Completed")
+            // A session with knowledge checks scores their points, else full marks.
+            (points.unwrap_or(SCORE_MAXIMUM), "Completed")
         } else {
             let share = ((done.min(sessions) as f64 / sessions as f64) * SCORE_MAXIMUM * 100.0)
                 .round()
@@ -588,6 +604,7 @@ async fn save(app: &SharedApp, headers: &HeaderMap, body: &[u8]) -> Result<Value
             score_given: given.min(SCORE_MAXIMUM),
             score_maximum: SCORE_MAXIMUM,
             activity,
+            points: points.is_some() && launch.session.is_some(),
         }
     };
     let scored = (launch.lineitem.is_some() || launch.lineitems.is_some())

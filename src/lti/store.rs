@@ -256,6 +256,9 @@ pub struct NewScore {
     pub score_given: f64,
     pub score_maximum: f64,
     pub activity: &'static str,
+    /// The score comes from the session's knowledge checks: a later, higher
+    /// score is queued again (a completion alone is queued once).
+    pub points: bool,
 }
 
 /// An accepted deep-linking request, waiting for the instructor's choice.
@@ -695,7 +698,31 @@ impl Store {
             .await?
             .try_get("m")?;
             let ts = last.map_or(now, |last| now.max(last + 1));
-            let key = outbox_key(&l.issuer, &l.client_id, &s.lineitem, &l.sub, session);
+            let key = if s.points {
+                // One row per score reached; only a better one is sent.
+                let best: Option<f64> = sqlx::query(
+                    "SELECT MAX(score_given) AS m FROM lti_outbox WHERE lineitem = $1 AND sub = $2 AND session = $3",
+                )
+                .bind(&s.lineitem)
+                .bind(&l.sub)
+                .bind(session)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get("m")?;
+                if best.is_some_and(|b| s.score_given <= b) {
+                    tx.commit().await?;
+                    return Ok(false);
+                }
+                outbox_key(
+                    &l.issuer,
+                    &l.client_id,
+                    &s.lineitem,
+                    &l.sub,
+                    &format!("{session}\n{}", s.score_given),
+                )
+            } else {
+                outbox_key(&l.issuer, &l.client_id, &s.lineitem, &l.sub, session)
+            };
             let auto = s.auto.as_ref();
             let res = sqlx::query(
                 "INSERT INTO lti_outbox (key, issuer, client_id, lineitem, sub, session, score_given, score_maximum, ts_ms, created_ms, next_ms,

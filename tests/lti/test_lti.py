@@ -356,6 +356,34 @@ def same_completion_twice_gives_one_score(ctx):
 
 
 @test
+def knowledge_check_points_reach_the_platform_and_only_better_ones_again(ctx):
+    b, page_url = launch(ctx, sub="learner-quiz")
+    html = b.get(page_url).text
+    isl = island(html)
+
+    def post(raw, completed=True):
+        return requests.post(isl["endpoint"], json={"session": "s1", "state": {"d": ["x"]}, "completed": completed,
+                                                    "score": {"raw": raw, "max": 4, "passed": raw >= 3}},
+                             headers={"Authorization": f"Bearer {isl['token']}"}, timeout=10)
+
+    r = post(3)
+    assert r.status_code == 200 and r.json()["score"] == "queued", r.text
+    wait_for(lambda: scores_for(ctx, "learner-quiz"), 15, "the first score")
+    first = scores_for(ctx, "learner-quiz")[0]["body"]
+    assert first["scoreGiven"] == 75 and first["scoreMaximum"] == 100, first
+    assert first["activityProgress"] == "Completed" and first["gradingProgress"] == "FullyGraded", first
+    # A worse or equal attempt sends nothing; a better one is sent.
+    assert post(2).json()["score"] == "already queued"
+    assert post(3).json()["score"] == "already queued"
+    assert post(4).json()["score"] == "queued"
+    wait_for(lambda: len(scores_for(ctx, "learner-quiz")) >= 2, 15, "the better score")
+    time.sleep(1.0)
+    got = [s["body"]["scoreGiven"] for s in scores_for(ctx, "learner-quiz")]
+    assert got == [75, 100], got
+    no_protocol_errors(ctx)
+
+
+@test
 def progress_refusals(ctx):
     b, page_url = launch(ctx, sub="learner-refuse")
     html = b.get(page_url).text
