@@ -252,10 +252,8 @@ fn remove_value_at(
         value: &mut Spanned<DeValue<'_>>,
         span: &Range<usize>,
     ) -> Option<Option<(Range<usize>, String)>> {
+        // No pruning by span: a table's span covers its header only.
         let here = value.span();
-        if !(here.start <= span.start && span.end <= here.end) {
-            return None;
-        }
         match value.get_mut() {
             DeValue::Table(t) => in_table(t, here, span),
             DeValue::Array(a) => {
