@@ -410,6 +410,68 @@ mod tests {
     }
 
     #[test]
+    fn carets_at_a_crlf_line_end_or_the_end_of_the_file_do_not_panic() {
+        let text = "[course]\r\ntitle = \"Demo\r\nid = 1\r\n";
+        let cr = text.find("\r\nid").unwrap();
+        for span in [
+            cr..cr + 1,
+            cr + 1..cr + 2,
+            cr..cr,
+            text.len()..text.len() + 3,
+        ] {
+            let d = Diagnostic::error("x").at(Path::new("c.toml"), Some(span.clone()));
+            let out = d.render(Some(text));
+            assert!(!out.contains('\r'), "{span:?}: {out:?}");
+        }
+        let d = Diagnostic::error("x").at(Path::new("c.toml"), Some(cr..cr + 1));
+        assert_eq!(
+            d.render(Some(text)),
+            "error: c.toml:2:14: x\n  |\n2 | title = \"Demo\n  |              ^\n"
+        );
+    }
+
+    #[test]
+    fn long_lines_are_clipped_around_the_column_and_controls_escaped() {
+        let text = format!(
+            "k = \"{}\u{1b}[2J{}\"\n",
+            "a".repeat(5000),
+            "b".repeat(5000)
+        );
+        let at = text.find('\u{1b}').unwrap();
+        let d = Diagnostic::error("bad \u{1b}[31m").at(Path::new("c.toml"), Some(at..at + 1));
+        let out = d.render(Some(&text));
+        assert!(out.len() < 600, "{} bytes", out.len());
+        assert!(!out.contains('\u{1b}'), "{out:?}");
+        assert!(
+            out.starts_with("error: c.toml:1:5006: bad \\u{1b}[31m\n"),
+            "{out}"
+        );
+        let lines: Vec<&str> = out.lines().collect();
+        let caret = lines[3].chars().position(|c| c == '^').unwrap();
+        let under: String = lines[2].chars().skip(caret).take(6).collect();
+        assert_eq!(under, "\\u{1b}", "{out}");
+        assert_eq!(lines[3].matches('^').count(), 6);
+    }
+
+    #[test]
+    fn help_lists_the_closest_few_never_all() {
+        let many: Vec<String> = (0..10_000).map(|i| format!("block-{i}")).collect();
+        let refs: Vec<&str> = many.iter().map(String::as_str).collect();
+        let help = suggest("zzz", &refs, "the blocks are");
+        assert!(help.ends_with(" and 9992 more"), "{help}");
+        assert!(help.len() < 200, "{help}");
+    }
+
+    #[test]
+    fn line_index_agrees_with_line_col() {
+        let text = "a\nbb\r\n\nccc";
+        let index = LineIndex::new(text);
+        for offset in 0..=text.len() {
+            assert_eq!(index.line(offset), line_col(text, offset).0, "{offset}");
+        }
+    }
+
+    #[test]
     fn suggests_close_words_only() {
         let words = ["title", "summary", "goals"];
         assert_eq!(did_you_mean("titel", words), Some("title"));

@@ -125,11 +125,6 @@ mod tests {
         assert!(s.contains("<a t=\"xy\">"), "{s}");
         assert!(s.contains("<b>12[31m\t3</b>"), "{s}");
         let mut reader = quick_xml::Reader::from_str(&s);
-        loop {
-            match reader.read_event().unwrap() {
-                quick_xml::events::Event::Eof => break,
-                _ => {}
-            }
-        }
+        while reader.read_event().unwrap() != quick_xml::events::Event::Eof {}
     }
 }

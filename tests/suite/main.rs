@@ -4,6 +4,7 @@
 mod cc;
 mod common;
 mod errors;
+mod fuzz;
 mod hostile;
 mod init;
 mod lti_bundle;
