@@ -43,18 +43,40 @@ pub struct Prepared {
     pub site: Site,
 }
 
-/// Loads the course in `dir` and renders its pages.
-pub fn prepare(dir: &Path) -> Result<Prepared, Error> {
+/// Loads the course in `dir` and its templates.
+fn load_with_templates(dir: &Path) -> Result<(Loaded, Templates), Error> {
     let loaded = load::load(dir).map_err(Error::Input)?;
-    let templates = match Templates::load(&loaded.course.root, loaded.course.templates.as_deref()) {
-        Ok(t) => t,
+    match Templates::load(&loaded.course.root, loaded.course.templates.as_deref()) {
+        Ok(t) => Ok((loaded, t)),
         Err(problems) => {
             let mut diags = loaded.diagnostics;
             diags.items.extend(problems);
-            return Err(Error::Input(diags));
+            Err(Error::Input(diags))
         }
-    };
-    let site = match render::render(&loaded.course, &templates) {
+    }
+}
+
+/// What `coursepack check` does: every check `build` makes of the course,
+/// without writing. The pages are rendered only when the course has
+/// templates of its own: the default templates render any loaded course
+/// (a failure there is coursepack's, exit 1, not the course's), and
+/// rendering is most of the time a big course takes.
+pub fn check(dir: &Path) -> Result<Loaded, Error> {
+    let (loaded, templates) = load_with_templates(dir)?;
+    if loaded.course.templates.is_none() {
+        return Ok(loaded);
+    }
+    render_pages(loaded, &templates).map(|p| p.loaded)
+}
+
+/// Loads the course in `dir` and renders its pages.
+pub fn prepare(dir: &Path) -> Result<Prepared, Error> {
+    let (loaded, templates) = load_with_templates(dir)?;
+    render_pages(loaded, &templates)
+}
+
+fn render_pages(loaded: Loaded, templates: &Templates) -> Result<Prepared, Error> {
+    let site = match render::render(&loaded.course, templates) {
         Ok(site) => site,
         // With the course's own templates, a rendering error is the course's.
         Err(e) if loaded.course.templates.is_some() => {

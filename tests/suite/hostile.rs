@@ -491,6 +491,24 @@ fn cases() -> Vec<Case> {
                 "more not shown (9800 errors",
             ],
         ),
+        Case {
+            name: "5,000 sessions and 20,000 block ids check in seconds",
+            make: |d| {
+                let mut text = String::from("[course]\nid = \"big\"\ntitle = \"Big\"\n");
+                for s in 0..5000 {
+                    text.push_str(&format!("[[session]]\nid = \"s{s}\"\ntitle = \"S\"\n"));
+                    for b in 0..4 {
+                        text.push_str(&format!(
+                            "[[session.block]]\ntype = \"reflection\"\nid = \"s{s}-b{b}\"\nquestion = \"?\"\nmax_chars = 100\n"
+                        ));
+                    }
+                }
+                write(d, "course.toml", text);
+            },
+            build: false,
+            code: 0,
+            expect: &[],
+        },
         // --- the output folder ---
         Case {
             name: "output folder is a file",
