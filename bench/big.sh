@@ -14,6 +14,7 @@ cd "$(dirname "$0")/.."
 
 SHAPES=${SHAPES:-"1000x10 10000x1 10000x10 100x1000"}
 TARGET=${TARGET:-scorm12}
+LIMIT=${LIMIT:-120}   # seconds; a command still running then is stopped
 command -v /usr/bin/time >/dev/null || { echo "bench needs GNU time (apt-get install time)" >&2; exit 1; }
 
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}
@@ -45,8 +46,9 @@ make_course() {
 measure() {
   local label=$1; shift
   local log="$WORK/time.log"
-  if ! /usr/bin/time -f '%e %M' -o "$log" "$@" >/dev/null 2>"$WORK/stderr"; then
-    echo "$label failed:" >&2; tail -5 "$WORK/stderr" >&2; tail -1 "$log" >&2; return 0
+  if ! /usr/bin/time -f '%e %M' -o "$log" timeout "$LIMIT" "$@" >/dev/null 2>"$WORK/stderr"; then
+    printf '%-44s %8s   (stopped after %s s, or failed: %s)\n' "$label" "-" "$LIMIT" "$(tail -1 "$WORK/stderr")"
+    return 0
   fi
   read -r secs kib < "$log"
   printf '%-44s %8.2f s %9.1f MiB\n' "$label" "$secs" "$(echo "$kib / 1024" | bc -l)"

@@ -157,6 +157,14 @@ fn parse(
     }
     table.get_mut().make_owned();
     control_chars(&table, path, diags);
+    // Most files map at the first try: then no copy of the table is made.
+    let first: Result<RawCourse, _> =
+        serde::Deserialize::deserialize(toml::de::Deserializer::from(table));
+    if let Ok(raw) = first {
+        return (Some(raw), Vec::new());
+    }
+    let (mut table, _) = DeTable::parse_recoverable(text);
+    table.get_mut().make_owned();
     let mut placeholders = Vec::new();
     // Keys removed for a value of the wrong type: (their table's span, key).
     let mut mistyped: Vec<(Range<usize>, String)> = Vec::new();

@@ -88,7 +88,10 @@ pub fn fail(error: Error) -> i32 {
             EXIT_BAD_INPUT
         }
         Error::Failed(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!(
+                "error: {}",
+                crate::diagnostic::escape(&format!("{e:#}"), true)
+            );
             eprintln!("nothing was written; existing files are unchanged");
             EXIT_FAILURE
         }

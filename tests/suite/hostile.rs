@@ -596,15 +596,17 @@ fn every_hostile_course_is_refused_cleanly() {
         }
         if case.name == "a folder where a package goes" {
             let out = dir.path().join("out");
-            assert_eq!(
-                std::fs::read(out.join("demo-1.0.0-scorm12.zip")).unwrap(),
-                b"old"
-            );
+            let old = std::fs::read(out.join("demo-1.0.0-scorm12.zip")).unwrap_or_default();
             let names: Vec<String> = std::fs::read_dir(&out)
                 .unwrap()
                 .map(|e| e.unwrap().file_name().into_string().unwrap())
                 .collect();
-            assert_eq!(names.len(), 2, "{names:?}");
+            if old != b"old" || names.len() != 2 {
+                failures.push(format!(
+                    "--- {}: the output folder changed: {names:?}",
+                    case.name
+                ));
+            }
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
