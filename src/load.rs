@@ -1154,8 +1154,10 @@ impl Checker<'_> {
             return None;
         }
         let path = self.root.join(&rel);
-        match course_fs::check(self.root, &rel) {
-            Ok(_) => {}
+        // The real path is kept: the build opens it again without following
+        // links, so a link inside the course is fine, a swapped file is not.
+        let real = match course_fs::check(self.root, &rel) {
+            Ok(real) => real,
             Err(Refusal::Missing) => {
                 let hint = match path.parent().and_then(|p| std::fs::read_dir(p).ok()) {
                     Some(entries) => {
@@ -1188,8 +1190,8 @@ impl Checker<'_> {
                 self.error(value.span(), format!("`{rel}` {refusal}"), refusal.help());
                 return None;
             }
-        }
-        Some(CourseFile { rel, path })
+        };
+        Some(CourseFile { rel, path: real })
     }
 
     /// The local images a Markdown text shows, each checked like any file

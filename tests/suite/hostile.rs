@@ -511,6 +511,23 @@ fn cases() -> Vec<Case> {
         },
         // --- the output folder ---
         Case {
+            name: "media linked to another file inside the course builds",
+            make: |d| {
+                edited(
+                    d,
+                    "embed = \"https://www.youtube.com/embed/x\"",
+                    "file = \"media/clip.mp4\"\ncaptions = \"media/clip.vtt\"",
+                );
+                write(d, "media/real/clip.mp4", "not really a video");
+                write(d, "media/real/clip.vtt", "WEBVTT\n");
+                symlink("real/clip.mp4", d.join("media/clip.mp4")).unwrap();
+                symlink("real/clip.vtt", d.join("media/clip.vtt")).unwrap();
+            },
+            build: true,
+            code: 0,
+            expect: &[],
+        },
+        Case {
             name: "output folder is a file",
             make: |d| {
                 edited(d, "x", "x");

@@ -5,6 +5,7 @@ mod cc;
 mod common;
 mod errors;
 mod fuzz;
+#[cfg(unix)]
 mod hostile;
 mod init;
 mod lti_bundle;
