@@ -166,6 +166,84 @@ fn parse(
     let (mut table, _) = DeTable::parse_recoverable(text);
     table.get_mut().make_owned();
     let mut placeholders = Vec::new();
+    // Map each `[[session]]`, `[[before]]` and `[[after]]` table on its own:
+    // a retry after an error then costs that table, not the whole file, so
+    // a big course with many mistakes is still reported quickly.
+    let mut lists: Vec<Vec<Spanned<DeTable<'_>>>> = Vec::new();
+    for name in ["session", "before", "after"] {
+        let key = table
+            .get_ref()
+            .keys()
+            .find(|k| k.get_ref() == name)
+            .cloned();
+        let all_tables = key.as_ref().is_some_and(|k| {
+            matches!(table.get_ref().get(k).map(Spanned::get_ref), Some(DeValue::Array(a)) if a.iter().all(|v| v.get_ref().is_table()))
+        });
+        let mut items = Vec::new();
+        if let (Some(key), true) = (key, all_tables)
+            && let Some(value) = table.get_mut().remove(&key)
+            && let DeValue::Array(array) = value.into_inner()
+        {
+            for v in array {
+                let span = v.span();
+                if let DeValue::Table(t) = v.into_inner() {
+                    items.push(Spanned::new(span, t));
+                }
+            }
+        }
+        lists.push(items);
+    }
+    let root: Option<RawCourse> = map_table(table, path, diags, &mut placeholders);
+    let mut mapped: Vec<Option<Vec<BlockTable>>> = Vec::new();
+    let mut sessions: Option<Vec<SessionTable>> = Some(Vec::new());
+    for (i, items) in lists.into_iter().enumerate() {
+        if i == 0 {
+            for t in items {
+                let s = map_table(t, path, diags, &mut placeholders);
+                match (&mut sessions, s) {
+                    (Some(all), Some(s)) => all.push(s),
+                    _ => sessions = None,
+                }
+            }
+        } else {
+            let mut blocks = Some(Vec::new());
+            for t in items {
+                let b = map_table(t, path, diags, &mut placeholders);
+                match (&mut blocks, b) {
+                    (Some(all), Some(b)) => all.push(b),
+                    _ => blocks = None,
+                }
+            }
+            mapped.push(blocks);
+        }
+    }
+    match (
+        root,
+        sessions,
+        mapped.pop().flatten(),
+        mapped.pop().flatten(),
+    ) {
+        (Some(mut raw), Some(session), Some(after), Some(before)) => {
+            raw.session.extend(session);
+            raw.before.extend(before);
+            raw.after.extend(after);
+            (Some(raw), placeholders)
+        }
+        _ => (None, placeholders),
+    }
+}
+
+/// Maps `table` onto `T`, reporting every unknown key, missing key and
+/// value of the wrong type, not just the first: each unknown key found is
+/// recorded and removed, each missing one recorded and filled with a
+/// placeholder (whose span goes into `placeholders`), each wrong value
+/// recorded and removed, and the mapping retried.
+fn map_table<T: serde::de::DeserializeOwned>(
+    mut table: Spanned<DeTable<'_>>,
+    path: &Path,
+    diags: &mut Diagnostics,
+    placeholders: &mut Vec<Range<usize>>,
+) -> Option<T> {
     // Keys removed for a value of the wrong type: (their table's span, key).
     let mut mistyped: Vec<(Range<usize>, String)> = Vec::new();
     // Misspelt keys removed so far: (span of their table, the key suggested).
@@ -174,14 +252,14 @@ fn parse(
     // the count of problems is the true one.
     loop {
         let de = toml::de::Deserializer::from(table.clone());
-        let e: toml::de::Error = match serde::Deserialize::deserialize(de) {
-            Ok(raw) => return (Some(raw), placeholders),
+        let e: toml::de::Error = match T::deserialize(de) {
+            Ok(raw) => return Some(raw),
             Err(e) => e,
         };
         let message = e.message().trim().to_string();
         let Some(span) = e.span() else {
             diags.push(Diagnostic::error(message).at(path, None));
-            return (None, placeholders);
+            return None;
         };
         if let Some(rest) = message.strip_prefix("unknown field `") {
             let (key, expected) = rest.split_once('`').unwrap_or((rest, ""));
@@ -230,7 +308,7 @@ fn parse(
                 continue;
             }
         }
-        return (None, placeholders);
+        return None;
     }
 }
 

@@ -215,7 +215,7 @@ fn mutated_course_files_never_crash_hang_or_lose_their_place() {
     let rounds: usize = std::env::var("COURSEPACK_FUZZ_ROUNDS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(3000);
+        .unwrap_or(10_000);
     let seed: u64 = std::env::var("COURSEPACK_FUZZ_SEED")
         .ok()
         .and_then(|v| v.parse().ok())

@@ -509,6 +509,25 @@ fn cases() -> Vec<Case> {
             code: 0,
             expect: &[],
         },
+        check(
+            "1,000 mistakes spread over a course of 10,000 blocks",
+            |d| {
+                let mut text = String::from("[course]\nid = \"big\"\ntitle = \"Big\"\n");
+                for s in 0..2000 {
+                    text.push_str(&format!("[[session]]\nid = \"s{s}\"\ntitle = \"S\"\n"));
+                    for b in 0..5 {
+                        text.push_str(&format!(
+                            "[[session.block]]\ntype = \"reflection\"\nid = \"s{s}-b{b}\"\nquestion = \"?\"\nmax_chars = 100\n"
+                        ));
+                        if b == 0 && s % 2 == 0 {
+                            text.push_str("minuts = 5\n");
+                        }
+                    }
+                }
+                write(d, "course.toml", text);
+            },
+            &["error: 1000 problems found", "unknown key `minuts`"],
+        ),
         // --- the output folder ---
         Case {
             name: "media linked to another file inside the course builds",
