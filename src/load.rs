@@ -71,7 +71,7 @@ pub fn load(dir: &Path) -> Result<Loaded, Diagnostics> {
         }
         Err(refusal) => {
             diags.push(
-                Diagnostic::error(format!("{} {refusal}", toml_path.display()))
+                Diagnostic::error(format!("{COURSE_FILE} {refusal}"))
                     .at(&toml_path, None)
                     .help(refusal.help()),
             );
