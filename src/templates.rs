@@ -87,6 +87,18 @@ impl Templates {
                 }
             }
         }
+        for (name, text) in files.iter().filter(|(n, _)| n.ends_with(".hbs")) {
+            let depth = nesting(text);
+            if depth > MAX_NESTING {
+                problems.push(
+                    Diagnostic::error(format!(
+                        "template `{name}` nests blocks or expressions {depth} deep"
+                    ))
+                    .at(&dir.join(name), None)
+                    .help(format!("nest at most {MAX_NESTING} deep")),
+                );
+            }
+        }
         if problems.is_empty() {
             problems.extend(partial_cycles(&files, dir));
         }
@@ -100,6 +112,60 @@ impl Templates {
     pub fn get(&self, name: &str) -> &str {
         self.files.get(name).map(String::as_str).unwrap_or("")
     }
+}
+
+/// Deepest nesting of blocks (`{{#if}}`, `{{else if}}` chains) and
+/// subexpressions a template may have. Compiling, rendering and even
+/// dropping a template recurse once a level, so a template nested ten
+/// thousand deep would overflow the stack; real templates nest a handful.
+pub const MAX_NESTING: usize = 100;
+
+/// How deep `text` nests blocks and subexpressions, read from its tags
+/// (an upper bound: enough to refuse before Handlebars recurses).
+fn nesting(text: &str) -> usize {
+    // Each open block, with how many `{{else x}}` levels it has grown.
+    let mut open: Vec<usize> = Vec::new();
+    let mut deepest = 0;
+    let mut rest = text;
+    while let Some(at) = rest.find("{{") {
+        let tag_start = &rest[at + 2..];
+        let end = if tag_start.starts_with("!--") {
+            tag_start.find("--}}").map(|i| i + 4)
+        } else {
+            tag_start.find("}}").map(|i| i + 2)
+        };
+        let Some(end) = end else { break };
+        let tag = tag_start[..end - 2]
+            .trim_start_matches(['{', '~'])
+            .trim_start();
+        let mut parens = 0usize;
+        let mut deepest_parens = 0usize;
+        for c in tag.chars() {
+            match c {
+                '(' => {
+                    parens += 1;
+                    deepest_parens = deepest_parens.max(parens);
+                }
+                ')' => parens = parens.saturating_sub(1),
+                _ => {}
+            }
+        }
+        if tag.starts_with('#') || tag.starts_with('^') {
+            open.push(0);
+        } else if tag.starts_with('/') {
+            open.pop();
+        } else if let Some(chained) = tag.strip_prefix("else")
+            && chained.starts_with(char::is_whitespace)
+            && !chained.trim().trim_end_matches('~').is_empty()
+            && let Some(levels) = open.last_mut()
+        {
+            *levels += 1;
+        }
+        let depth = open.len() + open.iter().sum::<usize>() + deepest_parens;
+        deepest = deepest.max(depth);
+        rest = &tag_start[end..];
+    }
+    deepest
 }
 
 /// Every file below `dir` as (path with `/`, real path), sorted. Links are
@@ -293,6 +359,44 @@ fn walk(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nesting_counts_blocks_else_chains_and_subexpressions() {
+        assert_eq!(nesting("{{x}}"), 0);
+        assert_eq!(
+            nesting("{{#if a}}{{#each b}}{{/each}}{{/if}}{{#if c}}{{/if}}"),
+            2
+        );
+        assert_eq!(
+            nesting("{{#if a}}{{else if b}}{{else if c}}{{else}}{{/if}}"),
+            3
+        );
+        assert_eq!(nesting("{{x (a (b (c)))}}"), 3);
+        assert_eq!(nesting("{{!-- {{#if}} }} --}}{{y}}"), 0);
+        for name in ["layout.hbs", "overview.hbs", "session.hbs", "block.hbs"] {
+            let text = DEFAULTS.iter().find(|(n, _)| *n == name).unwrap().1;
+            assert!(nesting(text) < 20, "{name}: {}", nesting(text));
+        }
+    }
+
+    #[test]
+    fn templates_nested_without_bound_are_refused_before_they_are_compiled() {
+        let dir = tempfile::tempdir().unwrap();
+        let deep = format!(
+            "{}x{}",
+            "{{#if a}}".repeat(20_000),
+            "{{/if}}".repeat(20_000)
+        );
+        std::fs::write(dir.path().join("block.hbs"), deep).unwrap();
+        let chain = format!("{{{{#if a}}}}{}{{{{/if}}}}", "{{else if b}}".repeat(20_000));
+        std::fs::write(dir.path().join("layout.hbs"), chain).unwrap();
+        let parens = format!("{{{{x {}y{}}}}}", "(a ".repeat(20_000), ")".repeat(20_000));
+        std::fs::write(dir.path().join("session.hbs"), parens).unwrap();
+        let err = Templates::load(dir.path(), Some(dir.path())).unwrap_err();
+        let messages: Vec<&str> = err.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(messages.len(), 3, "{messages:?}");
+        assert!(messages.iter().all(|m| m.contains("deep")), "{messages:?}");
+    }
 
     #[test]
     fn overrides_replace_one_file_and_typos_are_refused() {

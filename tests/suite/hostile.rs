@@ -416,6 +416,19 @@ fn cases() -> Vec<Case> {
             },
             &["template `block.hbs` includes a partial whose name is an expression"],
         ),
+        check(
+            "a template nested 10,000 deep",
+            |d| {
+                edited(d, "x", "x");
+                let deep = format!(
+                    "{}x{}",
+                    "{{#if is_text}}".repeat(10_000),
+                    "{{/if}}".repeat(10_000)
+                );
+                write(d, "templates/block.hbs", deep);
+            },
+            &["templates/block.hbs: template `block.hbs` nests blocks or expressions 10000 deep"],
+        ),
         // --- huge inputs ---
         check(
             "a version of 300 characters",
