@@ -1237,7 +1237,14 @@ impl Checker<'_> {
         let real = match course_fs::check(self.root, &rel) {
             Ok(real) => real,
             Err(Refusal::Missing) => {
-                let hint = match path.parent().and_then(|p| std::fs::read_dir(p).ok()) {
+                let listing = match self.suggestions {
+                    0 => None,
+                    _ => {
+                        self.suggestions -= 1;
+                        path.parent().and_then(|p| std::fs::read_dir(p).ok())
+                    }
+                };
+                let hint = match listing {
                     Some(entries) => {
                         let names: Vec<String> = entries
                             .take(10_000)
@@ -1277,6 +1284,7 @@ impl Checker<'_> {
     fn images(&mut self, text: &str, span: Range<usize>) -> Vec<CourseFile> {
         use pulldown_cmark::{Event, Parser, Tag};
         let mut found: Vec<CourseFile> = Vec::new();
+        let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
         for event in Parser::new(text) {
             let Event::Start(Tag::Image { dest_url, .. }) = event else {
                 continue;
@@ -1287,7 +1295,7 @@ impl Checker<'_> {
             // A Markdown link is a URL: drop its query and fragment, decode `%20`.
             let path = dest_url.split(['?', '#']).next().unwrap_or_default();
             let path = percent_decode(path).unwrap_or_else(|| path.to_string());
-            if !found.iter().any(|f| f.rel == path) {
+            if seen.insert(path.clone()) {
                 let value = Spanned::new(span.clone(), path);
                 found.extend(self.file(&value, IMAGE_TYPES));
             }

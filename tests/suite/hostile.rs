@@ -541,6 +541,23 @@ fn cases() -> Vec<Case> {
             },
             &["error: 1000 problems found", "unknown key `minuts`"],
         ),
+        check(
+            "20,000 missing images beside 1,000 files",
+            |d| {
+                for i in 0..1000 {
+                    write(d, &format!("media/f{i}.png"), "");
+                }
+                let images: Vec<String> = (0..20_000)
+                    .map(|i| format!("![](media/x{i}.png)"))
+                    .collect();
+                edited(
+                    d,
+                    "title = \"One\"",
+                    &format!("title = \"One\"\nintro = \"{}\"", images.join(" ")),
+                );
+            },
+            &["error: 20000 problems found"],
+        ),
         // --- the output folder ---
         Case {
             name: "media linked to another file inside the course builds",
