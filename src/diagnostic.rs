@@ -95,22 +95,22 @@ impl Diagnostic {
                     Some((line, col)) => out.push_str(&format!(
                         "{label}: {}:{line}:{col}: {}\n",
                         escape(&path.display().to_string(), false),
-                        escape(&self.message, true)
+                        shown(&self.message)
                     )),
                     None => out.push_str(&format!(
                         "{label}: {}: {}\n",
                         escape(&path.display().to_string(), false),
-                        escape(&self.message, true)
+                        shown(&self.message)
                     )),
                 }
                 if let (Some(span), Some(text), Some((line, _))) = (span, source, position) {
                     out.push_str(&snippet(text, span, line));
                 }
             }
-            None => out.push_str(&format!("{label}: {}\n", escape(&self.message, true))),
+            None => out.push_str(&format!("{label}: {}\n", shown(&self.message))),
         }
         if let Some(help) = &self.help {
-            out.push_str(&format!("  = help: {}\n", escape(help, true)));
+            out.push_str(&format!("  = help: {}\n", shown(help)));
         }
         out
     }
@@ -228,6 +228,23 @@ pub fn escape(s: &str, keep_newlines: bool) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Longest message or help line printed, in characters: a value quoted in
+/// a message (an unknown key, a version) may be megabytes long.
+const MAX_MESSAGE: usize = 400;
+
+/// `s` escaped for the terminal and, when longer than [`MAX_MESSAGE`],
+/// clipped in the middle.
+fn shown(s: &str) -> String {
+    let s = escape(s, true);
+    let count = s.chars().count();
+    if count <= MAX_MESSAGE {
+        return s.into_owned();
+    }
+    let head: String = s.chars().take(MAX_MESSAGE - 60).collect();
+    let tail: String = s.chars().skip(count - 59).collect();
+    format!("{head}…{tail}")
+}
+
 /// 1-based line and column (in characters) of a byte offset.
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let mut offset = offset.min(text.len());
@@ -261,6 +278,17 @@ impl LineIndex {
     }
 }
 
+/// How alike two words are, from 0 to 1 (Jaro-Winkler). Words of very
+/// different lengths are not typos of each other, and comparing a
+/// megabyte-long key with every candidate would take seconds: they score 0.
+fn similarity(word: &str, candidate: &str) -> f64 {
+    let (a, b) = (word.len(), candidate.len());
+    if a.max(b) > 3 * a.min(b) + 8 {
+        return 0.0;
+    }
+    strsim::jaro_winkler(word, candidate)
+}
+
 /// How many candidates a help line lists at most.
 const LISTED: usize = 8;
 
@@ -272,7 +300,7 @@ pub fn did_you_mean<'a>(
 ) -> Option<&'a str> {
     candidates
         .into_iter()
-        .map(|c| (strsim::jaro_winkler(word, c), c))
+        .map(|c| (similarity(word, c), c))
         .filter(|(score, _)| *score > 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, c)| c)
@@ -292,7 +320,7 @@ pub fn suggest(word: &str, candidates: &[&str], lead: &str) -> String {
     let mut scored: Vec<(f64, usize)> = candidates
         .iter()
         .enumerate()
-        .map(|(i, c)| (strsim::jaro_winkler(word, c), i))
+        .map(|(i, c)| (similarity(word, c), i))
         .collect();
     scored.select_nth_unstable_by(LISTED - 1, |a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
     let mut closest: Vec<usize> = scored[..LISTED].iter().map(|&(_, i)| i).collect();
@@ -451,6 +479,16 @@ mod tests {
         let under: String = lines[2].chars().skip(caret).take(6).collect();
         assert_eq!(under, "\\u{1b}", "{out}");
         assert_eq!(lines[3].matches('^').count(), 6);
+    }
+
+    #[test]
+    fn long_messages_are_clipped() {
+        let key = "k".repeat(1_000_000);
+        let d = Diagnostic::error(format!("unknown key `{key}`")).help(format!("remove `{key}`"));
+        let out = d.render(None);
+        assert!(out.len() < 1000, "{} bytes", out.len());
+        assert!(out.starts_with("error: unknown key `kkk"), "{out}");
+        assert!(out.contains("k`\n  = help: remove `kk"), "{out}");
     }
 
     #[test]

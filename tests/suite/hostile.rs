@@ -457,6 +457,23 @@ fn cases() -> Vec<Case> {
             ],
         ),
         check(
+            "ten unknown keys of a million characters",
+            |d| {
+                let keys: String = (0..10)
+                    .map(|i| format!("{}{i} = 1\n", "k".repeat(1_000_000)))
+                    .collect();
+                edited(
+                    d,
+                    "title = \"Demo\"\n",
+                    &format!("title = \"Demo\"\n{keys}"),
+                );
+            },
+            &[
+                "error: 10 problems found",
+                "course.toml:4:1: unknown key `kkkk",
+            ],
+        ),
+        check(
             "three wrong types",
             |d| {
                 edited(
