@@ -101,6 +101,7 @@ pub fn load(dir: &Path) -> Result<Loaded, Diagnostics> {
     diags.source = Some((toml_path.clone(), text.clone()));
 
     let (raw, placeholders) = parse(&text, &toml_path, &mut diags);
+    let placeholders: std::collections::HashSet<Range<usize>> = placeholders.into_iter().collect();
     let Some(raw) = raw else {
         return Err(diags);
     };
@@ -244,6 +245,8 @@ fn map_table<T: serde::de::DeserializeOwned>(
     diags: &mut Diagnostics,
     placeholders: &mut Vec<Range<usize>>,
 ) -> Option<T> {
+    // Placeholders put in this table.
+    let mut filled: Vec<Range<usize>> = Vec::new();
     // Keys removed for a value of the wrong type: (their table's span, key).
     let mut mistyped: Vec<(Range<usize>, String)> = Vec::new();
     // Misspelt keys removed so far: (span of their table, the key suggested).
@@ -295,10 +298,11 @@ fn map_table<T: serde::de::DeserializeOwned>(
             let placeholder = Spanned::new(span.clone(), DeValue::String("".into()));
             if let Some(t) = table_at(&mut table, &span) {
                 t.insert(Spanned::new(span.clone(), key.into()), placeholder);
+                filled.push(span.clone());
                 placeholders.push(span);
                 continue;
             }
-        } else if !placeholders.contains(&span) {
+        } else if !filled.contains(&span) {
             diags.push(Diagnostic::error(message).at(path, Some(span.clone())).help(
                 "check the value's type and spelling against the annotated course.toml in the README",
             ));
