@@ -303,10 +303,20 @@ fn map_table<T: serde::de::DeserializeOwned>(
                 continue;
             }
         } else if !filled.contains(&span) {
+            let text_expected = message.ends_with("expected a string");
             diags.push(Diagnostic::error(message).at(path, Some(span.clone())).help(
                 "check the value's type and spelling against the annotated course.toml in the README",
             ));
-            // Take the value out and carry on, to report every wrong type.
+            // Carry on, to report every wrong type: text expected gets an
+            // empty text in its place (checks that would then complain
+            // about it are skipped, as for a missing key); any other value
+            // is taken out (those keys all have defaults).
+            if text_expected && let Some(value) = value_at(&mut table, &span) {
+                *value.get_mut() = DeValue::String("".into());
+                filled.push(span.clone());
+                placeholders.push(span);
+                continue;
+            }
             if let Some(removed) = remove_value_at(&mut table, &span) {
                 mistyped.extend(removed);
                 continue;
@@ -314,6 +324,27 @@ fn map_table<T: serde::de::DeserializeOwned>(
         }
         return None;
     }
+}
+
+/// The value whose span is `span`, anywhere in the tree.
+fn value_at<'t, 'i>(
+    root: &'t mut Spanned<DeTable<'i>>,
+    span: &Range<usize>,
+) -> Option<&'t mut Spanned<DeValue<'i>>> {
+    fn find<'t, 'i>(
+        value: &'t mut Spanned<DeValue<'i>>,
+        span: &Range<usize>,
+    ) -> Option<&'t mut Spanned<DeValue<'i>>> {
+        if value.span() == *span && !value.get_ref().is_table() {
+            return Some(value);
+        }
+        match value.get_mut() {
+            DeValue::Table(t) => t.iter_mut().find_map(|(_, v)| find(v, span)),
+            DeValue::Array(a) => a.iter_mut().find_map(|v| find(v, span)),
+            _ => None,
+        }
+    }
+    root.get_mut().iter_mut().find_map(|(_, v)| find(v, span))
 }
 
 /// Removes the value at `span`: a table's entry (returning that table's
