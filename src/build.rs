@@ -1,6 +1,7 @@
 //! The build pipeline: load -> render pages -> one package per target ->
 //! archive. All packages are written to temporary files first and moved
-//! into place together, so a failed build leaves the output folder as it was.
+//! into place together, all or none, so a failed build leaves the output
+//! folder as it was.
 
 use std::path::{Path, PathBuf};
 
@@ -17,27 +18,14 @@ use crate::templates::Templates;
 pub enum Error {
     /// The course or the command line is wrong: exit code 2.
     Input(Diagnostics),
-    /// Something failed while writing: exit code 1. Nothing was replaced,
-    /// unless the error carries [`PartlyWritten`].
+    /// Something failed while writing: exit code 1. Nothing was replaced:
+    /// the output folder is as it was.
     Failed(anyhow::Error),
 }
 
 impl From<anyhow::Error> for Error {
     fn from(e: anyhow::Error) -> Self {
         Error::Failed(e)
-    }
-}
-
-/// Moving the finished packages into place failed part way: these were
-/// written, the others were left as they were.
-#[derive(Debug)]
-pub struct PartlyWritten {
-    pub replaced: Vec<PathBuf>,
-}
-
-impl std::fmt::Display for PartlyWritten {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} package(s) were already written", self.replaced.len())
     }
 }
 
@@ -55,18 +43,40 @@ pub struct Prepared {
     pub site: Site,
 }
 
-/// Loads the course in `dir` and renders its pages.
-pub fn prepare(dir: &Path) -> Result<Prepared, Error> {
+/// Loads the course in `dir` and its templates.
+fn load_with_templates(dir: &Path) -> Result<(Loaded, Templates), Error> {
     let loaded = load::load(dir).map_err(Error::Input)?;
-    let templates = match Templates::load(loaded.course.templates.as_deref()) {
-        Ok(t) => t,
+    match Templates::load(&loaded.course.root, loaded.course.templates.as_deref()) {
+        Ok(t) => Ok((loaded, t)),
         Err(problems) => {
             let mut diags = loaded.diagnostics;
             diags.items.extend(problems);
-            return Err(Error::Input(diags));
+            Err(Error::Input(diags))
         }
-    };
-    let site = match render::render(&loaded.course, &templates) {
+    }
+}
+
+/// What `coursepack check` does: every check `build` makes of the course,
+/// without writing. The pages are rendered only when the course has
+/// templates of its own: the default templates render any loaded course
+/// (a failure there is coursepack's, exit 1, not the course's), and
+/// rendering is most of the time a big course takes.
+pub fn check(dir: &Path) -> Result<Loaded, Error> {
+    let (loaded, templates) = load_with_templates(dir)?;
+    if loaded.course.templates.is_none() {
+        return Ok(loaded);
+    }
+    render_pages(loaded, &templates).map(|p| p.loaded)
+}
+
+/// Loads the course in `dir` and renders its pages.
+pub fn prepare(dir: &Path) -> Result<Prepared, Error> {
+    let (loaded, templates) = load_with_templates(dir)?;
+    render_pages(loaded, &templates)
+}
+
+fn render_pages(loaded: Loaded, templates: &Templates) -> Result<Prepared, Error> {
+    let site = match render::render(&loaded.course, templates) {
         Ok(site) => site,
         // With the course's own templates, a rendering error is the course's.
         Err(e) if loaded.course.templates.is_some() => {
@@ -188,6 +198,7 @@ pub fn build(
     };
     std::fs::create_dir_all(out)
         .with_context(|| format!("cannot create the output folder {}", out.display()))?;
+    crate::archive::remove_stale(out)?;
     let mut pending = Vec::new();
     let mut warned = std::collections::BTreeSet::new();
     for target in targets {
@@ -202,21 +213,14 @@ pub fn build(
             pending.push(crate::archive::write_zip(&dest, package.entries)?);
         }
     }
-    // Every package is complete: only now replace what was there.
-    let mut written: Vec<Written> = Vec::new();
-    for p in pending {
-        let path = p.dest.clone();
-        match p.commit() {
-            Ok(w) => written.push(Written {
-                path,
-                files: w.files,
-                bytes: w.bytes,
-            }),
-            Err(error) => {
-                let replaced = written.into_iter().map(|w| w.path).collect();
-                return Err(Error::Failed(error.context(PartlyWritten { replaced })));
-            }
-        }
-    }
+    // Every package is complete: only now replace what was there, all or none.
+    let written = crate::archive::commit_all(pending)?
+        .into_iter()
+        .map(|(path, w)| Written {
+            path,
+            files: w.files,
+            bytes: w.bytes,
+        })
+        .collect();
     Ok(written)
 }

@@ -10,6 +10,7 @@ pub mod archive;
 pub mod build;
 pub mod cmd;
 pub mod config;
+pub mod course_fs;
 pub mod diagnostic;
 pub mod load;
 pub mod lti;

@@ -5,7 +5,7 @@
 //! references, unsafe or missing paths and unsupported media. Each one points
 //! at `course.toml:LINE:COL`.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::ops::Range;
 use std::path::{Component, Path, PathBuf};
 
@@ -15,7 +15,8 @@ use toml::de::{DeTable, DeValue};
 mod quiz;
 
 use crate::config::{BlockTable, CourseFile as RawCourse, SessionTable};
-use crate::diagnostic::{Diagnostic, Diagnostics, did_you_mean, suggest};
+use crate::course_fs::{self, Refusal};
+use crate::diagnostic::{Diagnostic, Diagnostics, LineIndex, did_you_mean, suggest};
 use crate::model::*;
 
 /// The file a course folder must contain.
@@ -26,8 +27,14 @@ pub const DEFAULT_VIDEO_PERCENT: u32 = 90;
 pub const DEFAULT_MAX_CHARS: u32 = 1000;
 /// SCORM 1.2's limit on `cmi.suspend_data`.
 pub const SCORM12_SUSPEND_LIMIT: u32 = 4096;
+/// Longest id or version: each is part of the packages' file names, which
+/// must stay under the file systems' 255-byte limit.
+pub const MAX_NAME_PART: usize = 64;
 /// Default primary colour (contrast 6.4:1 on white).
 pub const DEFAULT_COLOUR: &str = "#1d5fa8";
+
+/// How many "did you mean" searches a load makes at most.
+const MAX_SUGGESTIONS: usize = 1000;
 
 /// A loaded course and the warnings found on the way.
 #[derive(Debug)]
@@ -41,9 +48,10 @@ pub struct Loaded {
 pub fn load(dir: &Path) -> Result<Loaded, Diagnostics> {
     let toml_path = dir.join(COURSE_FILE);
     let mut diags = Diagnostics::default();
-    let bytes = match std::fs::read(&toml_path) {
+    let bytes = match crate::course_fs::read(dir, COURSE_FILE, crate::course_fs::COURSE_TOML_LIMIT)
+    {
         Ok(b) => b,
-        Err(e) => {
+        Err(Refusal::Missing) => {
             let help = if dir.is_dir() {
                 format!("create {} or run `coursepack init`", toml_path.display())
             } else {
@@ -54,7 +62,20 @@ pub fn load(dir: &Path) -> Result<Loaded, Diagnostics> {
                 )
             };
             diags.push(
-                Diagnostic::error(format!("cannot read {}: {e}", toml_path.display())).help(help),
+                Diagnostic::error(format!(
+                    "cannot read {}: it does not exist",
+                    toml_path.display()
+                ))
+                .at(&toml_path, None)
+                .help(help),
+            );
+            return Err(diags);
+        }
+        Err(refusal) => {
+            diags.push(
+                Diagnostic::error(format!("{COURSE_FILE} {refusal}"))
+                    .at(&toml_path, None)
+                    .help(refusal.help()),
             );
             return Err(diags);
         }
@@ -82,6 +103,7 @@ pub fn load(dir: &Path) -> Result<Loaded, Diagnostics> {
     diags.source = Some((toml_path.clone(), text.clone()));
 
     let (raw, placeholders) = parse(&text, &toml_path, &mut diags);
+    let placeholders: std::collections::HashSet<Range<usize>> = placeholders.into_iter().collect();
     let Some(raw) = raw else {
         return Err(diags);
     };
@@ -93,9 +115,10 @@ pub fn load(dir: &Path) -> Result<Loaded, Diagnostics> {
     let course = Checker {
         root: &root,
         toml: &toml_path,
-        source: &text,
         diags: &mut checked,
-        ids: BTreeMap::new(),
+        ids: HashMap::new(),
+        lines: LineIndex::new(&text),
+        suggestions: MAX_SUGGESTIONS,
     }
     .course(raw);
     // A missing key was reported once already; skip what its placeholder caused.
@@ -136,19 +159,112 @@ fn parse(
         return (None, Vec::new());
     }
     table.get_mut().make_owned();
+    control_chars(&table, path, diags);
+    // Most files map at the first try: then no copy of the table is made.
+    let first: Result<RawCourse, _> =
+        serde::Deserialize::deserialize(toml::de::Deserializer::from(table));
+    if let Ok(raw) = first {
+        return (Some(raw), Vec::new());
+    }
+    let (mut table, _) = DeTable::parse_recoverable(text);
+    table.get_mut().make_owned();
     let mut placeholders = Vec::new();
+    // Map each `[[session]]`, `[[before]]` and `[[after]]` table on its own:
+    // a retry after an error then costs that table, not the whole file, so
+    // a big course with many mistakes is still reported quickly.
+    let mut lists: Vec<Vec<Spanned<DeTable<'_>>>> = Vec::new();
+    for name in ["session", "before", "after"] {
+        let key = table
+            .get_ref()
+            .keys()
+            .find(|k| k.get_ref() == name)
+            .cloned();
+        let all_tables = key.as_ref().is_some_and(|k| {
+            matches!(table.get_ref().get(k).map(Spanned::get_ref), Some(DeValue::Array(a)) if a.iter().all(|v| v.get_ref().is_table()))
+        });
+        let mut items = Vec::new();
+        if let (Some(key), true) = (key, all_tables)
+            && let Some(value) = table.get_mut().remove(&key)
+            && let DeValue::Array(array) = value.into_inner()
+        {
+            for v in array {
+                let span = v.span();
+                if let DeValue::Table(t) = v.into_inner() {
+                    items.push(Spanned::new(span, t));
+                }
+            }
+        }
+        lists.push(items);
+    }
+    let root: Option<RawCourse> = map_table(table, path, diags, &mut placeholders);
+    let mut mapped: Vec<Option<Vec<BlockTable>>> = Vec::new();
+    let mut sessions: Option<Vec<SessionTable>> = Some(Vec::new());
+    for (i, items) in lists.into_iter().enumerate() {
+        if i == 0 {
+            for t in items {
+                let s = map_table(t, path, diags, &mut placeholders);
+                match (&mut sessions, s) {
+                    (Some(all), Some(s)) => all.push(s),
+                    _ => sessions = None,
+                }
+            }
+        } else {
+            let mut blocks = Some(Vec::new());
+            for t in items {
+                let b = map_table(t, path, diags, &mut placeholders);
+                match (&mut blocks, b) {
+                    (Some(all), Some(b)) => all.push(b),
+                    _ => blocks = None,
+                }
+            }
+            mapped.push(blocks);
+        }
+    }
+    match (
+        root,
+        sessions,
+        mapped.pop().flatten(),
+        mapped.pop().flatten(),
+    ) {
+        (Some(mut raw), Some(session), Some(after), Some(before)) => {
+            raw.session.extend(session);
+            raw.before.extend(before);
+            raw.after.extend(after);
+            (Some(raw), placeholders)
+        }
+        _ => (None, placeholders),
+    }
+}
+
+/// Maps `table` onto `T`, reporting every unknown key, missing key and
+/// value of the wrong type, not just the first: each unknown key found is
+/// recorded and removed, each missing one recorded and filled with a
+/// placeholder (whose span goes into `placeholders`), each wrong value
+/// recorded and removed, and the mapping retried.
+fn map_table<T: serde::de::DeserializeOwned>(
+    mut table: Spanned<DeTable<'_>>,
+    path: &Path,
+    diags: &mut Diagnostics,
+    placeholders: &mut Vec<Range<usize>>,
+) -> Option<T> {
+    // Placeholders put in this table.
+    let mut filled: Vec<Range<usize>> = Vec::new();
+    // Keys removed for a value of the wrong type: (their table's span, key).
+    let mut mistyped: Vec<(Range<usize>, String)> = Vec::new();
     // Misspelt keys removed so far: (span of their table, the key suggested).
     let mut misspelt: Vec<(Range<usize>, String)> = Vec::new();
-    for _ in 0..1000 {
+    // Each round removes a key or fills one in, so this ends; no cap, so
+    // the count of problems is the true one.
+    loop {
         let de = toml::de::Deserializer::from(table.clone());
-        let e: toml::de::Error = match serde::Deserialize::deserialize(de) {
-            Ok(raw) => return (Some(raw), placeholders),
+        let e: toml::de::Error = match T::deserialize(de) {
+            Ok(raw) => return Some(raw),
             Err(e) => e,
         };
         let message = e.message().trim().to_string();
         let Some(span) = e.span() else {
             diags.push(Diagnostic::error(message).at(path, None));
-            return (None, placeholders);
+            return None;
         };
         if let Some(rest) = message.strip_prefix("unknown field `") {
             let (key, expected) = rest.split_once('`').unwrap_or((rest, ""));
@@ -170,8 +286,10 @@ fn parse(
             }
         } else if let Some(rest) = message.strip_prefix("missing field `") {
             let key = rest.split('`').next().unwrap_or(rest).to_string();
-            // A misspelt key in this table already said "did you mean `key`?".
-            let told = misspelt.iter().any(|(t, k)| *t == span && *k == key);
+            // A misspelt key in this table already said "did you mean `key`?",
+            // and a key of the wrong type was reported as such.
+            let told = misspelt.iter().any(|(t, k)| *t == span && *k == key)
+                || mistyped.iter().any(|(t, k)| *t == span && *k == key);
             if !told {
                 diags.push(
                     Diagnostic::error(format!("missing key `{key}`"))
@@ -182,17 +300,151 @@ fn parse(
             let placeholder = Spanned::new(span.clone(), DeValue::String("".into()));
             if let Some(t) = table_at(&mut table, &span) {
                 t.insert(Spanned::new(span.clone(), key.into()), placeholder);
+                filled.push(span.clone());
                 placeholders.push(span);
                 continue;
             }
-        } else {
-            diags.push(Diagnostic::error(message).at(path, Some(span)).help(
+        } else if !filled.contains(&span) {
+            let text_expected = message.ends_with("expected a string");
+            diags.push(Diagnostic::error(message).at(path, Some(span.clone())).help(
                 "check the value's type and spelling against the annotated course.toml in the README",
             ));
+            // Carry on, to report every wrong type: text expected gets an
+            // empty text in its place (checks that would then complain
+            // about it are skipped, as for a missing key); any other value
+            // is taken out (those keys all have defaults).
+            if text_expected && let Some(value) = value_at(&mut table, &span) {
+                *value.get_mut() = DeValue::String("".into());
+                filled.push(span.clone());
+                placeholders.push(span);
+                continue;
+            }
+            if let Some(removed) = remove_value_at(&mut table, &span) {
+                mistyped.extend(removed);
+                continue;
+            }
         }
-        return (None, placeholders);
+        return None;
     }
-    (None, placeholders)
+}
+
+/// The value whose span is `span`, anywhere in the tree.
+fn value_at<'t, 'i>(
+    root: &'t mut Spanned<DeTable<'i>>,
+    span: &Range<usize>,
+) -> Option<&'t mut Spanned<DeValue<'i>>> {
+    fn find<'t, 'i>(
+        value: &'t mut Spanned<DeValue<'i>>,
+        span: &Range<usize>,
+    ) -> Option<&'t mut Spanned<DeValue<'i>>> {
+        if value.span() == *span && !value.get_ref().is_table() {
+            return Some(value);
+        }
+        match value.get_mut() {
+            DeValue::Table(t) => t.iter_mut().find_map(|(_, v)| find(v, span)),
+            DeValue::Array(a) => a.iter_mut().find_map(|v| find(v, span)),
+            _ => None,
+        }
+    }
+    root.get_mut().iter_mut().find_map(|(_, v)| find(v, span))
+}
+
+/// Removes the value at `span`: a table's entry (returning that table's
+/// span and the key, so a "missing key" that follows is not reported twice)
+/// or an array's element.
+fn remove_value_at(
+    table: &mut Spanned<DeTable<'_>>,
+    span: &Range<usize>,
+) -> Option<Option<(Range<usize>, String)>> {
+    fn in_table(
+        table: &mut DeTable<'_>,
+        here: Range<usize>,
+        span: &Range<usize>,
+    ) -> Option<Option<(Range<usize>, String)>> {
+        if let Some(key) = table
+            .iter()
+            .find(|(_, v)| v.span() == *span)
+            .map(|(k, _)| k.clone())
+        {
+            table.remove(&key);
+            return Some(Some((here, key.get_ref().to_string())));
+        }
+        table.iter_mut().find_map(|(_, v)| in_value(v, span))
+    }
+    fn in_value(
+        value: &mut Spanned<DeValue<'_>>,
+        span: &Range<usize>,
+    ) -> Option<Option<(Range<usize>, String)>> {
+        // No pruning by span: a table's span covers its header only.
+        let here = value.span();
+        match value.get_mut() {
+            DeValue::Table(t) => in_table(t, here, span),
+            DeValue::Array(a) => {
+                if a.iter().any(|v| v.span() == *span) {
+                    let old = std::mem::replace(a, toml::de::DeArray::new());
+                    *a = old.into_iter().filter(|v| v.span() != *span).collect();
+                    return Some(None);
+                }
+                a.iter_mut().find_map(|v| in_value(v, span))
+            }
+            _ => None,
+        }
+    }
+    let here = table.span();
+    in_table(table.get_mut(), here, span)
+}
+
+/// Help for a control character found in course text.
+const CONTROL_HELP: &str = "remove it: control characters are never meaningful in course text and would make the packages' XML invalid (tab and newline are fine)";
+
+/// The first character XML 1.0 cannot carry, or a terminal should not be
+/// sent, with its byte offset: C0 controls except tab, newline and carriage
+/// return, DEL, C1 controls, and the non-characters U+FFFE and U+FFFF.
+pub fn forbidden_char(text: &str) -> Option<(usize, char)> {
+    text.char_indices().find(|&(_, c)| {
+        let n = c as u32;
+        (n < 0x20 && !matches!(c, '\t' | '\n' | '\r'))
+            || (0x7f..=0x9f).contains(&n)
+            || n == 0xfffe
+            || n == 0xffff
+    })
+}
+
+/// `U+001B`, for messages.
+fn char_name(c: char) -> String {
+    format!("U+{:04X}", c as u32)
+}
+
+/// Reports every string (and key) of course.toml holding a character
+/// [`forbidden_char`] refuses, at its place in the file.
+fn control_chars(table: &Spanned<DeTable<'_>>, path: &Path, diags: &mut Diagnostics) {
+    fn check(text: &str, span: Range<usize>, path: &Path, diags: &mut Diagnostics) {
+        if let Some((_, c)) = forbidden_char(text) {
+            diags.push(
+                Diagnostic::error(format!(
+                    "this text contains the control character {}",
+                    char_name(c)
+                ))
+                .at(path, Some(span))
+                .help(CONTROL_HELP),
+            );
+        }
+    }
+    fn in_table(table: &DeTable<'_>, path: &Path, diags: &mut Diagnostics) {
+        for (k, v) in table.iter() {
+            check(k.get_ref(), k.span(), path, diags);
+            in_value(v, path, diags);
+        }
+    }
+    fn in_value(value: &Spanned<DeValue<'_>>, path: &Path, diags: &mut Diagnostics) {
+        match value.get_ref() {
+            DeValue::String(s) => check(s, value.span(), path, diags),
+            DeValue::Table(t) => in_table(t, path, diags),
+            DeValue::Array(a) => a.iter().for_each(|v| in_value(v, path, diags)),
+            _ => {}
+        }
+    }
+    in_table(table.get_ref(), path, diags);
 }
 
 /// The table whose span is `span` (the root or any nested table).
@@ -253,11 +505,15 @@ fn remove_key_at(table: &mut Spanned<DeTable<'_>>, span: &Range<usize>) -> Optio
 struct Checker<'a> {
     root: &'a Path,
     toml: &'a Path,
-    /// The text of `toml`.
-    source: &'a str,
     diags: &'a mut Diagnostics,
     /// Every block and session id seen, with the line it was first defined on.
-    ids: BTreeMap<String, usize>,
+    ids: HashMap<String, usize>,
+    /// Where the lines of `source` start.
+    lines: LineIndex,
+    /// How many more "did you mean" searches may be made: each compares a
+    /// word with every candidate, so they are capped for courses with
+    /// thousands of mistakes.
+    suggestions: usize,
 }
 
 impl Checker<'_> {
@@ -290,6 +546,16 @@ impl Checker<'_> {
                         v.span(),
                         format!("version `{}` cannot be used in a file name", v.get_ref()),
                         "use letters, digits, `.` and `-`, e.g. `1.0.0`",
+                    );
+                } else if v.get_ref().len() > MAX_NAME_PART {
+                    // It is part of every package's file name, with the ids.
+                    self.error(
+                        v.span(),
+                        format!(
+                            "version is {} characters long; it is part of every package's file name",
+                            v.get_ref().len()
+                        ),
+                        format!("use at most {MAX_NAME_PART} characters, e.g. `1.0.0`"),
                     );
                 }
                 v.get_ref().clone()
@@ -436,26 +702,40 @@ impl Checker<'_> {
         })
     }
 
+    /// The templates folder: it must be a real folder inside the course
+    /// (a link out of the course, or a loop, is refused).
     fn templates_dir(&mut self, configured: Option<&Spanned<String>>) -> Option<PathBuf> {
-        match configured {
-            Some(dir) => {
-                let rel = self.safe_relative(dir)?;
-                let path = self.root.join(&rel);
-                if !path.is_dir() {
-                    self.error(
-                        dir.span(),
-                        format!("templates folder `{}` does not exist", dir.get_ref()),
-                        "create it, or remove `templates` to use the default templates",
-                    );
-                    return None;
-                }
-                Some(path)
-            }
-            None => {
-                let path = self.root.join("templates");
-                path.is_dir().then_some(path)
-            }
+        let (rel, span) = match configured {
+            Some(dir) => (self.safe_relative(dir)?, Some(dir.span())),
+            None => ("templates".to_string(), None),
+        };
+        let path = self.root.join(&rel);
+        let refusal = match course_fs::resolve_inside(self.root, &path) {
+            Ok(real) if real.is_dir() => return Some(path),
+            Ok(real) => match std::fs::metadata(&real) {
+                Ok(meta) => Refusal::NotAFile(course_fs::kind_of(&meta)),
+                Err(e) => Refusal::Io(e),
+            },
+            Err(refusal) => refusal,
+        };
+        let message = match &refusal {
+            Refusal::Missing if span.is_none() => return None,
+            Refusal::Missing => format!("templates folder `{rel}` does not exist"),
+            Refusal::NotAFile(kind) => format!("templates folder `{rel}` is {kind}, not a folder"),
+            other => format!("templates folder `{rel}` {other}"),
+        };
+        let help = match refusal {
+            Refusal::Missing => "create it, or remove `templates` to use the default templates",
+            Refusal::NotAFile(_) => "make it a folder of templates, or remove it",
+            other => other.help(),
+        };
+        match span {
+            Some(span) => self.error(span, message, help),
+            None => self
+                .diags
+                .push(Diagnostic::error(message).at(&path, None).help(help)),
         }
+        None
     }
 
     fn branding(&mut self, b: &crate::config::BrandingTable) -> Branding {
@@ -514,9 +794,11 @@ impl Checker<'_> {
         );
         let required = match s.completion.as_ref().and_then(|c| c.require.as_ref()) {
             Some(list) => {
+                let by_id: HashMap<&str, &Block> =
+                    blocks.iter().rev().map(|b| (b.id.as_str(), b)).collect();
                 let mut out = Vec::new();
                 for r in list {
-                    match blocks.iter().find(|b| b.id == *r.get_ref()) {
+                    match by_id.get(r.get_ref().as_str()).copied() {
                         Some(b) if !b.is_trackable() => self.error(
                             r.span(),
                             format!(
@@ -527,16 +809,21 @@ impl Checker<'_> {
                         ),
                         Some(b) => out.push(b.id.clone()),
                         None => {
-                            let names: Vec<&str> = blocks
-                                .iter()
-                                .filter(|b| b.is_trackable())
-                                .map(|b| b.id.as_str())
-                                .collect();
-                            let help = suggest(
-                                r.get_ref(),
-                                &names,
-                                &format!("the blocks of session `{id}` are"),
-                            );
+                            let help = if self.suggestions > 0 {
+                                self.suggestions -= 1;
+                                let names: Vec<&str> = blocks
+                                    .iter()
+                                    .filter(|b| b.is_trackable())
+                                    .map(|b| b.id.as_str())
+                                    .collect();
+                                suggest(
+                                    r.get_ref(),
+                                    &names,
+                                    &format!("the blocks of session `{id}` are"),
+                                )
+                            } else {
+                                format!("list blocks of session `{id}`")
+                            };
                             self.error(
                                 r.span(),
                                 format!("session `{id}` has no block `{}`", r.get_ref()),
@@ -749,14 +1036,15 @@ impl Checker<'_> {
                 };
                 let captions = b.captions.as_ref().and_then(|c| self.file(c, &["vtt"]));
                 if let Some(c) = &captions {
-                    let ok = std::fs::read(&c.path)
-                        .map(|bytes| {
+                    // Only the first line matters; never read a whole file for it.
+                    let ok = course_fs::read_prefix(self.root, &c.rel, 16)
+                        .ok()
+                        .is_some_and(|bytes| {
                             bytes
                                 .strip_prefix(b"\xEF\xBB\xBF")
                                 .unwrap_or(&bytes)
                                 .starts_with(b"WEBVTT")
-                        })
-                        .unwrap_or(false);
+                        });
                     if !ok {
                         self.error(
                             b.captions.as_ref().unwrap().span(),
@@ -897,7 +1185,7 @@ impl Checker<'_> {
     /// Checks an id's spelling and that it is unique across the course.
     fn id(&mut self, id: &Spanned<String>, what: &str) -> String {
         let v = id.get_ref();
-        let ok = v.len() <= 64
+        let ok = v.len() <= MAX_NAME_PART
             && v.starts_with(|c: char| c.is_ascii_lowercase())
             && v.chars()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
@@ -911,7 +1199,7 @@ impl Checker<'_> {
                     format!("it is already used on line {line}; ids must be unique in the course"),
                 );
             } else {
-                let (line, _) = crate::diagnostic::line_col(self.source, id.span().start);
+                let line = self.lines.line(id.span().start);
                 self.ids.insert(v.clone(), line);
             }
         }
@@ -1060,11 +1348,22 @@ impl Checker<'_> {
             return None;
         }
         let path = self.root.join(&rel);
-        match std::fs::metadata(&path) {
-            Err(_) => {
-                let hint = match path.parent().and_then(|p| std::fs::read_dir(p).ok()) {
+        // The real path is kept: the build opens it again without following
+        // links, so a link inside the course is fine, a swapped file is not.
+        let real = match course_fs::check(self.root, &rel) {
+            Ok(real) => real,
+            Err(Refusal::Missing) => {
+                let listing = match self.suggestions {
+                    0 => None,
+                    _ => {
+                        self.suggestions -= 1;
+                        path.parent().and_then(|p| std::fs::read_dir(p).ok())
+                    }
+                };
+                let hint = match listing {
                     Some(entries) => {
                         let names: Vec<String> = entries
+                            .take(10_000)
                             .filter_map(|e| e.ok()?.file_name().into_string().ok())
                             .collect();
                         let file = rel.rsplit('/').next().unwrap_or(&rel);
@@ -1080,7 +1379,7 @@ impl Checker<'_> {
                 );
                 return None;
             }
-            Ok(meta) if !meta.is_file() => {
+            Err(Refusal::NotAFile("a folder")) => {
                 self.error(
                     value.span(),
                     format!("`{rel}` is not a file"),
@@ -1088,22 +1387,12 @@ impl Checker<'_> {
                 );
                 return None;
             }
-            Ok(_) => {}
-        }
-        // A symlink may lead outside the course folder: compare real paths.
-        let inside = match (path.canonicalize(), self.root.canonicalize()) {
-            (Ok(real), Ok(root)) => real.starts_with(root),
-            _ => false,
+            Err(refusal) => {
+                self.error(value.span(), format!("`{rel}` {refusal}"), refusal.help());
+                return None;
+            }
         };
-        if !inside {
-            self.error(
-                value.span(),
-                format!("`{rel}` is a link to a file outside the course folder"),
-                "copy the file into the course folder",
-            );
-            return None;
-        }
-        Some(CourseFile { rel, path })
+        Some(CourseFile { rel, path: real })
     }
 
     /// The local images a Markdown text shows, each checked like any file
@@ -1111,6 +1400,7 @@ impl Checker<'_> {
     fn images(&mut self, text: &str, span: Range<usize>) -> Vec<CourseFile> {
         use pulldown_cmark::{Event, Parser, Tag};
         let mut found: Vec<CourseFile> = Vec::new();
+        let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
         for event in Parser::new(text) {
             let Event::Start(Tag::Image { dest_url, .. }) = event else {
                 continue;
@@ -1121,7 +1411,7 @@ impl Checker<'_> {
             // A Markdown link is a URL: drop its query and fragment, decode `%20`.
             let path = dest_url.split(['?', '#']).next().unwrap_or_default();
             let path = percent_decode(path).unwrap_or_else(|| path.to_string());
-            if !found.iter().any(|f| f.rel == path) {
+            if seen.insert(path.clone()) {
                 let value = Spanned::new(span.clone(), path);
                 found.extend(self.file(&value, IMAGE_TYPES));
             }
@@ -1139,27 +1429,47 @@ impl Checker<'_> {
         }
         let rel = self.safe_relative(value)?;
         let path = self.root.join(&rel);
-        match std::fs::read(&path) {
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(text) => Some(text),
-                Err(_) => {
-                    self.error(
-                        value.span(),
-                        format!("transcript `{rel}` is not UTF-8 text"),
-                        "save it as UTF-8",
-                    );
-                    None
-                }
-            },
-            Err(_) => {
+        let bytes = match course_fs::read(self.root, &rel, course_fs::TEXT_LIMIT) {
+            Ok(bytes) => bytes,
+            Err(Refusal::Missing) => {
                 self.error(
                     value.span(),
                     format!("transcript file `{rel}` does not exist"),
                     format!("put it at {}", path.display()),
                 );
-                None
+                return None;
             }
+            Err(refusal) => {
+                self.error(
+                    value.span(),
+                    format!("transcript `{rel}` {refusal}"),
+                    refusal.help(),
+                );
+                return None;
+            }
+        };
+        let Ok(text) = String::from_utf8(bytes) else {
+            self.error(
+                value.span(),
+                format!("transcript `{rel}` is not UTF-8 text"),
+                "save it as UTF-8",
+            );
+            return None;
+        };
+        if let Some((offset, c)) = forbidden_char(&text) {
+            let text: std::sync::Arc<str> = text.into();
+            self.diags.push(
+                Diagnostic::error(format!(
+                    "transcript `{rel}` contains the control character {}",
+                    char_name(c)
+                ))
+                .at(&path, Some(offset..offset + c.len_utf8()))
+                .with_source(text)
+                .help(CONTROL_HELP),
+            );
+            return None;
         }
+        Some(text)
     }
 }
 

@@ -15,11 +15,11 @@ pub struct Args {
 }
 
 pub fn execute(args: Args) -> i32 {
-    match build::prepare(&args.course_dir) {
-        Ok(prepared) => {
-            let diags = &prepared.loaded.diagnostics;
+    match build::check(&args.course_dir) {
+        Ok(loaded) => {
+            let diags = &loaded.diagnostics;
             report(diags);
-            let course = &prepared.loaded.course;
+            let course = &loaded.course;
             let blocks: usize = course.sessions.iter().map(|s| s.blocks.len()).sum();
             let warnings = diags.warnings().count();
             println!(

@@ -49,10 +49,29 @@ pub fn run(cli: Cli) -> i32 {
     }
 }
 
-/// Prints every diagnostic to stderr.
+/// Most diagnostics printed; the count of the rest is printed instead.
+pub const MAX_PRINTED: usize = 200;
+
+/// Prints the diagnostics to stderr, errors first: the first
+/// [`MAX_PRINTED`], then how many more there are.
 pub fn report(diags: &crate::diagnostic::Diagnostics) {
-    for d in diags.sorted() {
-        eprint!("{}", diags.render(d));
+    use std::io::Write as _;
+    let sorted = diags.sorted();
+    let mut err = std::io::stderr().lock();
+    for d in sorted.iter().take(MAX_PRINTED) {
+        let _ = write!(err, "{}", diags.render(d));
+    }
+    if sorted.len() > MAX_PRINTED {
+        let rest = &sorted[MAX_PRINTED..];
+        let errors = rest.iter().filter(|d| d.is_error()).count();
+        let warnings = rest.len() - errors;
+        let _ = writeln!(
+            err,
+            "note: {} more not shown ({errors} error{}, {warnings} warning{})",
+            rest.len(),
+            if errors == 1 { "" } else { "s" },
+            if warnings == 1 { "" } else { "s" }
+        );
     }
 }
 
@@ -69,16 +88,11 @@ pub fn fail(error: Error) -> i32 {
             EXIT_BAD_INPUT
         }
         Error::Failed(e) => {
-            eprintln!("error: {e:#}");
-            match e.downcast_ref::<crate::build::PartlyWritten>() {
-                Some(partly) => {
-                    for path in &partly.replaced {
-                        eprintln!("  already written: {}", path.display());
-                    }
-                    eprintln!("the other packages are unchanged");
-                }
-                None => eprintln!("nothing was written; existing files are unchanged"),
-            }
+            eprintln!(
+                "error: {}",
+                crate::diagnostic::escape(&format!("{e:#}"), true)
+            );
+            eprintln!("nothing was written; existing files are unchanged");
             EXIT_FAILURE
         }
     }

@@ -116,10 +116,13 @@ pub fn page_entries(ctx: &Context, sessions: &[usize]) -> Vec<Entry> {
     if sessions.len() == ctx.course.sessions.len() {
         entries.push(ctx.site.overview.clone());
     }
+    let mut seen: std::collections::HashSet<String> =
+        entries.iter().map(|e| e.path.clone()).collect();
     for &i in sessions {
+        seen.insert(ctx.site.sessions[i].path.clone());
         entries.push(ctx.site.sessions[i].clone());
         for m in &ctx.site.media[i] {
-            if !entries.iter().any(|e| e.path == m.path) {
+            if seen.insert(m.path.clone()) {
                 entries.push(m.clone());
             }
         }

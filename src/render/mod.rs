@@ -66,8 +66,10 @@ impl Site {
         let mut all = vec![self.overview.clone()];
         all.extend(self.sessions.iter().cloned());
         all.extend(self.shared.iter().cloned());
+        let mut seen: std::collections::HashSet<String> =
+            all.iter().map(|e| e.path.clone()).collect();
         for entry in self.media.iter().flatten() {
-            if !all.iter().any(|e| e.path == entry.path) {
+            if seen.insert(entry.path.clone()) {
                 all.push(entry.clone());
             }
         }
@@ -97,15 +99,16 @@ pub fn render(course: &Course, templates: &Templates) -> Result<Site> {
     let player = hb
         .render("player", &view::player(course))
         .context("cannot render the course player (template player.hbs)")?;
-    let mut media = Vec::new();
-    for session in &course.sessions {
-        media.push(
+    let media = course
+        .sessions
+        .iter()
+        .map(|session| {
             session
                 .files()
                 .map(|f| Entry::file(f.rel.clone(), f.path.clone()))
-                .collect(),
-        );
-    }
+                .collect()
+        })
+        .collect();
     let mut shared = vec![
         Entry::bytes(STYLE, templates.get("coursepack/style.css")),
         Entry::bytes(RUNTIME, templates.get("coursepack/runtime.js")),
@@ -144,19 +147,55 @@ fn pages(course: &Course, hb: &Handlebars, mode: Mode) -> Result<(Entry, Vec<Ent
     let overview = hb
         .render("overview", &view::page(course, None, mode))
         .context("cannot render the overview page (template overview.hbs)")?;
-    let mut sessions = Vec::new();
-    for (i, session) in course.sessions.iter().enumerate() {
-        let html = hb
-            .render("session", &view::page(course, Some(i), mode))
-            .with_context(|| {
-                format!(
-                    "cannot render session `{}` (template session.hbs)",
-                    session.id
-                )
-            })?;
-        sessions.push(Entry::bytes(session_page(session), html));
-    }
+    let sessions = render_sessions(course, hb, mode)?;
     Ok((Entry::bytes(OVERVIEW, overview), sessions))
+}
+
+/// Renders every session page, in course order. Pages are independent, so
+/// they are shared out among the available cores (in contiguous runs, so
+/// the first error reported is the first in course order).
+fn render_sessions(course: &Course, hb: &Handlebars<'_>, mode: Mode) -> Result<Vec<Entry>> {
+    let render_one = |i: usize| -> Result<Entry> {
+        let session = &course.sessions[i];
+        let page_view = view::page(course, Some(i), mode);
+        let html = hb.render("session", &page_view).with_context(|| {
+            format!(
+                "cannot render session `{}` (template session.hbs)",
+                session.id
+            )
+        })?;
+        Ok(Entry::bytes(session_page(session), html))
+    };
+    let count = course.sessions.len();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(count / 8)
+        .max(1);
+    if threads == 1 {
+        return (0..count).map(render_one).collect();
+    }
+    let run = count.div_ceil(threads);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..count)
+            .step_by(run)
+            .map(|from| {
+                let render_one = &render_one;
+                scope.spawn(move || {
+                    (from..(from + run).min(count))
+                        .map(render_one)
+                        .collect::<Result<Vec<Entry>>>()
+                })
+            })
+            .collect();
+        let mut pages = Vec::with_capacity(count);
+        for worker in workers {
+            let part = worker
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+            pages.extend(part);
+        }
+        Ok(pages)
+    })
 }
 
 /// The most characters the runtime can need in `suspend_data` for this

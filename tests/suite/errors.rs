@@ -187,19 +187,23 @@ fn a_byte_order_mark_and_non_ascii_text_keep_columns_right() {
 }
 
 #[test]
-fn a_failure_while_moving_packages_into_place_says_what_was_written() {
+fn a_folder_where_a_package_goes_leaves_every_package_as_it_was() {
     let out = tempfile::tempdir().unwrap();
-    // A folder where the second package should go: renaming onto it fails.
-    let blocker = out.path().join("care-opinion-feedback-1.0.0-scorm2004.zip");
+    // An old package, and a folder where the last package should go.
+    let old = out.path().join("care-opinion-feedback-1.0.0-scorm12.zip");
+    std::fs::write(&old, b"old package").unwrap();
+    let blocker = out.path().join("care-opinion-feedback-1.0.0-cc13.imscc");
     std::fs::create_dir(&blocker).unwrap();
     std::fs::write(blocker.join("keep"), b"x").unwrap();
+    // A temporary file left by a killed build.
+    std::fs::write(out.path().join(".coursepack-AbC123.part"), b"stale").unwrap();
     let result = coursepack(
         &root(),
         &[
             "build",
             "course",
             "--target",
-            "scorm12,scorm2004",
+            "scorm12,scorm2004,cc11,cc13",
             "--out",
             out.path().to_str().unwrap(),
             "--quiet",
@@ -207,16 +211,22 @@ fn a_failure_while_moving_packages_into_place_says_what_was_written() {
     );
     assert_eq!(result.status.code(), Some(1), "{}", stderr(&result));
     let err = stderr(&result);
-    assert!(err.contains("already written: "), "{err}");
+    assert!(err.contains("a folder stands there"), "{err}");
     assert!(
-        err.contains("care-opinion-feedback-1.0.0-scorm12.zip"),
+        err.ends_with("nothing was written; existing files are unchanged\n"),
         "{err}"
     );
-    assert!(err.ends_with("the other packages are unchanged\n"), "{err}");
-    // No temporary file is left behind.
-    let names: Vec<String> = std::fs::read_dir(out.path())
+    assert_eq!(std::fs::read(&old).unwrap(), b"old package");
+    let mut names: Vec<String> = std::fs::read_dir(out.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
-    assert!(names.iter().all(|n| !n.ends_with(".part")), "{names:?}");
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "care-opinion-feedback-1.0.0-cc13.imscc",
+            "care-opinion-feedback-1.0.0-scorm12.zip"
+        ]
+    );
 }

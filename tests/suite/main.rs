@@ -5,6 +5,9 @@ mod cc;
 mod cc_pages;
 mod common;
 mod errors;
+mod fuzz;
+#[cfg(unix)]
+mod hostile;
 mod init;
 mod lti_bundle;
 mod qti;
