@@ -203,8 +203,11 @@ pub mod ids {
     pub fn course_item(course: &Course) -> String {
         format!("ITEM-COURSE-{}", course.id)
     }
+    /// What a session's item identifier starts with (the session pages tell
+    /// the runtime, which maps links to other sessions onto it).
+    pub const ITEM_PREFIX: &str = "ITEM-";
     pub fn item(session: &Session) -> String {
-        format!("ITEM-{}", session.id)
+        format!("{ITEM_PREFIX}{}", session.id)
     }
     pub fn resource(session: &Session) -> String {
         format!("RES-{}", session.id)

@@ -267,8 +267,11 @@ fn quiz_data(quiz: &Quiz) -> QuizData {
 #[derive(Serialize)]
 struct NavData {
     overview: &'static str,
-    /// Session page -> its item identifier in the SCORM manifests.
-    pages: std::collections::BTreeMap<String, String>,
+    player: &'static str,
+    /// Any other page `<id>.html` of the package is session `<id>`, whose
+    /// item in the SCORM manifests is this prefix and the id. (A rule, not a
+    /// list: a list on every page would grow with the square of the sessions.)
+    item_prefix: &'static str,
 }
 
 /// What the course player's runtime reads.
@@ -342,6 +345,11 @@ pub fn player(course: &Course) -> PageView {
     view
 }
 
+/// A session page's bar lists every session up to this many sessions.
+const NAV_ALL_UP_TO: usize = 15;
+/// Beyond that, the sessions this close to the page's own (and the first and last).
+const NAV_NEIGHBOURS: usize = 5;
+
 /// Which variant of the pages to render.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -369,10 +377,21 @@ pub fn page(course: &Course, session_index: Option<usize>, mode: Mode) -> PageVi
             .sum(),
         current: Some(i) == session_index,
     };
+    // A session page's bar lists every session of a short course; in a long one, the first,
+    // the last and those near it (every page listing every session would make a course's
+    // pages grow with the square of its sessions).
+    let count = course.sessions.len();
+    let shown = |i: usize| match session_index {
+        Some(c) if count > NAV_ALL_UP_TO => {
+            i == 0 || i + 1 == count || i.abs_diff(c) <= NAV_NEIGHBOURS
+        }
+        _ => true,
+    };
     let sessions: Vec<SessionLink> = course
         .sessions
         .iter()
         .enumerate()
+        .filter(|(i, _)| shown(*i))
         .map(|(i, s)| link(i, s))
         .collect();
     let session = session_index.map(|i| {
@@ -396,11 +415,8 @@ pub fn page(course: &Course, session_index: Option<usize>, mode: Mode) -> PageVi
             item: crate::package::ids::item(s),
             nav: NavData {
                 overview: super::OVERVIEW,
-                pages: course
-                    .sessions
-                    .iter()
-                    .map(|s| (super::session_page(s), crate::package::ids::item(s)))
-                    .collect(),
+                player: super::PLAYER,
+                item_prefix: crate::package::ids::ITEM_PREFIX,
             },
             pass_percent: s.completion.pass_percent,
             require_pass: s.completion.require_pass,

@@ -1411,7 +1411,9 @@
   Runtime.prototype.bindNav = function () {
     var self = this;
     var nav = this.cfg.nav && typeof this.cfg.nav === 'object' ? this.cfg.nav : {};
-    var pages = nav.pages && typeof nav.pages === 'object' ? nav.pages : {};
+    var overview = nav.overview || 'index.html';
+    var player = nav.player || 'course.html';
+    var prefix = typeof nav.item_prefix === 'string' ? nav.item_prefix : 'ITEM-';
     var links = this.doc.querySelectorAll('a[href]');
     var removed = 0;
     for (var i = 0; i < links.length; i++) {
@@ -1422,7 +1424,13 @@
       var request = null;
       if (kind === 'previous') request = 'previous';
       else if (kind === 'continue') request = 'continue';
-      else if (hasOwn(pages, file) && pages[file] !== this.cfg.item) request = '{target=' + pages[file] + '}choice';
+      else {
+        // Every other page of the package is a session's: `<id>.html` is item `<prefix><id>`.
+        var m = /^([a-z][a-z0-9-]*)\.html$/.exec(file);
+        if (m && file !== overview && file !== player && prefix + m[1] !== this.cfg.item) {
+          request = '{target=' + prefix + m[1] + '}choice';
+        }
+      }
       if (request && this.lms.navValid(request) === 'true') {
         link.addEventListener('click', this.navHandler(request));
         continue;

@@ -435,7 +435,9 @@ fn session_pages_tell_the_runtime_which_links_are_other_scos() {
         page.contains(r#""item":"ITEM-how-online-feedback-works""#),
         "{page}"
     );
-    assert!(page.contains(r#""pages":{"benefits-and-risks.html":"ITEM-benefits-and-risks""#));
+    assert!(page.contains(
+        r#""nav":{"overview":"index.html","player":"course.html","item_prefix":"ITEM-"}"#
+    ));
     assert!(page.contains(r#"data-cp-nav="continue""#));
     assert!(page.contains(r#"data-cp-nav="previous""#));
     assert!(page.contains("data-cp-nav-hint hidden"));
@@ -480,4 +482,27 @@ fn pass_marks_reach_the_manifests_and_answer_keys_the_pages() {
     let responding = String::from_utf8(files12["responding.html"].clone()).unwrap();
     assert!(responding.contains(r#""draw":2"#) && responding.contains(r#""shuffle":true"#));
     assert!(responding.contains(r#""require_pass":true"#));
+}
+
+#[test]
+fn a_long_course_lists_nearby_sessions_so_pages_grow_linearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut toml = String::from("[course]\nid = \"long\"\ntitle = \"Long\"\n");
+    for i in 1..=40 {
+        toml.push_str(&format!(
+            "\n[[session]]\nid = \"s{i}\"\ntitle = \"Session {i}\"\n\n[[session.block]]\ntype = \"reflection\"\nid = \"r{i}\"\nquestion = \"Why?\"\n"
+        ));
+    }
+    std::fs::write(dir.path().join("course.toml"), toml).unwrap();
+    let out = build_with(dir.path(), &["--sco", "session"]);
+    let files = unzip(&out.path().join("long-1.0.0-scorm12.zip"));
+    let page = String::from_utf8(files["s20.html"].clone()).unwrap();
+    let nav = &page[page.find("cp-nav").unwrap()..page.find("</nav>").unwrap()];
+    let listed: Vec<usize> = (1..=40)
+        .filter(|i| nav.contains(&format!(r#"href="s{i}.html""#)))
+        .collect();
+    assert_eq!(listed, [1, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 40]);
+    // The overview still lists them all.
+    let overview = String::from_utf8(files["index.html"].clone()).unwrap();
+    assert!((1..=40).all(|i| overview.contains(&format!(r#"href="s{i}.html""#))));
 }
