@@ -66,17 +66,27 @@ pub fn check(dir: &Path) -> Result<Loaded, Error> {
     if loaded.course.templates.is_none() {
         return Ok(loaded);
     }
-    render_pages(loaded, &templates).map(|p| p.loaded)
+    render_pages(loaded, &templates, true).map(|p| p.loaded)
 }
 
 /// Loads the course in `dir` and renders its pages.
 pub fn prepare(dir: &Path) -> Result<Prepared, Error> {
-    let (loaded, templates) = load_with_templates(dir)?;
-    render_pages(loaded, &templates)
+    prepare_for(dir, true)
 }
 
-fn render_pages(loaded: Loaded, templates: &Templates) -> Result<Prepared, Error> {
-    let site = match render::render(&loaded.course, templates) {
+/// Like [`prepare`]; the static pages (for cartridges) only when
+/// `static_pages`, since rendering them is half the work of a big course.
+pub fn prepare_for(dir: &Path, static_pages: bool) -> Result<Prepared, Error> {
+    let (loaded, templates) = load_with_templates(dir)?;
+    render_pages(loaded, &templates, static_pages)
+}
+
+fn render_pages(
+    loaded: Loaded,
+    templates: &Templates,
+    static_pages: bool,
+) -> Result<Prepared, Error> {
+    let site = match render::render(&loaded.course, templates, static_pages) {
         Ok(site) => site,
         // With the course's own templates, a rendering error is the course's.
         Err(e) if loaded.course.templates.is_some() => {

@@ -84,7 +84,8 @@ pub fn execute(args: Args) -> i32 {
         ScoArg::Session => Sco::Session,
         ScoArg::Course => Sco::Course,
     });
-    let prepared = match build::prepare(&args.course_dir) {
+    let cartridge = targets.iter().any(|t| t.uses_static_pages());
+    let prepared = match build::prepare_for(&args.course_dir, cartridge) {
         Ok(p) => p,
         Err(e) => return fail(e),
     };

@@ -36,7 +36,7 @@ use super::xml::Xml;
 use super::{Context, Package, Target, ids, qti};
 use crate::archive::Entry;
 use crate::model::{Block, BlockKind, Course, Quiz, Session};
-use crate::render::{OVERVIEW, RUNTIME, session_page};
+use crate::render::{OVERVIEW, RUNTIME, StaticPages, session_page};
 
 /// What a cartridge carries: the course itself, or links to the tool.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -180,6 +180,9 @@ impl Target for Cc11 {
     fn name(&self) -> &'static str {
         CC11.target
     }
+    fn uses_static_pages(&self) -> bool {
+        true
+    }
     fn describe(&self) -> &'static str {
         "Common Cartridge 1.1 (Moodle, Blackboard, Canvas; --cc-flavour web|lti)"
     }
@@ -197,6 +200,9 @@ impl Target for Cc11 {
 impl Target for Cc13 {
     fn name(&self) -> &'static str {
         CC13.target
+    }
+    fn uses_static_pages(&self) -> bool {
+        true
     }
     fn describe(&self) -> &'static str {
         "Common Cartridge 1.3 (Canvas; --cc-flavour web|lti)"
@@ -319,13 +325,16 @@ pub fn topic_title(block: &Block) -> Option<&str> {
 fn cartridge(ctx: &Context, v: &Version) -> Result<Package> {
     let course = ctx.course;
     let all: Vec<usize> = (0..course.sessions.len()).collect();
+    let Some(statics) = ctx.site.static_pages.as_ref() else {
+        anyhow::bail!("the cartridge's static pages were not rendered");
+    };
     let (mut entries, items, resources) = match ctx.options.cc_flavour {
-        CcFlavour::Web => web(ctx, v, &all),
+        CcFlavour::Web => web(ctx, statics, v, &all),
         CcFlavour::Lti => {
             let Some(tool) = ctx.options.tool_url.as_deref() else {
                 anyhow::bail!("the lti flavour needs the tool's address (--tool-url)");
             };
-            lti(ctx, v, tool)
+            lti(ctx, statics, v, tool)
         }
     };
     entries.push(Entry::bytes(
@@ -341,8 +350,8 @@ fn cartridge(ctx: &Context, v: &Version) -> Result<Package> {
 /// The overview page first, with the files it and the session pages share
 /// (the static pages run no script, so the runtime stays out): the
 /// overview item is section 0 in Moodle, so no session lands there.
-fn overview(ctx: &Context) -> (Vec<Entry>, Item, [Resource; 2]) {
-    let mut entries = vec![ctx.site.static_pages.overview.clone()];
+fn overview(ctx: &Context, statics: &StaticPages) -> (Vec<Entry>, Item, [Resource; 2]) {
+    let mut entries = vec![statics.overview.clone()];
     entries.extend(
         ctx.site
             .shared
@@ -377,11 +386,16 @@ fn overview(ctx: &Context) -> (Vec<Entry>, Item, [Resource; 2]) {
     (entries, item, resources)
 }
 
-fn web(ctx: &Context, v: &Version, sessions: &[usize]) -> (Vec<Entry>, Vec<Item>, Vec<Resource>) {
+fn web(
+    ctx: &Context,
+    statics: &StaticPages,
+    v: &Version,
+    sessions: &[usize],
+) -> (Vec<Entry>, Vec<Item>, Vec<Resource>) {
     let course = ctx.course;
-    let (mut entries, overview_item, [overview_res, shared_res]) = overview(ctx);
+    let (mut entries, overview_item, [overview_res, shared_res]) = overview(ctx, statics);
     for &i in sessions {
-        entries.push(ctx.site.static_pages.sessions[i].clone());
+        entries.push(statics.sessions[i].clone());
         for m in &ctx.site.media[i] {
             if !entries.iter().any(|e| e.path == m.path) {
                 entries.push(m.clone());
@@ -463,9 +477,14 @@ fn web(ctx: &Context, v: &Version, sessions: &[usize]) -> (Vec<Entry>, Vec<Item>
     (entries, items, resources)
 }
 
-fn lti(ctx: &Context, v: &Version, tool: &str) -> (Vec<Entry>, Vec<Item>, Vec<Resource>) {
+fn lti(
+    ctx: &Context,
+    statics: &StaticPages,
+    v: &Version,
+    tool: &str,
+) -> (Vec<Entry>, Vec<Item>, Vec<Resource>) {
     let course = ctx.course;
-    let (mut entries, overview_item, [overview_res, shared_res]) = overview(ctx);
+    let (mut entries, overview_item, [overview_res, shared_res]) = overview(ctx, statics);
     let mut items = vec![overview_item];
     let mut resources = vec![overview_res];
     for (i, s) in course.sessions.iter().enumerate() {

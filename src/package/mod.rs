@@ -61,6 +61,10 @@ pub trait Target {
         false
     }
     fn packages(&self, ctx: &Context) -> Result<Vec<Package>>;
+    /// Whether the target needs the static variant of the pages.
+    fn uses_static_pages(&self) -> bool {
+        false
+    }
     /// What the packages leave out of the course or change, for the build
     /// to print as warnings (once, when several targets say the same).
     fn warnings(&self, _ctx: &Context) -> Vec<String> {

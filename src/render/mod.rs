@@ -45,8 +45,8 @@ pub struct Site {
     /// Media each session uses, in course order (same index as `sessions`).
     pub media: Vec<Vec<Entry>>,
     /// The same pages as static HTML, at the same paths, for Common
-    /// Cartridge (not part of [`Site::all`]).
-    pub static_pages: StaticPages,
+    /// Cartridge (not part of [`Site::all`]); rendered only when asked for.
+    pub static_pages: Option<StaticPages>,
 }
 
 /// The static variant of the pages: what an LMS page can show once an
@@ -77,8 +77,9 @@ impl Site {
     }
 }
 
-/// Renders the course's pages.
-pub fn render(course: &Course, templates: &Templates) -> Result<Site> {
+/// Renders the course's pages, and their static variant when
+/// `static_pages` (only cartridges use it).
+pub fn render(course: &Course, templates: &Templates, static_pages: bool) -> Result<Site> {
     let mut hb = Handlebars::new();
     hb.set_strict_mode(true);
     hb.register_escape_fn(handlebars::html_escape);
@@ -95,7 +96,12 @@ pub fn render(course: &Course, templates: &Templates) -> Result<Site> {
     }
 
     let (overview, sessions) = pages(course, &hb, Mode::Interactive)?;
-    let (static_overview, static_sessions) = pages(course, &hb, Mode::Static)?;
+    let statics = if static_pages {
+        let (overview, sessions) = pages(course, &hb, Mode::Static)?;
+        Some(StaticPages { overview, sessions })
+    } else {
+        None
+    };
     let player = hb
         .render("player", &view::player(course))
         .context("cannot render the course player (template player.hbs)")?;
@@ -135,10 +141,7 @@ pub fn render(course: &Course, templates: &Templates) -> Result<Site> {
         sessions,
         shared,
         media,
-        static_pages: StaticPages {
-            overview: static_overview,
-            sessions: static_sessions,
-        },
+        static_pages: statics,
     })
 }
 
