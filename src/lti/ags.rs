@@ -12,6 +12,10 @@ use super::App;
 use super::platforms::Platform;
 use super::store::{AutoLineItem, OutboxRow};
 
+/// A line item's maximum: a completed session is worth this much; whole-course links and
+/// knowledge-check points scale to it.
+pub const SCORE_MAXIMUM: f64 = 100.0;
+
 pub const SCORE_CONTENT_TYPE: &str = "application/vnd.ims.lis.v1.score+json";
 pub const LINEITEM_CONTENT_TYPE: &str = "application/vnd.ims.lis.v2.lineitem+json";
 pub const LINEITEMS_CONTENT_TYPE: &str = "application/vnd.ims.lis.v2.lineitemcontainer+json";
@@ -190,7 +194,7 @@ pub async fn find_or_create_lineitem(app: &App, p: &Platform, a: &AutoLineItem) 
         Some(url) => url,
         None => {
             let body = json!({
-                "scoreMaximum": super::launch::SCORE_MAXIMUM,
+                "scoreMaximum": SCORE_MAXIMUM,
                 "label": a.label,
                 "resourceLinkId": a.resource_link_id,
                 "resourceId": a.resource_id,

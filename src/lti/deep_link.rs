@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::{Value, json};
 
-use super::launch::SCORE_MAXIMUM;
+use super::ags::SCORE_MAXIMUM;
 use super::platforms::Platform;
 use super::store::DeepLinkRequest;
 use super::{Refusal, SharedApp, claim, escape_html};

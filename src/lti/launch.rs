@@ -15,8 +15,7 @@ use super::{Refusal, SharedApp, claim};
 pub const RESOURCE_LINK_REQUEST: &str = "LtiResourceLinkRequest";
 pub const DEEP_LINKING_REQUEST: &str = "LtiDeepLinkingRequest";
 
-/// A completed session is worth this much; whole-course links scale to it too.
-pub const SCORE_MAXIMUM: f64 = 100.0;
+use super::ags::SCORE_MAXIMUM;
 
 #[derive(Debug, Deserialize)]
 pub struct LaunchForm {

@@ -95,7 +95,9 @@ impl Platforms {
             .filter(|p| p.issuer == issuer)
             .cloned()
             .collect();
-        found.extend(store.platforms_for(issuer).await?);
+        for config in store.platforms_for(issuer).await? {
+            found.push(serde_json::from_str(&config).context("stored platform registration")?);
+        }
         if let Some(cid) = client_id {
             found.retain(|p| p.client_id == cid);
         }

@@ -399,8 +399,9 @@ async fn register(app: &SharedApp, config_url: &str, token: Option<&str>) -> Res
             .as_str()
             .map(str::to_string),
     };
+    let stored = serde_json::to_string(&platform).context("the registration as JSON")?;
     app.store
-        .put_platform(&platform)
+        .put_platform(&platform.issuer, &platform.client_id, &stored)
         .await
         .context("the registration could not be saved")?;
     Ok(platform)

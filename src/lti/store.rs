@@ -7,8 +7,6 @@ use anyhow::{Context as _, Result};
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row as _};
 
-use super::platforms::Platform;
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -955,17 +953,19 @@ impl Store {
         Ok((d.expires_ms >= now_ms).then_some(d))
     }
 
-    /// Stores (or replaces) a dynamic registration.
-    pub async fn put_platform(&self, p: &Platform) -> Result<()> {
+    /// Stores (or replaces) a dynamic registration: the platform's issuer and
+    /// client id, and its whole registration as JSON (the store does not need
+    /// to know its fields).
+    pub async fn put_platform(&self, issuer: &str, client_id: &str, config: &str) -> Result<()> {
         let mut conn = self.pool.acquire().await?;
         self.durability(&mut conn, true).await?;
         let result = sqlx::query(
             "INSERT INTO lti_platform (issuer, client_id, config, created_ms) VALUES ($1, $2, $3, $4)
              ON CONFLICT (issuer, client_id) DO UPDATE SET config = excluded.config",
         )
-        .bind(&p.issuer)
-        .bind(&p.client_id)
-        .bind(serde_json::to_string(p)?)
+        .bind(issuer)
+        .bind(client_id)
+        .bind(config)
         .bind(super::now_ms())
         .execute(&mut *conn)
         .await;
@@ -974,17 +974,15 @@ impl Store {
         Ok(())
     }
 
-    pub async fn platforms_for(&self, issuer: &str) -> Result<Vec<Platform>> {
+    /// The stored registrations (as JSON) of one issuer, oldest first.
+    pub async fn platforms_for(&self, issuer: &str) -> Result<Vec<String>> {
         let rows =
             sqlx::query("SELECT config FROM lti_platform WHERE issuer = $1 ORDER BY created_ms")
                 .bind(issuer)
                 .fetch_all(&self.pool)
                 .await?;
         rows.iter()
-            .map(|r| {
-                let text: String = r.try_get("config")?;
-                serde_json::from_str(&text).context("stored platform registration")
-            })
+            .map(|r| Ok(r.try_get::<String, _>("config")?))
             .collect()
     }
 }
