@@ -945,6 +945,25 @@
         if (localData[id].state.c) self.sessionData(id).state.c = true;
       });
     }
+    // Each session's score from its saved quiz state, so the course's score and verdict count
+    // the sessions not opened in this visit too.
+    this.sessions.forEach(function (s) {
+      if (!(s.questions > 0)) return;
+      var d = self.sessionData(s.id);
+      var quizzes = d.state.q || {};
+      var right = 0;
+      var asked = 0;
+      Object.keys(quizzes).forEach(function (id) {
+        if (quizzes[id].n > 0) {
+          asked += quizzes[id].k.length;
+          right += Math.min(quizzes[id].b, quizzes[id].k.length);
+        }
+      });
+      if (asked < s.questions) return;
+      d.raw = right;
+      d.max = s.questions;
+      if (s.pass != null) d.success = (right / s.questions) * 100 >= s.pass - 1e-9 ? 'passed' : 'failed';
+    });
   };
 
   /** The interface session pages use (see makeHost). */

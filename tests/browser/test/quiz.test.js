@@ -238,6 +238,45 @@ for (const p of all) {
       }
     });
 
+    if (p.sco === 'course') {
+      test('the course score counts sessions scored in an earlier visit', async () => {
+        const first = await newContext(browser);
+        let store;
+        try {
+          const page = await open(first);
+          const f1 = await sessionFrame(page, 0);
+          await f1.locator('[data-cp-block="first-thoughts"] textarea').fill('A first thought.');
+          await answer(f1, 'basics-check', true);
+          await learner.waitStatus(f1, 'Session complete');
+          await sessionFrame(page, 1); // the bookmark is now session 2
+          store = (await leave(page)).store;
+        } finally {
+          await first.close();
+        }
+        const second = await newContext(browser);
+        try {
+          const page = await open(second, { store });
+          const f2 = await sessionFrame(page, 1);
+          await answer(f2, 'responding-check', true);
+          await learner.waitStatus(f2, 'Session complete');
+          const st = await leave(page);
+          lms.assertNoLmsErrors(st.log);
+          const rec = st.store[p.scos[0].id];
+          if (p.version === '1.2') {
+            assert.equal(rec['cmi.core.lesson_status'], 'passed');
+            assert.equal(Number(rec['cmi.core.score.raw']), 100);
+          } else {
+            assert.equal(rec['cmi.success_status'], 'passed');
+            assert.equal(rec['cmi.completion_status'], 'completed');
+            assert.equal(Number(rec['cmi.score.raw']), 6, 'four right in session 1 (last visit) and two in session 2');
+            assert.equal(Number(rec['cmi.score.max']), 6);
+          }
+        } finally {
+          await second.close();
+        }
+      });
+    }
+
     if (p.sco === 'session' && p.version === '1.2') {
       test('keyboard only, and axe-core clean before and after answering', async () => {
         const context = await newContext(browser);
