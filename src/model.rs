@@ -99,6 +99,17 @@ pub struct Session {
 }
 
 impl Session {
+    /// How many questions one attempt of the session's quizzes asks.
+    pub fn questions(&self) -> usize {
+        self.blocks
+            .iter()
+            .map(|b| match &b.kind {
+                BlockKind::Quiz(q) => q.size(),
+                _ => 0,
+            })
+            .sum()
+    }
+
     /// Every course file the session page uses (videos, captions, images).
     pub fn files(&self) -> impl Iterator<Item = &CourseFile> {
         self.images

@@ -326,14 +326,7 @@ pub fn player(course: &Course) -> PageView {
                 href: super::session_page(s),
                 objective: crate::package::ids::objective(s),
                 pass: s.completion.pass_percent,
-                questions: s
-                    .blocks
-                    .iter()
-                    .map(|b| match &b.kind {
-                        BlockKind::Quiz(q) => q.size(),
-                        _ => 0,
-                    })
-                    .sum(),
+                questions: s.questions(),
             })
             .collect(),
     };
@@ -517,14 +510,7 @@ pub fn page(course: &Course, session_index: Option<usize>, mode: Mode) -> PageVi
                     .map(|s| OverviewSession {
                         id: s.id.clone(),
                         pass: s.completion.pass_percent,
-                        questions: s
-                            .blocks
-                            .iter()
-                            .map(|b| match &b.kind {
-                                BlockKind::Quiz(q) => q.size(),
-                                _ => 0,
-                            })
-                            .sum(),
+                        questions: s.questions(),
                     })
                     .collect(),
             })

@@ -198,8 +198,18 @@
       done: done,
       total: total,
       complete: complete,
-      progress: total === 0 ? 1 : Math.floor((done / total) * 10000) / 10000
+      progress: total === 0 ? 1 : share(done, total)
     };
+  }
+
+  /** `n / total` as a share from 0 to 1, floored to 4 decimals (SCORM's real ranges). */
+  function share(n, total) {
+    return Math.floor((n / total) * 10000) / 10000;
+  }
+
+  /** `n / total` in percent, rounded to 2 decimals (SCORM 1.2's raw score). */
+  function percent(n, total) {
+    return Math.round((n / total) * 10000) / 100;
   }
 
   function statusText(result) {
@@ -1082,16 +1092,16 @@
           : (d.state.c ? 'completed' : (started ? 'incomplete' : 'not attempted'));
         ok = lms.set(pre + 'status', st12) && ok;
         if (scored) {
-          ok = lms.set(pre + 'score.raw', String(Math.round((d.raw / d.max) * 10000) / 100)) && ok;
+          ok = lms.set(pre + 'score.raw', String(percent(d.raw, d.max))) && ok;
           ok = lms.set(pre + 'score.min', '0') && ok;
           ok = lms.set(pre + 'score.max', '100') && ok;
         }
       } else {
         ok = lms.set(pre + 'completion_status', d.state.c ? 'completed' : (started ? 'incomplete' : 'not attempted')) && ok;
         var p = d.state.c ? 1 : Math.max(0, Math.min(1, d.progress || 0));
-        ok = lms.set(pre + 'progress_measure', String(Math.floor(p * 10000) / 10000)) && ok;
+        ok = lms.set(pre + 'progress_measure', String(share(p, 1))) && ok;
         if (scored) {
-          ok = lms.set(pre + 'score.scaled', String(Math.floor((d.raw / d.max) * 10000) / 10000)) && ok;
+          ok = lms.set(pre + 'score.scaled', String(share(d.raw, d.max))) && ok;
           ok = lms.set(pre + 'score.raw', String(d.raw)) && ok;
           ok = lms.set(pre + 'score.min', '0') && ok;
           ok = lms.set(pre + 'score.max', String(d.max)) && ok;
@@ -1113,7 +1123,7 @@
       ok = lms.set(lms.el.status, 'incomplete') && ok;
     }
     if (lms.el.progress) {
-      ok = lms.set(lms.el.progress, String(total ? Math.floor((done / total) * 10000) / 10000 : 1)) && ok;
+      ok = lms.set(lms.el.progress, String(total ? share(done, total) : 1)) && ok;
     }
     ok = lms.set(lms.el.exit, lms.exitSuspend) && ok;
     var data = encodeCourse(this.data, lms.suspendLimit);
@@ -1155,7 +1165,7 @@
     if (!max) return true;
     var ok = true;
     if (lms.version === '1.2') {
-      ok = lms.set(lms.el.scoreRaw, String(Math.round((raw / max) * 10000) / 100)) && ok;
+      ok = lms.set(lms.el.scoreRaw, String(percent(raw, max))) && ok;
       ok = lms.set(lms.el.scoreMin, '0') && ok;
       ok = lms.set(lms.el.scoreMax, '100') && ok;
       if (withMark && judged === withMark && this.lmsStatus !== 'passed') {
@@ -1166,7 +1176,7 @@
         }
       }
     } else {
-      ok = lms.set(lms.el.scoreScaled, String(Math.floor((raw / max) * 10000) / 10000)) && ok;
+      ok = lms.set(lms.el.scoreScaled, String(share(raw, max))) && ok;
       ok = lms.set(lms.el.scoreRaw, String(raw)) && ok;
       ok = lms.set(lms.el.scoreMin, '0') && ok;
       ok = lms.set(lms.el.scoreMax, String(max)) && ok;
@@ -2039,11 +2049,11 @@
     }
     if (sc.any && sc.scored) {
       if (lms.version === '1.2') {
-        ok = lms.set(lms.el.scoreRaw, String(Math.round((sc.raw / Math.max(1, sc.max)) * 10000) / 100)) && ok;
+        ok = lms.set(lms.el.scoreRaw, String(percent(sc.raw, Math.max(1, sc.max)))) && ok;
         ok = lms.set(lms.el.scoreMin, '0') && ok;
         ok = lms.set(lms.el.scoreMax, '100') && ok;
       } else {
-        ok = lms.set(lms.el.scoreScaled, String(Math.floor((sc.raw / Math.max(1, sc.max)) * 10000) / 10000)) && ok;
+        ok = lms.set(lms.el.scoreScaled, String(share(sc.raw, Math.max(1, sc.max)))) && ok;
         ok = lms.set(lms.el.scoreRaw, String(sc.raw)) && ok;
         ok = lms.set(lms.el.scoreMin, '0') && ok;
         ok = lms.set(lms.el.scoreMax, String(sc.max)) && ok;
