@@ -1185,11 +1185,7 @@ impl Checker<'_> {
     /// Checks an id's spelling and that it is unique across the course.
     fn id(&mut self, id: &Spanned<String>, what: &str) -> String {
         let v = id.get_ref();
-        let ok = v.len() <= MAX_NAME_PART
-            && v.starts_with(|c: char| c.is_ascii_lowercase())
-            && v.chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-        if !ok {
+        if !spelled_as_id(v, MAX_NAME_PART, false) {
             self.error(id.span(), format!("`{v}` is not a valid {what} id"), "use lower-case letters, digits and `-`, starting with a letter (64 characters at most)");
         } else if what != "course" {
             if let Some(&line) = self.ids.get(v) {
@@ -1528,6 +1524,16 @@ fn contrast_on_white(hex: &str) -> f64 {
     };
     let l = 0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5);
     1.05 / (l + 0.05)
+}
+
+/// Whether `v` is spelled as an id: lower-case letters, digits and `-`, at
+/// most `max` characters, starting with a letter (or a digit, when
+/// `digit_first`).
+fn spelled_as_id(v: &str, max: usize, digit_first: bool) -> bool {
+    v.len() <= max
+        && v.starts_with(|c: char| c.is_ascii_lowercase() || (digit_first && c.is_ascii_digit()))
+        && v.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
 #[cfg(test)]

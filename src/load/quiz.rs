@@ -209,12 +209,7 @@ impl Checker<'_> {
     /// An id that is unique within its quiz or question only.
     fn short_id(&mut self, id: &Spanned<String>, what: &str) -> String {
         let v = id.get_ref();
-        let ok = !v.is_empty()
-            && v.len() <= 32
-            && v.starts_with(|c: char| c.is_ascii_alphanumeric())
-            && v.chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-        if !ok {
+        if !super::spelled_as_id(v, 32, true) {
             self.error(
                 id.span(),
                 format!("`{v}` is not a valid {what} id"),

@@ -25,7 +25,7 @@
 
 use super::xml::Xml;
 use crate::model::{Block, BlockKind, Choice, Course, Question, QuestionKind, Quiz};
-use crate::render::{markdown_to_html, markdown_to_plain};
+use crate::render::{markdown_inline, markdown_to_html, markdown_to_plain};
 
 /// Namespace of QTI 1.2 (the same in CC 1.1 and 1.3).
 pub const NS: &str = "http://www.imsglobal.org/xsd/ims_qtiasiv1p2";
@@ -134,19 +134,6 @@ pub fn warnings(course: &Course) -> Vec<String> {
         }
     }
     out
-}
-
-/// Markdown as HTML without the paragraph around a single line (option texts).
-fn inline_html(markdown: &str) -> String {
-    let html = markdown_to_html(markdown);
-    let trimmed = html.trim_end();
-    match trimmed
-        .strip_prefix("<p>")
-        .and_then(|s| s.strip_suffix("</p>"))
-    {
-        Some(inner) if !inner.contains("<p>") => inner.to_string(),
-        _ => html,
-    }
 }
 
 /// The item's title: the prompt as plain text, cut to a length an LMS
@@ -330,7 +317,7 @@ fn item(x: &mut Xml, block: &Block, quiz: &Quiz, q: &Question) {
             );
             for c in choices {
                 x.start("response_label", &[("ident", &c.id)]);
-                material(x, &inline_html(&c.text));
+                material(x, &markdown_inline(&c.text));
                 x.end("response_label");
             }
             x.end("render_choice");

@@ -15,7 +15,9 @@ use crate::archive::Entry;
 use crate::model::{BlockKind, Course, QuestionKind, Session};
 use crate::templates::Templates;
 
-pub use markdown::{render as markdown_to_html, to_plain as markdown_to_plain};
+pub use markdown::{
+    render as markdown_to_html, render_inline as markdown_inline, to_plain as markdown_to_plain,
+};
 use view::Mode;
 
 /// Path of the overview page in every package.

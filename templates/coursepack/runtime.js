@@ -212,6 +212,21 @@
     return Math.round((n / total) * 10000) / 100;
   }
 
+  /**
+   * Writes a score of `raw` right answers out of `max` under `prefix` (`cmi.core.score.`,
+   * `cmi.score.`, `cmi.objectives.n.score.`): SCORM 1.2 in percent from 0 to 100, SCORM 2004 as
+   * scaled, raw and max in questions.
+   */
+  function setScore(lms, prefix, v12, raw, max) {
+    var per = Math.max(1, max);
+    var values = v12
+      ? [['raw', String(percent(raw, per))], ['min', '0'], ['max', '100']]
+      : [['scaled', String(share(raw, per))], ['raw', String(raw)], ['min', '0'], ['max', String(max)]];
+    var ok = true;
+    values.forEach(function (kv) { ok = lms.set(prefix + kv[0], kv[1]) && ok; });
+    return ok;
+  }
+
   function statusText(result) {
     if (result.complete) return 'Session complete';
     if (result.needsPass) return 'Pass the knowledge check to complete this session';
@@ -677,12 +692,10 @@
     var el = v12
       ? { entry: 'cmi.core.entry', status: 'cmi.core.lesson_status', mode: 'cmi.core.lesson_mode',
           location: 'cmi.core.lesson_location', suspend: 'cmi.suspend_data', time: 'cmi.core.session_time',
-          exit: 'cmi.core.exit', scoreRaw: 'cmi.core.score.raw', scoreMin: 'cmi.core.score.min',
-          scoreMax: 'cmi.core.score.max' }
+          exit: 'cmi.core.exit', score: 'cmi.core.score.' }
       : { entry: 'cmi.entry', status: 'cmi.completion_status', mode: 'cmi.mode', location: 'cmi.location',
           suspend: 'cmi.suspend_data', time: 'cmi.session_time', exit: 'cmi.exit', progress: 'cmi.progress_measure',
-          scoreRaw: 'cmi.score.raw', scoreMin: 'cmi.score.min', scoreMax: 'cmi.score.max',
-          scoreScaled: 'cmi.score.scaled', success: 'cmi.success_status' };
+          score: 'cmi.score.', success: 'cmi.success_status' };
     var last = {}; // values already accepted by the LMS, to avoid resending them
     var a = {
       version: found.version,
@@ -737,8 +750,7 @@
    */
   function makeHost(host, session) {
     var el = { entry: 'entry', status: 'status', mode: 'mode', location: 'location', suspend: 'suspend',
-      time: 'time', exit: 'exit', progress: 'progress', scoreRaw: 'score_raw', scoreMin: 'score_min',
-      scoreMax: 'score_max', scoreScaled: 'score_scaled', success: 'success' };
+      time: 'time', exit: 'exit', progress: 'progress', score: 'score.', success: 'success' };
     var wrap = function (fn, fallback) {
       return function () {
         try {
@@ -1017,9 +1029,9 @@
           d.progress = Number(value) || 0;
         } else if (name === 'location') {
           d.location = value;
-        } else if (name === 'score_raw') {
+        } else if (name === 'score.raw') {
           d.raw = Number(value);
-        } else if (name === 'score_max') {
+        } else if (name === 'score.max') {
           d.max = Number(value);
         } else if (name === 'success') {
           if (d.success !== 'passed') d.success = value;
@@ -1091,21 +1103,12 @@
         var st12 = d.success === 'passed' || d.success === 'failed' ? d.success
           : (d.state.c ? 'completed' : (started ? 'incomplete' : 'not attempted'));
         ok = lms.set(pre + 'status', st12) && ok;
-        if (scored) {
-          ok = lms.set(pre + 'score.raw', String(percent(d.raw, d.max))) && ok;
-          ok = lms.set(pre + 'score.min', '0') && ok;
-          ok = lms.set(pre + 'score.max', '100') && ok;
-        }
+        if (scored) ok = setScore(lms, pre + 'score.', true, d.raw, d.max) && ok;
       } else {
         ok = lms.set(pre + 'completion_status', d.state.c ? 'completed' : (started ? 'incomplete' : 'not attempted')) && ok;
         var p = d.state.c ? 1 : Math.max(0, Math.min(1, d.progress || 0));
         ok = lms.set(pre + 'progress_measure', String(share(p, 1))) && ok;
-        if (scored) {
-          ok = lms.set(pre + 'score.scaled', String(share(d.raw, d.max))) && ok;
-          ok = lms.set(pre + 'score.raw', String(d.raw)) && ok;
-          ok = lms.set(pre + 'score.min', '0') && ok;
-          ok = lms.set(pre + 'score.max', String(d.max)) && ok;
-        }
+        if (scored) ok = setScore(lms, pre + 'score.', false, d.raw, d.max) && ok;
         if (d.success === 'passed' || d.success === 'failed') ok = lms.set(pre + 'success_status', d.success) && ok;
       }
     });
@@ -1163,11 +1166,8 @@
     });
     var withMark = this.sessions.filter(function (s) { return s.pass != null; }).length;
     if (!max) return true;
-    var ok = true;
+    var ok = setScore(lms, lms.el.score, lms.version === '1.2', raw, max);
     if (lms.version === '1.2') {
-      ok = lms.set(lms.el.scoreRaw, String(percent(raw, max))) && ok;
-      ok = lms.set(lms.el.scoreMin, '0') && ok;
-      ok = lms.set(lms.el.scoreMax, '100') && ok;
       if (withMark && judged === withMark && this.lmsStatus !== 'passed') {
         var verdict = passed === withMark ? 'passed' : 'failed';
         if (verdict === 'passed' || this.doneCount() === this.sessions.length) {
@@ -1175,27 +1175,18 @@
           if (ok) this.lmsStatus = verdict;
         }
       }
-    } else {
-      ok = lms.set(lms.el.scoreScaled, String(share(raw, max))) && ok;
-      ok = lms.set(lms.el.scoreRaw, String(raw)) && ok;
-      ok = lms.set(lms.el.scoreMin, '0') && ok;
-      ok = lms.set(lms.el.scoreMax, String(max)) && ok;
-      if (withMark && judged === withMark) ok = lms.set(lms.el.success, passed === withMark ? 'passed' : 'failed') && ok;
+    } else if (withMark && judged === withMark) {
+      ok = lms.set(lms.el.success, passed === withMark ? 'passed' : 'failed') && ok;
     }
     return ok;
   };
 
   Player.prototype.scheduleRetry = function () {
     var self = this;
-    if (this.retryTimer || this.finished) return;
-    var delay = RETRY_DELAYS[Math.min(this.retryIndex, RETRY_DELAYS.length - 1)];
-    this.retryIndex++;
-    this.retryTimer = this.win.setTimeout(safe(function () {
-      self.retryTimer = null;
-      if (self.finished) return;
+    retryLater(this, function () {
       self.lms.forget();
       self.save();
-    }), delay);
+    });
   };
 
   Player.prototype.writeLocal = function () {
@@ -2048,20 +2039,12 @@
       if (lms.el.progress) ok = lms.set(lms.el.progress, String(r.progress)) && ok;
     }
     if (sc.any && sc.scored) {
-      if (lms.version === '1.2') {
-        ok = lms.set(lms.el.scoreRaw, String(percent(sc.raw, Math.max(1, sc.max)))) && ok;
-        ok = lms.set(lms.el.scoreMin, '0') && ok;
-        ok = lms.set(lms.el.scoreMax, '100') && ok;
-      } else {
-        ok = lms.set(lms.el.scoreScaled, String(share(sc.raw, Math.max(1, sc.max)))) && ok;
-        ok = lms.set(lms.el.scoreRaw, String(sc.raw)) && ok;
-        ok = lms.set(lms.el.scoreMin, '0') && ok;
-        ok = lms.set(lms.el.scoreMax, String(sc.max)) && ok;
-        if (sc.passed !== null && this.lmsSuccess !== 'passed') {
-          var success = sc.passed ? 'passed' : 'failed';
-          ok = lms.set(lms.el.success, success) && ok;
-          if (ok) this.lmsSuccess = success;
-        }
+      ok = setScore(lms, lms.el.score, lms.version === '1.2', sc.raw, sc.max) && ok;
+      // SCORM 2004 (and the player) keep passed/failed apart from completion.
+      if (lms.el.success && sc.passed !== null && this.lmsSuccess !== 'passed') {
+        var success = sc.passed ? 'passed' : 'failed';
+        ok = lms.set(lms.el.success, success) && ok;
+        if (ok) this.lmsSuccess = success;
       }
     }
     ok = lms.set(lms.el.exit, lms.exitSuspend) && ok;
@@ -2099,18 +2082,28 @@
   /** One pending retry at a time, with growing delays; the learner never waits for it. */
   Runtime.prototype.scheduleRetry = function () {
     var self = this;
-    if (this.retryTimer || this.finished || !this.lms) return;
-    var delay = RETRY_DELAYS[Math.min(this.retryIndex, RETRY_DELAYS.length - 1)];
-    this.retryIndex++;
-    this.retryTimer = this.win.setTimeout(safe(function () {
-      self.retryTimer = null;
-      if (self.finished) return;
+    if (!this.lms) return;
+    retryLater(this, function () {
       // Values that failed may not have been stored: send everything again.
       self.lms.forget();
       self.sync();
       self.commit();
-    }), delay);
+    });
   };
+
+  /**
+   * Runs `again` later on behalf of `owner` (a Runtime or the Player: its retryTimer,
+   * retryIndex, finished and win): one pending retry at a time, with growing delays.
+   */
+  function retryLater(owner, again) {
+    if (owner.retryTimer || owner.finished) return;
+    var delay = RETRY_DELAYS[Math.min(owner.retryIndex, RETRY_DELAYS.length - 1)];
+    owner.retryIndex++;
+    owner.retryTimer = owner.win.setTimeout(safe(function () {
+      owner.retryTimer = null;
+      if (!owner.finished) again();
+    }), delay);
+  }
 
   /** Saves now: on visibilitychange(hidden), and (with final) on pagehide before finishing. */
   /** Each reflection answer changed since it was last reported, as an interaction. */
