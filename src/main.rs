@@ -1,6 +1,8 @@
+mod cmd;
+
 use clap::Parser;
 
 fn main() {
-    let cli = coursepack::cmd::Cli::parse();
-    std::process::exit(coursepack::cmd::run(cli));
+    let cli = cmd::Cli::parse();
+    std::process::exit(cmd::run(cli));
 }

@@ -39,7 +39,7 @@ if [ ! -f ../shared/schemas/catalog.xml ]; then
 fi
 
 echo "== cargo test"
-cargo test --locked
+cargo test --workspace --locked
 
 echo "== browser tests (runtime unit tests, SCORM scenarios against an LMS runtime, accessibility)"
 bash tests/browser/setup.sh

@@ -5,9 +5,11 @@ use std::path::PathBuf;
 use clap::{Args as ClapArgs, ValueEnum};
 
 use super::{EXIT_OK, fail, human_size, report};
-use crate::build;
-use crate::model::Sco;
-use crate::package::CcFlavour;
+use coursepack_pipeline::build::{self, Error};
+use coursepack_pipeline::diagnostic::{Diagnostic, Diagnostics};
+use coursepack_pipeline::model::Sco;
+use coursepack_pipeline::package::{self, CcFlavour, Options};
+use coursepack_pipeline::tool::ToolUrl;
 
 #[derive(ClapArgs)]
 pub struct Args {
@@ -57,64 +59,72 @@ pub enum ScoArg {
     Course,
 }
 
-impl From<Flavour> for CcFlavour {
-    fn from(f: Flavour) -> Self {
-        match f {
-            Flavour::Web => CcFlavour::Web,
-            Flavour::Lti => CcFlavour::Lti,
+impl Args {
+    /// The package options, every problem with them reported at once.
+    fn options(&self) -> Result<Options, Diagnostics> {
+        let mut diags = Diagnostics::default();
+        let tool_url = match self.tool_url.as_deref().map(ToolUrl::parse_https) {
+            None => None,
+            Some(Ok(url)) => Some(url),
+            Some(Err(why)) => {
+                diags.push(
+                    Diagnostic::error(format!("invalid --tool-url: {why}")).help(
+                        "give the tool's base address, e.g. `--tool-url https://tool.example.org`",
+                    ),
+                );
+                None
+            }
+        };
+        let options = Options {
+            cc_flavour: match self.cc_flavour {
+                Flavour::Web => CcFlavour::Web,
+                Flavour::Lti => CcFlavour::Lti,
+            },
+            tool_url,
+            sco: self.sco.map(|s| match s {
+                ScoArg::Session => Sco::Session,
+                ScoArg::Course => Sco::Course,
+            }),
+        };
+        if diags.has_errors() {
+            Err(diags)
+        } else {
+            Ok(options)
         }
     }
 }
 
 pub fn execute(args: Args) -> i32 {
-    let targets = if args.target.is_empty() {
-        build::default_targets(args.tool_url.is_some())
-    } else {
-        match build::targets(&args.target) {
-            Ok(t) => t,
-            Err(e) => return fail(e),
-        }
-    };
-    let mut options =
-        match build::target_options(&targets, args.cc_flavour.into(), args.tool_url.as_deref()) {
-            Ok(o) => o,
-            Err(e) => return fail(e),
-        };
-    options.sco = args.sco.map(|s| match s {
-        ScoArg::Session => Sco::Session,
-        ScoArg::Course => Sco::Course,
-    });
-    let cartridge = targets.iter().any(|t| t.uses_static_pages());
-    let prepared = match build::prepare_for(&args.course_dir, cartridge) {
-        Ok(p) => p,
-        Err(e) => return fail(e),
-    };
+    match run(&args) {
+        Ok(()) => EXIT_OK,
+        Err(e) => fail(e),
+    }
+}
+
+fn run(args: &Args) -> Result<(), Error> {
+    let options = args.options().map_err(Error::Input)?;
+    let targets = package::select(&args.target, &options).map_err(Error::Input)?;
+    let prepared = build::prepare_for(&args.course_dir, &targets)?;
     if !args.quiet {
         report(&prepared.loaded.diagnostics);
-        if args.tool_url.is_some() && !build::uses_tool_url(&targets, &options) {
+        if options.tool_url.is_some() && !targets.iter().any(|t| t.uses_tool_url()) {
             eprintln!(
                 "warning: --tool-url is used only by the `lti` target and `--cc-flavour lti`; none is built here"
             );
         }
     }
-    let quiet = args.quiet;
     let mut progress = |msg: &str| {
-        if !quiet {
+        if !args.quiet {
             eprintln!("{msg}");
         }
     };
-    match build::build(&prepared, &targets, &options, &args.out, &mut progress) {
-        Ok(written) => {
-            for w in written {
-                println!(
-                    "wrote {} ({}, {} files)",
-                    w.path.display(),
-                    human_size(w.bytes),
-                    w.files
-                );
-            }
-            EXIT_OK
-        }
-        Err(e) => fail(e),
+    for w in build::build(&prepared, &targets, &args.out, &mut progress)? {
+        println!(
+            "wrote {} ({}, {} files)",
+            w.path.display(),
+            human_size(w.bytes),
+            w.files
+        );
     }
+    Ok(())
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Args as ClapArgs;
 
 use super::{EXIT_OK, fail, report};
-use crate::build;
+use coursepack_pipeline::build;
 
 #[derive(ClapArgs)]
 pub struct Args {
@@ -24,7 +24,9 @@ pub fn execute(args: Args) -> i32 {
             let warnings = diags.warnings().count();
             println!(
                 "{}: course `{}` version {} is ready to build: {} sessions, {} blocks, {} warning{}",
-                args.course_dir.join(crate::load::COURSE_FILE).display(),
+                args.course_dir
+                    .join(coursepack_pipeline::load::COURSE_FILE)
+                    .display(),
                 course.id,
                 course.version,
                 course.sessions.len(),

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use clap::Args as ClapArgs;
 
 use super::{EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK};
-use crate::templates::DEFAULTS;
+use coursepack_pipeline::templates::DEFAULTS;
 
 #[derive(ClapArgs)]
 pub struct Args {
@@ -19,7 +19,7 @@ pub struct Args {
 const SKELETON: &str = include_str!("../../templates/init/course.toml");
 
 pub fn execute(args: Args) -> i32 {
-    let toml = args.dir.join(crate::load::COURSE_FILE);
+    let toml = args.dir.join(coursepack_pipeline::load::COURSE_FILE);
     if toml.exists() {
         eprintln!(
             "error: {} already exists\n  = help: choose a new folder; nothing was changed",
@@ -49,7 +49,7 @@ fn write(dir: &Path, id: &str, templates: bool) -> std::io::Result<()> {
         std::io::Error::new(e.kind(), format!("cannot write {}: {e}", path.display()))
     };
     std::fs::create_dir_all(dir).map_err(|e| with_context(dir, e))?;
-    let toml = dir.join(crate::load::COURSE_FILE);
+    let toml = dir.join(coursepack_pipeline::load::COURSE_FILE);
     std::fs::write(&toml, SKELETON.replace("{{id}}", id)).map_err(|e| with_context(&toml, e))?;
     if templates {
         for (name, text) in DEFAULTS {

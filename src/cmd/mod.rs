@@ -8,7 +8,7 @@ pub mod serve;
 
 use clap::{Parser, Subcommand};
 
-use crate::build::Error;
+use coursepack_pipeline::build::Error;
 
 /// Exit codes, as documented in the README.
 pub const EXIT_OK: i32 = 0;
@@ -54,7 +54,7 @@ pub const MAX_PRINTED: usize = 200;
 
 /// Prints the diagnostics to stderr, errors first: the first
 /// [`MAX_PRINTED`], then how many more there are.
-pub fn report(diags: &crate::diagnostic::Diagnostics) {
+pub fn report(diags: &coursepack_pipeline::diagnostic::Diagnostics) {
     use std::io::Write as _;
     let sorted = diags.sorted();
     let mut err = std::io::stderr().lock();
@@ -90,7 +90,7 @@ pub fn fail(error: Error) -> i32 {
         Error::Failed(e) => {
             eprintln!(
                 "error: {}",
-                crate::diagnostic::escape(&format!("{e:#}"), true)
+                coursepack_pipeline::diagnostic::escape(&format!("{e:#}"), true)
             );
             eprintln!("nothing was written; existing files are unchanged");
             EXIT_FAILURE

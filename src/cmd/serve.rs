@@ -4,12 +4,13 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use clap::Args as ClapArgs;
 
 use super::{EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK};
 
-use crate::lti;
+use coursepack_lti as lti;
+use coursepack_pipeline::tool::ToolUrl;
 
 /// Serve the course as an LTI 1.3 tool (launches, grades, deep linking, dynamic registration).
 #[derive(Debug, ClapArgs)]
@@ -80,15 +81,7 @@ impl std::fmt::Display for BadInput {
 impl std::error::Error for BadInput {}
 
 fn run(args: Args) -> Result<()> {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn".into()),
-        )
-        .with_target(false)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init();
+    lti::init_logging();
     let grace = Duration::from_secs(args.key_grace_days * 86_400);
     if args.rotate_key {
         lti::create_data_dir(&args.data)?;
@@ -100,26 +93,11 @@ fn run(args: Args) -> Result<()> {
         return Ok(());
     }
     let given = args.public_url.unwrap_or_default();
-    let public_url = given.trim_end_matches('/').to_string();
-    match url::Url::parse(&public_url) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => {}
-        _ => {
-            return Err(BadInput(format!(
-                "--public-url must be an http(s) URL, got {given:?}"
-            ))
-            .into());
-        }
-    }
-    if public_url.starts_with("http://") {
-        tracing::warn!(
-            "--public-url is http: browsers will not send the login cookie from inside an LMS iframe; use https in production"
-        );
-    }
-    if args.registration_hosts.is_empty() {
-        tracing::warn!(
-            "no --registration-hosts: anyone with the registration URL ({public_url}/lti/register) can register a platform with this tool"
-        );
-    }
+    let public_url = ToolUrl::parse(&given).map_err(|why| {
+        BadInput(format!(
+            "--public-url must be an http(s) URL, got {given:?}: {why}"
+        ))
+    })?;
     let cfg = lti::Config {
         course_dir: args.course_dir,
         listen: args.listen,
@@ -134,16 +112,9 @@ fn run(args: Args) -> Result<()> {
         registration_hosts: args.registration_hosts,
         tuning: lti::Tuning::from_env(),
     };
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
     // A course or platforms file with problems is bad input (exit 2), like `coursepack build`.
     let site = lti::site::Site::load(&cfg.course_dir).map_err(|e| BadInput(format!("{e:#}")))?;
     let platforms = lti::platforms::Platforms::load(cfg.platforms_file.as_deref())
         .map_err(|e| BadInput(format!("{e:#}")))?;
-    rt.block_on(async {
-        let app = lti::server::build_app(cfg, site, platforms).await?;
-        lti::server::serve(app).await
-    })
+    lti::server::run(cfg, site, platforms)
 }

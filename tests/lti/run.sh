@@ -60,8 +60,8 @@ log "building"
 bin="${CARGO_TARGET_DIR:-$root/target}/debug/coursepack"
 
 # --- unit tests of the LTI modules ----------------------------------------------------------
-log "unit tests (src/lti)"
-unit=$(cd "$root" && cargo test -q --lib lti:: 2>&1)
+log "unit tests (crates/lti)"
+unit=$(cd "$root" && cargo test -q -p coursepack-lti --lib 2>&1)
 echo "$unit" | tail -n 5
 if [[ "$unit" =~ test\ result:\ [a-zA-Z]+\.\ ([0-9]+)\ passed\;\ ([0-9]+)\ failed ]]; then
   passed=$((passed + BASH_REMATCH[1])); failed=$((failed + BASH_REMATCH[2]))

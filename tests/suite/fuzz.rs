@@ -17,9 +17,9 @@ use std::path::Path;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use coursepack::archive::Source;
-use coursepack::build::{self, Error};
-use coursepack::package::{CcFlavour, Context, TargetOptions};
+use coursepack_pipeline::archive::Source;
+use coursepack_pipeline::build::{self, Error};
+use coursepack_pipeline::package::{self, Context, Options};
 
 use crate::common::*;
 
@@ -176,17 +176,12 @@ fn exercise(dir: &Path) -> Result<(), String> {
         }
         Err(Error::Failed(e)) => return Err(format!("failed (exit 1): {e:#}")),
     };
-    let options = TargetOptions {
-        cc_flavour: CcFlavour::Web,
-        tool_url: None,
-        sco: None,
-    };
     let ctx = Context {
         course: &prepared.loaded.course,
         site: &prepared.site,
-        options: &options,
     };
-    for target in build::default_targets(false) {
+    let targets = package::select(&[], &Options::default()).map_err(|d| format!("{d:?}"))?;
+    for target in targets {
         let packages = target
             .packages(&ctx)
             .map_err(|e| format!("{} failed: {e:#}", target.name()))?;

@@ -730,7 +730,7 @@ fn character_references_never_break_the_manifests() {
 /// the build.
 #[test]
 fn a_media_file_swapped_for_a_pipe_is_refused_not_waited_on() {
-    use coursepack::archive::{Entry, write_zip};
+    use coursepack_pipeline::archive::{Entry, write_zip};
     let dir = tempfile::tempdir().unwrap();
     let pipe = dir.path().join("clip.mp4");
     mkfifo(&pipe);

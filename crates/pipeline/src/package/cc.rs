@@ -33,10 +33,12 @@ use crate::render::markdown_to_plain;
 use anyhow::Result;
 
 use super::xml::Xml;
-use super::{Context, Package, Target, ids, qti};
+use super::{Context, Options, Package, Registration, Target, ids, qti};
 use crate::archive::Entry;
+use crate::diagnostic::Diagnostic;
 use crate::model::{Block, BlockKind, Course, Quiz, Session};
 use crate::render::{OVERVIEW, RUNTIME, StaticPages, session_page};
+use crate::tool::ToolUrl;
 
 /// What a cartridge carries: the course itself, or links to the tool.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -55,59 +57,6 @@ impl CcFlavour {
             CcFlavour::Lti => "lti",
         }
     }
-}
-
-/// Checks the LTI tool's base address: `https://host[:port][/path]`, no
-/// query, fragment, user or spaces. Returns it without a trailing `/`.
-pub fn parse_tool_url(url: &str) -> Result<String, String> {
-    let Some(rest) = url.strip_prefix("https://") else {
-        return Err(format!("`{url}` is not an https:// address"));
-    };
-    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(format!("`{url}` contains spaces"));
-    }
-    if url.contains(['?', '#']) {
-        return Err(format!(
-            "`{url}` has a query or fragment; give the tool's base address"
-        ));
-    }
-    let authority = rest.split('/').next().unwrap_or_default();
-    if authority.contains('@') {
-        return Err(format!("`{url}` contains a user name"));
-    }
-    let (host_ok, port) = match authority.strip_prefix('[') {
-        // An IPv6 literal: `[addr]` or `[addr]:port`.
-        Some(v6) => match v6.split_once(']') {
-            Some((addr, after)) if after.is_empty() || after.starts_with(':') => (
-                addr.chars()
-                    .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.')
-                    && !addr.is_empty(),
-                after.strip_prefix(':'),
-            ),
-            _ => (false, None),
-        },
-        None => {
-            let (host, port) = match authority.split_once(':') {
-                Some((h, p)) => (h, Some(p)),
-                None => (authority, None),
-            };
-            let ok = !host.is_empty()
-                && !host.starts_with(['.', '-'])
-                && host
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
-            (ok, port)
-        }
-    };
-    if !host_ok {
-        return Err(format!("`{url}` has no valid host name"));
-    }
-    if let Some(p) = port
-        && p.parse::<u16>().map_or(true, |p| p == 0)
-    {
-        return Err(format!("`{url}` has an invalid port"));
-    }
-    Ok(url.trim_end_matches('/').to_string())
 }
 
 /// What differs between Common Cartridge 1.1 and 1.3.
@@ -133,7 +82,7 @@ struct Version {
     qti_xsd: &'static str,
 }
 
-const CC11: Version = Version {
+const V11: Version = Version {
     target: "cc11",
     schemaversion: "1.1.0",
     cp_ns: "http://www.imsglobal.org/xsd/imsccv1p1/imscp_v1p1",
@@ -152,7 +101,7 @@ const CC11: Version = Version {
     qti_xsd: "http://www.imsglobal.org/profile/cc/ccv1p1/ccv1p1_qtiasiv1p2p1_v1p0.xsd",
 };
 
-const CC13: Version = Version {
+const V13: Version = Version {
     target: "cc13",
     schemaversion: "1.3.0",
     cp_ns: "http://www.imsglobal.org/xsd/imsccv1p3/imscp_v1p1",
@@ -171,59 +120,64 @@ const CC13: Version = Version {
     qti_xsd: "http://www.imsglobal.org/profile/cc/ccv1p3/ccv1p3_qtiasiv1p2p1_v1p0.xsd",
 };
 
-/// Common Cartridge 1.1.
-pub struct Cc11;
-/// Common Cartridge 1.3.
-pub struct Cc13;
+pub const CC11: Registration = Registration {
+    name: "cc11",
+    new: |options| Cartridge::make(&V11, options),
+    by_default: super::always,
+};
 
-impl Target for Cc11 {
+pub const CC13: Registration = Registration {
+    name: "cc13",
+    new: |options| Cartridge::make(&V13, options),
+    by_default: super::always,
+};
+
+/// What a cartridge carries, with what that needs.
+enum Carries {
+    Web,
+    /// LTI links to the tool at this address.
+    Lti(ToolUrl),
+}
+
+/// A Common Cartridge target: its version and what it carries.
+struct Cartridge {
+    version: &'static Version,
+    carries: Carries,
+}
+
+impl Cartridge {
+    fn make(version: &'static Version, options: &Options) -> Result<Box<dyn Target>, Diagnostic> {
+        let carries = match options.cc_flavour {
+            CcFlavour::Web => Carries::Web,
+            CcFlavour::Lti => Carries::Lti(super::needs_tool(options, "`--cc-flavour lti`")?),
+        };
+        Ok(Box::new(Cartridge { version, carries }))
+    }
+}
+
+impl Target for Cartridge {
     fn name(&self) -> &'static str {
-        CC11.target
+        self.version.target
     }
     fn uses_static_pages(&self) -> bool {
         true
     }
-    fn describe(&self) -> &'static str {
-        "Common Cartridge 1.1 (Moodle, Blackboard, Canvas; --cc-flavour web|lti)"
+    fn uses_tool_url(&self) -> bool {
+        matches!(self.carries, Carries::Lti(_))
     }
     fn extension(&self) -> &'static str {
         "imscc"
     }
     fn packages(&self, ctx: &Context) -> Result<Vec<Package>> {
-        Ok(vec![cartridge(ctx, &CC11)?])
+        Ok(vec![cartridge(ctx, self.version, &self.carries)?])
     }
+    /// What a cartridge changes in the course: the web flavour's knowledge
+    /// checks (the same for both versions).
     fn warnings(&self, ctx: &Context) -> Vec<String> {
-        warnings(ctx)
-    }
-}
-
-impl Target for Cc13 {
-    fn name(&self) -> &'static str {
-        CC13.target
-    }
-    fn uses_static_pages(&self) -> bool {
-        true
-    }
-    fn describe(&self) -> &'static str {
-        "Common Cartridge 1.3 (Canvas; --cc-flavour web|lti)"
-    }
-    fn extension(&self) -> &'static str {
-        "imscc"
-    }
-    fn packages(&self, ctx: &Context) -> Result<Vec<Package>> {
-        Ok(vec![cartridge(ctx, &CC13)?])
-    }
-    fn warnings(&self, ctx: &Context) -> Vec<String> {
-        warnings(ctx)
-    }
-}
-
-/// What a cartridge changes in the course: the web flavour's knowledge
-/// checks (the same for both versions).
-fn warnings(ctx: &Context) -> Vec<String> {
-    match ctx.options.cc_flavour {
-        CcFlavour::Web => qti::warnings(ctx.course),
-        CcFlavour::Lti => Vec::new(),
+        match self.carries {
+            Carries::Web => qti::warnings(ctx.course),
+            Carries::Lti(_) => Vec::new(),
+        }
     }
 }
 
@@ -322,20 +276,15 @@ pub fn topic_title(block: &Block) -> Option<&str> {
 
 /// The whole cartridge for one version: every session, whatever
 /// `[packaging] split` says (a cartridge fills one course shell).
-fn cartridge(ctx: &Context, v: &Version) -> Result<Package> {
+fn cartridge(ctx: &Context, v: &Version, carries: &Carries) -> Result<Package> {
     let course = ctx.course;
     let all: Vec<usize> = (0..course.sessions.len()).collect();
     let Some(statics) = ctx.site.static_pages.as_ref() else {
         anyhow::bail!("the cartridge's static pages were not rendered");
     };
-    let (mut entries, items, resources) = match ctx.options.cc_flavour {
-        CcFlavour::Web => web(ctx, statics, v, &all),
-        CcFlavour::Lti => {
-            let Some(tool) = ctx.options.tool_url.as_deref() else {
-                anyhow::bail!("the lti flavour needs the tool's address (--tool-url)");
-            };
-            lti(ctx, statics, v, tool)
-        }
+    let (mut entries, items, resources) = match carries {
+        Carries::Web => web(ctx, statics, v, &all),
+        Carries::Lti(tool) => lti(ctx, statics, v, tool),
     };
     entries.push(Entry::bytes(
         "imsmanifest.xml",
@@ -481,7 +430,7 @@ fn lti(
     ctx: &Context,
     statics: &StaticPages,
     v: &Version,
-    tool: &str,
+    tool: &ToolUrl,
 ) -> (Vec<Entry>, Vec<Item>, Vec<Resource>) {
     let course = ctx.course;
     let (mut entries, overview_item, [overview_res, shared_res]) = overview(ctx, statics);
@@ -616,17 +565,13 @@ fn topic(v: &Version, title: &str, question: &str) -> Vec<u8> {
     x.finish()
 }
 
-/// The launch address of a session: the session is in the path because
+/// A session's link: the session is in the launch address's path because
 /// some importers keep only the launch URL.
-pub fn launch_url(tool: &str, session: &Session) -> String {
-    format!("{tool}/launch/{}", session.id)
-}
-
-fn lti_link(course: &Course, v: &Version, tool: &str, index: usize) -> Vec<u8> {
+fn lti_link(course: &Course, v: &Version, tool: &ToolUrl, index: usize) -> Vec<u8> {
     let s = &course.sessions[index];
     let location = format!("{} {}", v.lti_ns, v.lti_xsd);
-    let launch = launch_url(tool, s);
-    let icon = format!("{tool}/icon.svg");
+    let launch = tool.session_launch(&s.id);
+    let icon = tool.icon();
     let description = match &s.intro {
         Some(intro) => markdown_to_plain(intro),
         None => format!(
@@ -668,42 +613,8 @@ fn lti_link(course: &Course, v: &Version, tool: &str, index: usize) -> Vec<u8> {
         &[],
         &format!("{} (course {})", course.title, course.id),
     );
-    x.leaf("lticp:url", &[], tool);
+    x.leaf("lticp:url", &[], tool.as_str());
     x.end("blti:vendor");
     x.end("cartridge_basiclti_link");
     x.finish()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tool_urls_must_be_https_with_a_host() {
-        assert_eq!(
-            parse_tool_url("https://tool.example.org/").unwrap(),
-            "https://tool.example.org"
-        );
-        assert_eq!(
-            parse_tool_url("https://tool.example.org:8443/coursepack").unwrap(),
-            "https://tool.example.org:8443/coursepack"
-        );
-        assert!(parse_tool_url("https://[::1]:8443").is_ok());
-        for bad in [
-            "",
-            "http://tool.example.org",
-            "tool.example.org",
-            "https://",
-            "https:///launch",
-            "https://tool.example.org:0",
-            "https://tool.example.org:99999",
-            "https://tool.example.org/?x=1",
-            "https://tool.example.org/#top",
-            "https://user@tool.example.org",
-            "https://tool example.org",
-            "https://-tool.example.org",
-        ] {
-            assert!(parse_tool_url(bad).is_err(), "{bad} was accepted");
-        }
-    }
 }

@@ -9,18 +9,24 @@ use crate::diagnostic::{Diagnostic, suggest};
 
 /// Every template and asset a course may override, with its default.
 pub const DEFAULTS: &[(&str, &str)] = &[
-    ("layout.hbs", include_str!("../templates/layout.hbs")),
-    ("overview.hbs", include_str!("../templates/overview.hbs")),
-    ("session.hbs", include_str!("../templates/session.hbs")),
-    ("block.hbs", include_str!("../templates/block.hbs")),
-    ("player.hbs", include_str!("../templates/player.hbs")),
+    ("layout.hbs", include_str!("../../../templates/layout.hbs")),
+    (
+        "overview.hbs",
+        include_str!("../../../templates/overview.hbs"),
+    ),
+    (
+        "session.hbs",
+        include_str!("../../../templates/session.hbs"),
+    ),
+    ("block.hbs", include_str!("../../../templates/block.hbs")),
+    ("player.hbs", include_str!("../../../templates/player.hbs")),
     (
         "coursepack/style.css",
-        include_str!("../templates/coursepack/style.css"),
+        include_str!("../../../templates/coursepack/style.css"),
     ),
     (
         "coursepack/runtime.js",
-        include_str!("../templates/coursepack/runtime.js"),
+        include_str!("../../../templates/coursepack/runtime.js"),
     ),
 ];
 

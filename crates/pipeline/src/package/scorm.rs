@@ -34,8 +34,11 @@ pub trait Edition {
 }
 
 /// The packages of one edition: manifest plus pages, per session group.
-pub fn packages(ctx: &Context, edition: &dyn Edition) -> Result<Vec<Package>> {
-    let sco = sco(ctx, edition);
+/// `sco` is `--sco`, which overrides the course's `[packaging] sco`.
+pub fn packages(ctx: &Context, edition: &dyn Edition, sco: Option<Sco>) -> Result<Vec<Package>> {
+    let sco = sco
+        .or(ctx.course.sco)
+        .unwrap_or_else(|| edition.default_sco());
     Ok(session_groups(ctx.course)
         .into_iter()
         .map(|(suffix, sessions)| {
@@ -51,15 +54,6 @@ pub fn packages(ctx: &Context, edition: &dyn Edition) -> Result<Vec<Package>> {
             Package { suffix, entries }
         })
         .collect())
-}
-
-/// What one SCO holds for this target: `--sco`, else `[packaging] sco`,
-/// else the edition's default.
-pub fn sco(ctx: &Context, edition: &dyn Edition) -> Sco {
-    ctx.options
-        .sco
-        .or(ctx.course.sco)
-        .unwrap_or_else(|| edition.default_sco())
 }
 
 /// `<manifest>`, its metadata and the organisation's title.

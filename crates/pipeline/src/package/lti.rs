@@ -1,31 +1,36 @@
 //! `lti`: the registration bundle for the LTI 1.3 tool (`coursepack
 //! serve`): Canvas developer-key JSON, the dynamic registration URL, and a
-//! sheet with every value to paste into Moodle, Blackboard and Brightspace.
+//! sheet with every value to paste into Moodle, Blackboard and Brightspace
+//! ([`super::lti_bundle`]).
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 
-use super::{Context, Package, Target};
+use super::lti_bundle::{self as bundle, BundleSession};
+use super::{Context, Package, Registration, Target};
 use crate::archive::Entry;
-use crate::lti::bundle::{self, BundleSession};
+use crate::tool::ToolUrl;
 
-pub struct Lti;
+pub const REGISTRATION: Registration = Registration {
+    name: "lti",
+    new: |options| {
+        let tool = super::needs_tool(options, "the `lti` target")?;
+        Ok(Box::new(Lti { tool }))
+    },
+    by_default: |options| options.tool_url.is_some(),
+};
+
+struct Lti {
+    tool: ToolUrl,
+}
 
 impl Target for Lti {
     fn name(&self) -> &'static str {
-        "lti"
+        REGISTRATION.name
     }
-    fn describe(&self) -> &'static str {
-        "LTI 1.3 registration bundle for `coursepack serve` (needs --tool-url)"
-    }
-    fn needs_tool_url(&self) -> bool {
+    fn uses_tool_url(&self) -> bool {
         true
     }
     fn packages(&self, ctx: &Context) -> Result<Vec<Package>> {
-        let tool_url = ctx
-            .options
-            .tool_url
-            .as_deref()
-            .context("the lti target needs --tool-url")?;
         let sessions: Vec<BundleSession> = ctx
             .course
             .sessions
@@ -35,7 +40,7 @@ impl Target for Lti {
                 title: &s.title,
             })
             .collect();
-        let entries = bundle::files(tool_url, &ctx.course.title, &sessions)?
+        let entries = bundle::files(&self.tool, &ctx.course.title, &sessions)?
             .into_iter()
             .map(|(name, text)| Entry::bytes(name, text))
             .collect();

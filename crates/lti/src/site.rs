@@ -35,14 +35,14 @@ impl Site {
     /// pipeline as the packages, or a folder of already rendered pages (e.g. an unzipped
     /// package).
     pub fn load(dir: &Path) -> Result<Self> {
-        if dir.join(crate::load::COURSE_FILE).is_file() {
+        if dir.join(coursepack_pipeline::load::COURSE_FILE).is_file() {
             return Self::build(dir);
         }
         if !dir.join("index.html").is_file() {
             bail!(
                 "{} has neither {} nor index.html; give `serve` a course folder",
                 dir.display(),
-                crate::load::COURSE_FILE
+                coursepack_pipeline::load::COURSE_FILE
             );
         }
         let mut files = BTreeMap::new();
@@ -52,9 +52,9 @@ impl Site {
 
     /// Loads and renders a course source exactly as `coursepack build` does.
     fn build(dir: &Path) -> Result<Self> {
-        let prepared = match crate::build::prepare(dir) {
+        let prepared = match coursepack_pipeline::build::prepare(dir) {
             Ok(p) => p,
-            Err(crate::build::Error::Input(diags)) => {
+            Err(coursepack_pipeline::build::Error::Input(diags)) => {
                 let text: String = diags
                     .sorted()
                     .into_iter()
@@ -67,15 +67,15 @@ impl Site {
                     if n == 1 { "it" } else { "them" }
                 );
             }
-            Err(crate::build::Error::Failed(e)) => return Err(e),
+            Err(coursepack_pipeline::build::Error::Failed(e)) => return Err(e),
         };
         // The course model's title, as written: the rendered `<title>` holds it HTML-escaped.
         let title = prepared.loaded.course.title.clone();
         let mut files = BTreeMap::new();
         for entry in prepared.site.all() {
             let file = match entry.source {
-                crate::archive::Source::Bytes(b) => SiteFile::Bytes(b.into()),
-                crate::archive::Source::File(p) => SiteFile::Disk(p),
+                coursepack_pipeline::archive::Source::Bytes(b) => SiteFile::Bytes(b.into()),
+                coursepack_pipeline::archive::Source::File(p) => SiteFile::Disk(p),
             };
             files.insert(entry.path, file);
         }

@@ -5,20 +5,26 @@ use anyhow::Result;
 
 use super::scorm::{self, Edition};
 use super::xml::Xml;
-use super::{Context, Package, Target, ids};
+use super::{Context, Package, Registration, Target, ids};
 use crate::model::{Course, Sco, Session};
 
-pub struct Scorm2004;
+pub const REGISTRATION: Registration = Registration {
+    name: "scorm2004",
+    new: |options| Ok(Box::new(Scorm2004 { sco: options.sco })),
+    by_default: super::always,
+};
+
+pub struct Scorm2004 {
+    /// `--sco`, which overrides the course's choice and the default.
+    sco: Option<Sco>,
+}
 
 impl Target for Scorm2004 {
     fn name(&self) -> &'static str {
-        "scorm2004"
-    }
-    fn describe(&self) -> &'static str {
-        "SCORM 2004 4th Edition package (Blackboard, SCORM Cloud, Moodle's run-time)"
+        REGISTRATION.name
     }
     fn packages(&self, ctx: &Context) -> Result<Vec<Package>> {
-        scorm::packages(ctx, self)
+        scorm::packages(ctx, self, self.sco)
     }
 }
 

@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
-use crate::diagnostic::{Diagnostic, Diagnostics, suggest};
+use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::load::{self, Loaded};
-use crate::package::{self, CcFlavour, Context, Target, TargetOptions};
+use crate::package::{self, Context, Target};
 use crate::render::{self, Site};
 use crate::templates::Templates;
 
@@ -69,15 +69,18 @@ pub fn check(dir: &Path) -> Result<Loaded, Error> {
     render_pages(loaded, &templates, true).map(|p| p.loaded)
 }
 
-/// Loads the course in `dir` and renders its pages.
+/// Loads the course in `dir` and renders every page.
 pub fn prepare(dir: &Path) -> Result<Prepared, Error> {
-    prepare_for(dir, true)
+    let (loaded, templates) = load_with_templates(dir)?;
+    render_pages(loaded, &templates, true)
 }
 
-/// Like [`prepare`]; the static pages (for cartridges) only when
-/// `static_pages`, since rendering them is half the work of a big course.
-pub fn prepare_for(dir: &Path, static_pages: bool) -> Result<Prepared, Error> {
+/// Loads the course in `dir` and renders the pages `targets` need: the
+/// static pages (for cartridges) only when one needs them, since rendering
+/// them is half the work of a big course.
+pub fn prepare_for(dir: &Path, targets: &[Box<dyn Target>]) -> Result<Prepared, Error> {
     let (loaded, templates) = load_with_templates(dir)?;
+    let static_pages = targets.iter().any(|t| t.uses_static_pages());
     render_pages(loaded, &templates, static_pages)
 }
 
@@ -102,101 +105,11 @@ fn render_pages(
     Ok(Prepared { loaded, site })
 }
 
-/// The targets built when none are named: every one, except those that
-/// need the tool's address when it is not given.
-pub fn default_targets(have_tool_url: bool) -> Vec<Box<dyn Target>> {
-    package::all()
-        .into_iter()
-        .filter(|t| have_tool_url || !t.needs_tool_url())
-        .collect()
-}
-
-/// Resolves target names given on the command line.
-pub fn targets(names: &[String]) -> Result<Vec<Box<dyn Target>>, Error> {
-    let mut diags = Diagnostics::default();
-    let mut chosen: Vec<Box<dyn Target>> = Vec::new();
-    for name in names {
-        match package::all().into_iter().find(|t| t.name() == name) {
-            Some(t) if chosen.iter().any(|c| c.name() == t.name()) => {}
-            Some(t) => chosen.push(t),
-            None => {
-                let known = package::names();
-                let help = suggest(name, &known, "the targets are");
-                diags.push(Diagnostic::error(format!("unknown target `{name}`")).help(help));
-            }
-        }
-    }
-    if diags.has_errors() {
-        return Err(Error::Input(diags));
-    }
-    Ok(chosen)
-}
-
-/// Checks the options some targets need: the `lti` target and the
-/// cartridges' `lti` flavour need the tool's https address.
-pub fn target_options(
-    targets: &[Box<dyn Target>],
-    cc_flavour: CcFlavour,
-    tool_url: Option<&str>,
-) -> Result<TargetOptions, Error> {
-    let mut diags = Diagnostics::default();
-    let needing: Vec<&str> = targets
-        .iter()
-        .filter(|t| t.needs_tool_url())
-        .map(|t| t.name())
-        .collect();
-    let tool_url = match tool_url {
-        Some(url) => match package::parse_tool_url(url) {
-            Ok(url) => Some(url),
-            Err(why) => {
-                diags.push(
-                    Diagnostic::error(format!("invalid --tool-url: {why}")).help(
-                        "give the tool's base address, e.g. `--tool-url https://tool.example.org`",
-                    ),
-                );
-                None
-            }
-        },
-        None => {
-            let help = "add `--tool-url https://...`, the address `coursepack serve` is reached at";
-            let cartridge = targets.iter().any(|t| t.name().starts_with("cc"));
-            if cc_flavour == CcFlavour::Lti && cartridge {
-                diags.push(
-                    Diagnostic::error("`--cc-flavour lti` needs the tool's address").help(help),
-                );
-            }
-            for name in needing {
-                diags.push(
-                    Diagnostic::error(format!("the `{name}` target needs the tool's address"))
-                        .help(help),
-                );
-            }
-            None
-        }
-    };
-    if diags.has_errors() {
-        return Err(Error::Input(diags));
-    }
-    Ok(TargetOptions {
-        cc_flavour,
-        tool_url,
-        sco: None,
-    })
-}
-
-/// Whether any of `targets` uses the tool's address with these options.
-pub fn uses_tool_url(targets: &[Box<dyn Target>], options: &TargetOptions) -> bool {
-    targets.iter().any(|t| {
-        t.needs_tool_url() || (options.cc_flavour == CcFlavour::Lti && t.name().starts_with("cc"))
-    })
-}
-
 /// Builds every package of `targets` into `out`. `progress` is told about
 /// each package as it is written.
 pub fn build(
     prepared: &Prepared,
     targets: &[Box<dyn Target>],
-    options: &TargetOptions,
     out: &Path,
     progress: &mut dyn FnMut(&str),
 ) -> Result<Vec<Written>, Error> {
@@ -204,7 +117,6 @@ pub fn build(
     let ctx = Context {
         course,
         site: &prepared.site,
-        options,
     };
     std::fs::create_dir_all(out)
         .with_context(|| format!("cannot create the output folder {}", out.display()))?;

@@ -153,6 +153,29 @@ async fn jwks(State(app): State<SharedApp>) -> Response {
         .into_response()
 }
 
+/// Serves the course until the process is told to stop (Ctrl-C, SIGTERM).
+pub fn run(cfg: Config, site: site::Site, platforms: platforms::Platforms) -> Result<()> {
+    if !cfg.public_url.is_https() {
+        tracing::warn!(
+            "--public-url is http: browsers will not send the login cookie from inside an LMS iframe; use https in production"
+        );
+    }
+    if cfg.registration_hosts.is_empty() {
+        tracing::warn!(
+            "no --registration-hosts: anyone with the registration URL ({}) can register a platform with this tool",
+            cfg.public_url.register()
+        );
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    rt.block_on(async {
+        let app = build_app(cfg, site, platforms).await?;
+        serve(app).await
+    })
+}
+
 /// Serves until SIGINT or SIGTERM, then lets requests in flight and the outbox worker's
 /// current delivery finish.
 pub async fn serve(app: SharedApp) -> Result<()> {

@@ -1,8 +1,14 @@
 //! Output targets. Each target module decides *what* goes into its
 //! packages (a manifest and which files); writing the zip is shared.
+//!
+//! A target is one module plus one line in [`REGISTRY`]: the registration
+//! names it and makes it from the command line's [`Options`], taking the
+//! part it needs (a cartridge its version, flavour and tool; the LTI
+//! bundle its tool) or saying what is missing.
 
 mod cc;
 mod lti;
+mod lti_bundle;
 mod qti;
 mod scorm;
 mod scorm12;
@@ -13,29 +19,55 @@ use crate::render::markdown_to_plain;
 use anyhow::Result;
 
 use crate::archive::Entry;
+use crate::diagnostic::{Diagnostic, Diagnostics, suggest};
 use crate::model::{Course, Sco, Session, Split};
 use crate::render::Site;
+use crate::tool::ToolUrl;
 
-pub use cc::{CcFlavour, parse_tool_url, topic_title};
+pub use cc::{CcFlavour, topic_title};
 pub use qti::assessment_title;
+
+/// Every target, in the order they are built.
+pub const REGISTRY: &[Registration] = &[
+    scorm12::REGISTRATION,
+    scorm2004::REGISTRATION,
+    cc::CC11,
+    cc::CC13,
+    lti::REGISTRATION,
+];
 
 /// Everything a target needs to make its packages.
 pub struct Context<'a> {
     pub course: &'a Course,
     pub site: &'a Site,
-    pub options: &'a TargetOptions,
 }
 
-/// Build options that only some targets use (from the command line).
+/// What the command line says about the packages. Each target takes the
+/// part it needs when it is made.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TargetOptions {
-    /// What the Common Cartridge targets put in a cartridge.
+pub struct Options {
+    /// `--cc-flavour`: what the Common Cartridge targets put in a cartridge.
     pub cc_flavour: CcFlavour,
-    /// The LTI tool's base address for the `lti` flavour: https, checked
-    /// by [`parse_tool_url`], without a trailing `/`.
-    pub tool_url: Option<String>,
+    /// `--tool-url`: the LTI tool's https address.
+    pub tool_url: Option<ToolUrl>,
     /// `--sco`: overrides `[packaging] sco` and each SCORM target's default.
     pub sco: Option<Sco>,
+}
+
+/// One line of the [`REGISTRY`].
+pub struct Registration {
+    /// The name used on the command line and in file names.
+    pub name: &'static str,
+    /// Makes the target with its options, or says what is missing.
+    pub new: fn(&Options) -> Result<Box<dyn Target>, Diagnostic>,
+    /// Whether the target is built when none are named (the LTI bundle
+    /// only when the tool's address is given).
+    pub by_default: fn(&Options) -> bool,
+}
+
+/// Builds by default.
+pub fn always(_: &Options) -> bool {
+    true
 }
 
 /// One file a target asks to be written.
@@ -46,23 +78,20 @@ pub struct Package {
     pub entries: Vec<Entry>,
 }
 
-/// An output format.
+/// An output format, made with its options.
 pub trait Target {
     /// The name used on the command line and in file names.
     fn name(&self) -> &'static str;
-    /// One line for `--help` and the README's table.
-    fn describe(&self) -> &'static str;
     fn extension(&self) -> &'static str {
         "zip"
-    }
-    /// Whether the target needs `--tool-url` (and is then left out of the
-    /// default targets when none is given).
-    fn needs_tool_url(&self) -> bool {
-        false
     }
     fn packages(&self, ctx: &Context) -> Result<Vec<Package>>;
     /// Whether the target needs the static variant of the pages.
     fn uses_static_pages(&self) -> bool {
+        false
+    }
+    /// Whether the target writes the tool's address into its packages.
+    fn uses_tool_url(&self) -> bool {
         false
     }
     /// What the packages leave out of the course or change, for the build
@@ -72,20 +101,54 @@ pub trait Target {
     }
 }
 
-/// Every target, in the order they are built.
-pub fn all() -> Vec<Box<dyn Target>> {
-    vec![
-        Box::new(scorm12::Scorm12),
-        Box::new(scorm2004::Scorm2004),
-        Box::new(cc::Cc11),
-        Box::new(cc::Cc13),
-        Box::new(lti::Lti),
-    ]
+/// The targets named on the command line (every default one when `names`
+/// is empty), each made with its options. Every problem is reported at
+/// once: unknown names (with the nearest known one) and missing options
+/// (said once when several targets miss the same).
+pub fn select(names: &[String], options: &Options) -> Result<Vec<Box<dyn Target>>, Diagnostics> {
+    let mut diags = Diagnostics::default();
+    let mut chosen: Vec<&Registration> = Vec::new();
+    if names.is_empty() {
+        chosen.extend(REGISTRY.iter().filter(|r| (r.by_default)(options)));
+    }
+    for name in names {
+        match REGISTRY.iter().find(|r| r.name == name) {
+            Some(r) if chosen.iter().any(|c| c.name == r.name) => {}
+            Some(r) => chosen.push(r),
+            None => {
+                let help = suggest(name, &names_of_all(), "the targets are");
+                diags.push(Diagnostic::error(format!("unknown target `{name}`")).help(help));
+            }
+        }
+    }
+    if diags.has_errors() {
+        return Err(diags);
+    }
+    let mut targets = Vec::new();
+    for r in chosen {
+        match (r.new)(options) {
+            Ok(t) => targets.push(t),
+            Err(d) if diags.items.iter().any(|e| e.message == d.message) => {}
+            Err(d) => diags.push(d),
+        }
+    }
+    if diags.has_errors() {
+        return Err(diags);
+    }
+    Ok(targets)
 }
 
 /// The names of every target.
-pub fn names() -> Vec<&'static str> {
-    all().iter().map(|t| t.name()).collect()
+pub fn names_of_all() -> Vec<&'static str> {
+    REGISTRY.iter().map(|r| r.name).collect()
+}
+
+/// The tool's address a target needs, or the error saying it is missing.
+fn needs_tool(options: &Options, what: &str) -> Result<ToolUrl, Diagnostic> {
+    options.tool_url.clone().ok_or_else(|| {
+        Diagnostic::error(format!("{what} needs the tool's address"))
+            .help("add `--tool-url https://...`, the address `coursepack serve` is reached at")
+    })
 }
 
 /// The file name of one package.

@@ -1,8 +1,10 @@
 //! Registration bundle for `coursepack build --target lti`: the Canvas developer-key JSON, the
 //! dynamic registration URL and a sheet with every value each platform asks for.
 
-use anyhow::{Context as _, Result, bail};
+use anyhow::Result;
 use serde_json::json;
+
+use crate::tool::{SCOPES, ToolUrl};
 
 /// A session as the bundle lists it: id (as in `<id>.html`) and title.
 pub struct BundleSession<'a> {
@@ -17,17 +19,13 @@ pub struct BundleSession<'a> {
 /// - `registration.md`: every value for manual registration (Moodle, Blackboard, Brightspace,
 ///   Canvas), the per-session launch links, and the platforms.toml entry to fill in.
 ///
-/// `tool_url` is the public base URL the tool is served at (`coursepack serve --public-url`).
+/// `tool` is the public address the tool is served at (`coursepack serve --public-url`).
 pub fn files(
-    tool_url: &str,
+    tool: &ToolUrl,
     course_title: &str,
     sessions: &[BundleSession<'_>],
 ) -> Result<Vec<(&'static str, String)>> {
-    let parsed = url::Url::parse(tool_url).with_context(|| format!("--tool-url {tool_url}"))?;
-    if !matches!(parsed.scheme(), "https" | "http") || parsed.host_str().is_none() {
-        bail!("--tool-url must be an http(s) URL, got {tool_url}");
-    }
-    let v = Values::new(tool_url.trim_end_matches('/'));
+    let v = Values::new(tool);
     let canvas = serde_json::to_string_pretty(&canvas_json(&v, course_title))? + "\n";
     Ok(vec![
         ("canvas-developer-key.json", canvas),
@@ -38,6 +36,7 @@ pub fn files(
 
 /// Every URL of the tool, derived from its public base URL.
 struct Values {
+    tool: ToolUrl,
     base: String,
     domain: String,
     login: String,
@@ -48,15 +47,16 @@ struct Values {
 }
 
 impl Values {
-    fn new(base: &str) -> Self {
+    fn new(tool: &ToolUrl) -> Self {
         Values {
-            base: base.to_string(),
-            domain: super::registration::tool_domain(base),
-            login: format!("{base}/lti/login"),
-            redirect: format!("{base}/lti/launch"),
-            target: format!("{base}/launch"),
-            jwks: format!("{base}/.well-known/jwks.json"),
-            register: format!("{base}/lti/register"),
+            tool: tool.clone(),
+            base: tool.as_str().to_string(),
+            domain: tool.domain(),
+            login: tool.login(),
+            redirect: tool.redirect(),
+            target: tool.course_launch(),
+            jwks: tool.jwks(),
+            register: tool.register(),
         }
     }
 }
@@ -77,7 +77,7 @@ fn canvas_json(v: &Values, title: &str) -> serde_json::Value {
         "target_link_uri": v.target,
         "redirect_uris": [v.redirect],
         "public_jwk_url": v.jwks,
-        "scopes": super::SCOPES,
+        "scopes": SCOPES,
         "extensions": [{
             "domain": v.domain,
             "platform": "canvas.instructure.com",
@@ -114,7 +114,7 @@ fn sheet(v: &Values, title: &str, sessions: &[BundleSession<'_>]) -> String {
     row(&mut s, "Deep linking / content selection URL", &v.target);
     row(&mut s, "Dynamic registration URL", &v.register);
     row(&mut s, "Signature algorithm", "RS256");
-    row(&mut s, "Services (scopes)", &super::SCOPES.join(" "));
+    row(&mut s, "Services (scopes)", &SCOPES.join(" "));
     s.push('\n');
     s.push_str(
         "## Session links\n\nDeep linking creates these for you. To add a link by hand, use its URL \
@@ -123,10 +123,9 @@ fn sheet(v: &Values, title: &str, sessions: &[BundleSession<'_>]) -> String {
     );
     for se in sessions {
         s.push_str(&format!(
-            "| {} | `{}/launch/{}` | `session={}` |\n",
+            "| {} | `{}` | `session={}` |\n",
             se.title.replace('|', "\\|"),
-            v.base,
-            se.id,
+            v.tool.session_launch(se.id),
             se.id
         ));
     }
@@ -199,7 +198,7 @@ mod tests {
     #[test]
     fn bundle_has_every_value() {
         let files = files(
-            "https://tool.example:8443/",
+            &ToolUrl::parse("https://tool.example:8443/").unwrap(),
             "Intro | Course",
             &[BundleSession {
                 id: "s1",
@@ -247,6 +246,5 @@ mod tests {
             "{sheet}"
         );
         assert!(sheet.contains("grade sync and column management"));
-        assert!(super::files("ftp://x", "t", &[]).is_err());
     }
 }

@@ -6,20 +6,26 @@ use anyhow::Result;
 
 use super::scorm::{self, Edition};
 use super::xml::Xml;
-use super::{Context, Package, Target};
+use super::{Context, Package, Registration, Target};
 use crate::model::{Course, Sco, Session};
 
-pub struct Scorm12;
+pub const REGISTRATION: Registration = Registration {
+    name: "scorm12",
+    new: |options| Ok(Box::new(Scorm12 { sco: options.sco })),
+    by_default: super::always,
+};
+
+pub struct Scorm12 {
+    /// `--sco`, which overrides the course's choice and the default.
+    sco: Option<Sco>,
+}
 
 impl Target for Scorm12 {
     fn name(&self) -> &'static str {
-        "scorm12"
-    }
-    fn describe(&self) -> &'static str {
-        "SCORM 1.2 package (Moodle, Blackboard, most LMSs)"
+        REGISTRATION.name
     }
     fn packages(&self, ctx: &Context) -> Result<Vec<Package>> {
-        scorm::packages(ctx, self)
+        scorm::packages(ctx, self, self.sco)
     }
 }
 

@@ -37,7 +37,7 @@ pub async fn start(State(app): State<SharedApp>, Query(p): Query<RegisterParams>
          <form method=\"post\"><input type=\"hidden\" name=\"openid_configuration\" value=\"{cfg}\">\
          <input type=\"hidden\" name=\"registration_token\" value=\"{tok}\">\
          <button type=\"submit\">Register</button></form>",
-        tool = escape_html(&app.cfg.public_url),
+        tool = escape_html(app.cfg.public_url.as_str()),
         platform = escape_html(
             url::Url::parse(&config_url)
                 .ok()
@@ -125,18 +125,6 @@ fn check_allowed(cfg: &Config, config_url: &url::Url) -> Result<()> {
     Ok(())
 }
 
-/// The `domain` Moodle checks: host, plus the port when it is not the scheme's default.
-pub fn tool_domain(public_url: &str) -> String {
-    let Ok(u) = url::Url::parse(public_url) else {
-        return String::new();
-    };
-    let host = u.host_str().unwrap_or_default();
-    match u.port() {
-        Some(port) => format!("{host}:{port}"),
-        None => host.to_string(),
-    }
-}
-
 /// The client registration this tool asks for (OpenID Connect Dynamic Client Registration
 /// with the LTI tool configuration extension).
 pub fn client_metadata(cfg: &Config, course_title: &str, scopes: &[&str]) -> Value {
@@ -151,7 +139,7 @@ pub fn client_metadata(cfg: &Config, course_title: &str, scopes: &[&str]) -> Val
         "token_endpoint_auth_method": "private_key_jwt",
         "scope": scopes.join(" "),
         claim::TOOL_CONFIGURATION: {
-            "domain": tool_domain(&cfg.public_url),
+            "domain": cfg.public_url.domain(),
             "target_link_uri": cfg.url("/launch"),
             "description": format!("{course_title} (coursepack)"),
             "claims": ["iss", "sub", "name", "given_name", "family_name"],
@@ -168,7 +156,7 @@ pub fn client_metadata(cfg: &Config, course_title: &str, scopes: &[&str]) -> Val
 /// Whether the tool itself runs on plain http: then it is a local or test set-up, and its
 /// platform is allowed to be plain http (and on a loopback or private address) too.
 fn plain_http_tool(cfg: &Config) -> bool {
-    cfg.public_url.starts_with("http://")
+    !cfg.public_url.is_https()
 }
 
 /// Checks a URL the tool is about to request on a registrant's say-so (`what` names it in
@@ -410,9 +398,10 @@ async fn register(app: &SharedApp, config_url: &str, token: Option<&str>) -> Res
 #[cfg(test)]
 mod tests {
     use super::*;
+    use coursepack_pipeline::tool::ToolUrl;
 
     fn tool(public_url: &str) -> Config {
-        crate::lti::Config::for_tests(public_url)
+        crate::Config::for_tests(public_url)
     }
 
     #[test]
@@ -518,6 +507,10 @@ mod tests {
         let mut elsewhere = configuration("http://127.0.0.1:9000");
         elsewhere["registration_endpoint"] = json!("http://127.0.0.1:9001/register");
         assert!(endpoints(&dev, &local, &elsewhere).is_err());
+    }
+
+    fn tool_domain(public_url: &str) -> String {
+        ToolUrl::parse(public_url).unwrap().domain()
     }
 
     #[test]

@@ -106,18 +106,6 @@ fn required(v: Option<String>, name: &str) -> Result<String, Refusal> {
         .ok_or_else(|| Refusal::bad(format!("The login request has no {name}.")))
 }
 
-/// Whether `uri` points into this tool (same origin, path under the public URL's path).
-pub fn is_own_url(public_url: &str, uri: &str) -> bool {
-    let (Ok(base), Ok(target)) = (url::Url::parse(public_url), url::Url::parse(uri)) else {
-        return false;
-    };
-    let base_path = base.path().trim_end_matches('/');
-    base.origin() == target.origin()
-        && (target.path() == base_path
-            || target.path().starts_with(&format!("{base_path}/"))
-            || base_path.is_empty())
-}
-
 async fn login(app: SharedApp, p: LoginParams) -> Result<Response, Refusal> {
     let iss = required(p.iss, "iss")?;
     let login_hint = required(p.login_hint, "login_hint")?;
@@ -137,7 +125,7 @@ async fn login(app: SharedApp, p: LoginParams) -> Result<Response, Refusal> {
             "Deployment {dep} is not registered for this platform."
         )));
     }
-    if !is_own_url(&app.cfg.public_url, &target) {
+    if !app.cfg.public_url.is_own(&target) {
         return Err(Refusal::bad(
             "The target_link_uri does not point to this tool.",
         ));
@@ -290,9 +278,10 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use coursepack_pipeline::tool::ToolUrl;
 
-    fn config(public_url: &str) -> crate::lti::Config {
-        crate::lti::Config::for_tests(public_url)
+    fn config(public_url: &str) -> crate::Config {
+        crate::Config::for_tests(public_url)
     }
 
     #[test]
@@ -328,6 +317,10 @@ mod tests {
             state_cookie_names("abc"),
             ["cp_lti_state_abc", "cp_lti_pstate_abc"]
         );
+    }
+
+    fn is_own_url(public_url: &str, uri: &str) -> bool {
+        ToolUrl::parse(public_url).unwrap().is_own(uri)
     }
 
     #[test]

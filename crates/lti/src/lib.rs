@@ -1,8 +1,8 @@
 //! LTI 1.3 tool: serves a course to learning platforms (OIDC launch, AGS scores, deep linking,
-//! dynamic registration) over HTTP. `coursepack serve` (src/cmd/serve.rs) is the entry point.
+//! dynamic registration) over HTTP. `coursepack serve` (src/cmd/serve.rs in the workspace root)
+//! is the entry point.
 
 pub mod ags;
-pub mod bundle;
 pub mod deep_link;
 pub mod jwt;
 pub mod keys;
@@ -23,7 +23,21 @@ use std::time::Duration;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
+use coursepack_pipeline::tool::ToolUrl;
 use rand::RngCore as _;
+
+/// Logs to stderr, filtered by `RUST_LOG` (default: info, and warnings from the database).
+pub fn init_logging() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .with_target(false)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
+}
 
 /// Claim names from the LTI 1.3 core, deep linking and AGS specifications.
 pub mod claim {
@@ -45,13 +59,7 @@ pub mod claim {
         "https://purl.imsglobal.org/spec/lti-platform-configuration";
 }
 
-/// AGS scope needed to post scores.
-pub const SCOPE_SCORE: &str = "https://purl.imsglobal.org/spec/lti-ags/scope/score";
-/// AGS scope to find and create line items: links without one (imported from a cartridge)
-/// get one the tool creates.
-pub const SCOPE_LINEITEM: &str = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem";
-/// Every scope the tool asks for at registration.
-pub const SCOPES: [&str; 2] = [SCOPE_SCORE, SCOPE_LINEITEM];
+pub use coursepack_pipeline::tool::{SCOPE_LINEITEM, SCOPE_SCORE, SCOPES};
 
 /// Creates the data folder owner-only (0700): it holds the signing keys and, with SQLite, launch
 /// tokens and learners' work. An existing folder open to others is reported, not changed (it
@@ -93,8 +101,8 @@ pub fn create_data_dir(dir: &std::path::Path) -> anyhow::Result<()> {
 pub struct Config {
     pub course_dir: PathBuf,
     pub listen: std::net::SocketAddr,
-    /// Public base URL without a trailing slash, e.g. `https://tool.example.com`.
-    pub public_url: String,
+    /// The public address, e.g. `https://tool.example.com`; every route hangs off it.
+    pub public_url: ToolUrl,
     pub data_dir: PathBuf,
     pub database: Option<String>,
     pub platforms_file: Option<PathBuf>,
@@ -111,7 +119,7 @@ impl Config {
         Config {
             course_dir: "course".into(),
             listen: "127.0.0.1:0".parse().unwrap(),
-            public_url: public_url.into(),
+            public_url: ToolUrl::parse(public_url).expect("a test's public URL"),
             data_dir: "lti-data".into(),
             database: None,
             platforms_file: None,
@@ -125,24 +133,19 @@ impl Config {
 impl Config {
     /// Absolute public URL of a tool path (`path` starts with `/`).
     pub fn url(&self, path: &str) -> String {
-        format!("{}{}", self.public_url, path)
+        self.public_url.join(path)
     }
 
     /// Cookies can only be `SameSite=None` (needed inside an LMS iframe) and `Partitioned`
     /// when they are `Secure`: over https, or on `localhost`, which browsers treat as a secure
     /// context (a development set-up).
     pub fn secure_cookies(&self) -> bool {
-        if self.public_url.starts_with("https://") {
-            return true;
-        }
-        url::Url::parse(&self.public_url).is_ok_and(|u| {
-            u.host_str()
-                .is_some_and(|h| h == "localhost" || h.ends_with(".localhost"))
-        })
+        let host = self.public_url.host();
+        self.public_url.is_https() || host == "localhost" || host.ends_with(".localhost")
     }
 
     pub fn redirect_uri(&self) -> String {
-        self.url("/lti/launch")
+        self.public_url.redirect()
     }
 }
 

@@ -4,17 +4,18 @@
 //! [`config`] (the raw TOML) -> [`load`] (validated [`model`]) ->
 //! [`render`] (session pages through [`templates`]) -> [`package`] (one
 //! module per target) -> [`archive`] (deterministic zips). [`build`] runs
-//! it and [`cmd`] is the command line. [`lti`] serves the course as an LTI 1.3 tool.
+//! it. [`tool`] is the LTI tool's address and routes, which packages link
+//! to and the tool (the `coursepack-lti` crate) serves. The command line is
+//! the `coursepack` binary at the workspace's root.
 
 pub mod archive;
 pub mod build;
-pub mod cmd;
 pub mod config;
 pub mod course_fs;
 pub mod diagnostic;
 pub mod load;
-pub mod lti;
 pub mod model;
 pub mod package;
 pub mod render;
 pub mod templates;
+pub mod tool;

@@ -384,20 +384,7 @@ async fn storage_check(
 /// `?session=<id>`), else the custom parameter `session`; none means the whole course.
 fn launched_session(app: &SharedApp, claims: &Value) -> Result<Option<String>, Refusal> {
     let target = str_claim(claims, claim::TARGET_LINK_URI).unwrap_or_default();
-    let from_target = url::Url::parse(target).ok().and_then(|u| {
-        let base_path = url::Url::parse(&app.cfg.public_url)
-            .map(|b| b.path().trim_end_matches('/').to_string())
-            .unwrap_or_default();
-        let rest = u.path().strip_prefix(&base_path).unwrap_or("").to_string();
-        rest.strip_prefix("/launch/")
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-            .or_else(|| {
-                u.query_pairs()
-                    .find(|(k, _)| k == "session")
-                    .map(|(_, v)| v.into_owned())
-            })
-    });
+    let from_target = app.cfg.public_url.launched_session(target);
     let custom = claims
         .get(claim::CUSTOM)
         .and_then(|c| c.get("session"))
