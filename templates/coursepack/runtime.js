@@ -678,8 +678,9 @@
   // model for dataModelBackend when it speaks the SCORM data model, else a backend of its own;
   // then one line in sessionBackend and/or courseBackend.
   //
-  // What every backend implements. No method throws or waits for the network; a failed write
-  // is retried by the backend, the learner never waits for it.
+  // What every backend implements. No method throws or waits for the network, so the learner
+  // never waits for one; a failed session write is retried by the backend itself, a failed
+  // course write by the player (saveCourse's `again`).
   //   mode             the environment's name, as coursepackRuntime.mode reports it:
   //                    'scorm12', 'scorm2004', 'course', 'lti', 'local'
   //   ownsFrame        true when the page is a SCO of its own in the LMS's frame: a link that
@@ -883,6 +884,7 @@
       interaction: wrap(function (it) { return host.interaction(session, it) === true; }, false),
       navValid: function () { return 'false'; },
       navRequest: function () { return false; },
+      // A player is never inside another player: the course's record is not the host's.
       writeObjective: function () { return false; }
     };
     m.writeScore = function (prefix, raw, max) { return setScore(m, prefix, false, raw, max); };
