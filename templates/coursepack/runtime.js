@@ -661,8 +661,55 @@
   }
 
   // ---------------------------------------------------------------------------------------------
-  // LMS adapters: one small object per SCORM version, all calls wrapped
+  // Backends: where progress goes
   // ---------------------------------------------------------------------------------------------
+  //
+  // The session page (Runtime) and the course player (Player) never ask which environment they
+  // run in: each picks one backend when it starts (sessionBackend, courseBackend) and then only
+  // calls it. One unit per environment:
+  //   scorm12Backend   SCORM 1.2, the LMS's `API` (scorm12Model)
+  //   scorm2004Backend SCORM 2004, the LMS's `API_1484_11` (scorm2004Model)
+  //   hostBackend      a session page inside the course player (course.html), which owns the
+  //                    one SCO and lends its pages `coursepackHost` (hostModel, Player.host)
+  //   ltiBackend       the LTI tool: the state is posted as JSON to the endpoint in #cp-lti
+  //   localBackend     a browser alone: nothing beyond the page's own localStorage copy
+  // The first three speak the SCORM data model, so they share its rules (dataModelBackend) and
+  // differ only in their model. A new environment (cmi5, a preview LMS) is one new unit: a
+  // model for dataModelBackend when it speaks the SCORM data model, else a backend of its own;
+  // then one line in sessionBackend and/or courseBackend.
+  //
+  // What every backend implements. No method throws or waits for the network, so the learner
+  // never waits for one; a failed session write is retried by the backend itself, a failed
+  // course write by the player (saveCourse's `again`).
+  //   mode             the environment's name, as coursepackRuntime.mode reports it:
+  //                    'scorm12', 'scorm2004', 'course', 'lti', 'local'
+  //   ownsFrame        true when the page is a SCO of its own in the LMS's frame: a link that
+  //                    loads another page of the course there would break tracking (bindNav)
+  //   open(snapshot)   takes the page; false leaves it to the next backend. `snapshot()` gives
+  //                    what a session save writes, read afresh at each write: {state, location,
+  //                    progress, score (sessionScore), elapsed (ms on the page)}
+  //   restore(local)   the session as the environment kept it: {state (or null), location,
+  //                    readOnly (browse/review: nothing is recorded), complete (the
+  //                    environment holds it complete)}; `local` is this browser's copy
+  //   save(why)        the session changed or must be kept now; the backend decides when to
+  //                    write. `why`: 'start' (page opened), 'edit' (may wait), 'complete' (just
+  //                    completed), 'submit' (a knowledge check was submitted), 'hide' (page
+  //                    hidden), 'leave' (page going away: the last write, with session time)
+  //   interaction(it)  records one answer (see interactionValues); false when it is not kept
+  //   canNavigate(r)   true when the environment will follow navigation request r ('previous',
+  //                    'continue', '{target=<item>}choice')
+  //   ended()          true once leave() has ended the session: nothing more is written
+  //   leave(request)   ends the session (LMSFinish / Terminate), asking first for navigation
+  //                    request `request` when one is given
+  // and, for the course player (the course as one SCO):
+  //   restoreCourse()  null when the environment keeps no record of the course (the player then
+  //                    leaves each session page to its own backend), else {mode, readOnly,
+  //                    complete, data (the course's suspend_data, '' when not resumed),
+  //                    location, objectives: {objective id: true when completed}}
+  //   saveCourse(course, again)  writes the course (Player.prototype.report) and commits;
+  //                    `again`: a retry, every value is sent again. True when all was accepted.
+
+  // -- the SCORM API, every call wrapped ----------------------------------------------------------
 
   function call(api, fn, args) {
     try {
@@ -683,25 +730,10 @@
     }
   }
 
-  function makeScorm(found) {
-    var api = found.api;
-    var v12 = found.version === '1.2';
-    var names = v12
-      ? { init: 'LMSInitialize', fin: 'LMSFinish', get: 'LMSGetValue', set: 'LMSSetValue', commit: 'LMSCommit' }
-      : { init: 'Initialize', fin: 'Terminate', get: 'GetValue', set: 'SetValue', commit: 'Commit' };
-    var el = v12
-      ? { entry: 'cmi.core.entry', status: 'cmi.core.lesson_status', mode: 'cmi.core.lesson_mode',
-          location: 'cmi.core.lesson_location', suspend: 'cmi.suspend_data', time: 'cmi.core.session_time',
-          exit: 'cmi.core.exit', score: 'cmi.core.score.' }
-      : { entry: 'cmi.entry', status: 'cmi.completion_status', mode: 'cmi.mode', location: 'cmi.location',
-          suspend: 'cmi.suspend_data', time: 'cmi.session_time', exit: 'cmi.exit', progress: 'cmi.progress_measure',
-          score: 'cmi.score.', success: 'cmi.success_status' };
+  /** The calls both SCORM versions share, under the version's function names. */
+  function scormApi(api, names, version) {
     var last = {}; // values already accepted by the LMS, to avoid resending them
-    var a = {
-      version: found.version,
-      suspendLimit: v12 ? SUSPEND_LIMIT_12 : SUSPEND_LIMIT_2004,
-      locationLimit: v12 ? LOCATION_LIMIT_12 : LOCATION_LIMIT_2004,
-      el: el,
+    var m = {
       initialize: function () { return call(api, names.init, ['']); },
       finish: function () { return call(api, names.fin, ['']); },
       commit: function () { return call(api, names.commit, ['']); },
@@ -713,44 +745,112 @@
         if (ok) last[name] = v; else delete last[name];
         return ok;
       },
+      /** SetValue every time: for requests, where the same value twice means twice. */
+      setNow: function (name, value) { return call(api, names.set, [name, value]); },
       forget: function () { last = {}; },
       /** Appends one interaction record (see interactionValues). */
       interaction: function (it) {
-        var n = parseInt(get(api, names.get, 'cmi.interactions._count'), 10) || 0;
+        var n = parseInt(m.get('cmi.interactions._count'), 10) || 0;
         var ok = true;
-        interactionValues(found.version, it).forEach(function (kv) {
-          ok = call(api, names.set, ['cmi.interactions.' + n + '.' + kv[0], kv[1]]) && ok;
+        interactionValues(version, it).forEach(function (kv) {
+          ok = m.setNow('cmi.interactions.' + n + '.' + kv[0], kv[1]) && ok;
         });
         return ok;
-      },
-      /** 'true' when the LMS will honour this navigation request (SCORM 2004 only). */
-      navValid: function (request) {
-        if (v12) return 'false';
-        var m = /^\{target=([^}]*)\}choice$/.exec(request);
-        var name = m ? 'adl.nav.request_valid.choice.{target=' + m[1] + '}' : 'adl.nav.request_valid.' + request;
-        return get(api, names.get, name);
-      },
-      /** Asks the LMS to navigate once this SCO terminates (SCORM 2004 only). */
-      navRequest: function (request) {
-        return !v12 && call(api, names.set, ['adl.nav.request', request]);
-      },
-      formatTime: v12 ? formatTime12 : formatTime2004,
-      completedValues: v12 ? ['completed', 'passed'] : ['completed'],
-      // Always `suspend`: an LMS keeps the data model for the next launch only after a suspend
-      // (SCORM 2004 RTE 4.2.8; Moodle follows it), so a completed session comes back completed,
-      // with its answers.
-      exitSuspend: 'suspend'
+      }
     };
-    return a;
+    return m;
+  }
+
+  // -- data models: what dataModelBackend needs of one ------------------------------------------
+  //
+  //   mode, ownsFrame      as the backend reports them
+  //   initialize(), finish(), commit(), get(name), set(name, value) (skips a value already
+  //   accepted), forget() (send everything again), interaction(it), navValid(request) ->
+  //   'true'|'false', navRequest(request)
+  //   el                   element names: entry, status, mode, location, suspend, time, exit,
+  //                        score (a prefix), and progress and success where the model has them
+  //   suspendLimit, locationLimit, formatTime(ms), completedValues (statuses that mean done)
+  //   oneStatus            the status element also carries passed/failed (SCORM 1.2)
+  //   browseStatus         the status a browse-mode launch reports, or null
+  //   resumeAlways         suspend_data and location are read on every launch, not only when
+  //                        the entry is `resume` (SCORM 2004 reports an error for reading a
+  //                        value never set)
+  //   objectiveStatus      the element of an objective that says it is done
+  //   writeScore(prefix, raw, max), writeObjective(prefix, objective) (see saveCourse)
+
+  function scorm12Model(api) {
+    var m = scormApi(api, { init: 'LMSInitialize', fin: 'LMSFinish', get: 'LMSGetValue', set: 'LMSSetValue',
+      commit: 'LMSCommit' }, '1.2');
+    m.mode = 'scorm12';
+    m.ownsFrame = true;
+    m.el = { entry: 'cmi.core.entry', status: 'cmi.core.lesson_status', mode: 'cmi.core.lesson_mode',
+      location: 'cmi.core.lesson_location', suspend: 'cmi.suspend_data', time: 'cmi.core.session_time',
+      exit: 'cmi.core.exit', score: 'cmi.core.score.' };
+    m.suspendLimit = SUSPEND_LIMIT_12;
+    m.locationLimit = LOCATION_LIMIT_12;
+    m.formatTime = formatTime12;
+    m.completedValues = ['completed', 'passed'];
+    m.oneStatus = true;
+    // SCORM 1.2 defines `browsed` for browse mode (an LMS may otherwise mark an untouched SCO
+    // completed).
+    m.browseStatus = 'browsed';
+    m.resumeAlways = true;
+    m.objectiveStatus = 'status';
+    m.writeScore = function (prefix, raw, max) { return setScore(m, prefix, true, raw, max); };
+    m.writeObjective = function (pre, o) {
+      var st = o.success === 'passed' || o.success === 'failed' ? o.success
+        : (o.complete ? 'completed' : (o.started ? 'incomplete' : 'not attempted'));
+      var ok = m.set(pre + 'status', st);
+      if (o.scored) ok = m.writeScore(pre + 'score.', o.raw, o.max) && ok;
+      return ok;
+    };
+    // SCORM 1.2 has no navigation requests.
+    m.navValid = function () { return 'false'; };
+    m.navRequest = function () { return false; };
+    return m;
+  }
+
+  function scorm2004Model(api) {
+    var m = scormApi(api, { init: 'Initialize', fin: 'Terminate', get: 'GetValue', set: 'SetValue',
+      commit: 'Commit' }, '2004');
+    m.mode = 'scorm2004';
+    m.ownsFrame = true;
+    m.el = { entry: 'cmi.entry', status: 'cmi.completion_status', mode: 'cmi.mode', location: 'cmi.location',
+      suspend: 'cmi.suspend_data', time: 'cmi.session_time', exit: 'cmi.exit', progress: 'cmi.progress_measure',
+      score: 'cmi.score.', success: 'cmi.success_status' };
+    m.suspendLimit = SUSPEND_LIMIT_2004;
+    m.locationLimit = LOCATION_LIMIT_2004;
+    m.formatTime = formatTime2004;
+    m.completedValues = ['completed'];
+    m.oneStatus = false;
+    m.browseStatus = null;
+    m.resumeAlways = false;
+    m.objectiveStatus = 'completion_status';
+    m.writeScore = function (prefix, raw, max) { return setScore(m, prefix, false, raw, max); };
+    m.writeObjective = function (pre, o) {
+      var ok = m.set(pre + 'completion_status', o.complete ? 'completed' : (o.started ? 'incomplete' : 'not attempted'));
+      var p = o.complete ? 1 : Math.max(0, Math.min(1, o.progress || 0));
+      ok = m.set(pre + 'progress_measure', String(share(p, 1))) && ok;
+      if (o.scored) ok = m.writeScore(pre + 'score.', o.raw, o.max) && ok;
+      if (o.success === 'passed' || o.success === 'failed') ok = m.set(pre + 'success_status', o.success) && ok;
+      return ok;
+    };
+    /** 'true' when the LMS will honour this navigation request. */
+    m.navValid = function (request) {
+      var r = /^\{target=([^}]*)\}choice$/.exec(request);
+      return m.get(r ? 'adl.nav.request_valid.choice.{target=' + r[1] + '}' : 'adl.nav.request_valid.' + request);
+    };
+    /** Asks the LMS to navigate once this SCO terminates. */
+    m.navRequest = function (request) { return m.setNow('adl.nav.request', request); };
+    return m;
   }
 
   /**
    * A session page inside the course player talks to the player (`coursepackHost` on its
-   * parent window) through the same small interface as an LMS; the player owns the one SCO.
+   * parent window, see Player.prototype.host) through the SCORM 2004 rules under short names;
+   * the player owns the one SCO and keeps each session's state.
    */
-  function makeHost(host, session) {
-    var el = { entry: 'entry', status: 'status', mode: 'mode', location: 'location', suspend: 'suspend',
-      time: 'time', exit: 'exit', progress: 'progress', score: 'score.', success: 'success' };
+  function hostModel(host, session) {
     var wrap = function (fn, fallback) {
       return function () {
         try {
@@ -761,11 +861,20 @@
         }
       };
     };
-    return {
-      version: 'host',
+    var m = {
+      mode: 'course',
+      // The player's frame shows every page of the course: links stay as they are.
+      ownsFrame: false,
+      el: { entry: 'entry', status: 'status', mode: 'mode', location: 'location', suspend: 'suspend',
+        time: 'time', exit: 'exit', progress: 'progress', score: 'score.', success: 'success' },
       suspendLimit: SUSPEND_LIMIT_2004,
       locationLimit: LOCATION_LIMIT_2004,
-      el: el,
+      formatTime: formatTime2004,
+      completedValues: ['completed'],
+      oneStatus: false,
+      browseStatus: null,
+      resumeAlways: false,
+      objectiveStatus: 'status',
       initialize: wrap(function () { return host.attach(session) === true; }, false),
       finish: wrap(function () { return host.detach(session) === true; }, false),
       commit: wrap(function () { return host.commit(session) === true; }, false),
@@ -775,18 +884,475 @@
       interaction: wrap(function (it) { return host.interaction(session, it) === true; }, false),
       navValid: function () { return 'false'; },
       navRequest: function () { return false; },
-      formatTime: formatTime2004,
-      completedValues: ['completed'],
-      exitSuspend: 'suspend'
+      // A player is never inside another player: the course's record is not the host's.
+      writeObjective: function () { return false; }
     };
+    m.writeScore = function (prefix, raw, max) { return setScore(m, prefix, false, raw, max); };
+    return m;
+  }
+
+  // -- the SCORM data model's rules, for any model --------------------------------------------
+
+  /**
+   * Runs `again` later on behalf of `owner` (a backend's timers, or the Player: its retryTimer,
+   * retryIndex, finished and win): one pending retry at a time, with growing delays.
+   */
+  function retryLater(owner, again) {
+    if (owner.retryTimer || owner.finished) return;
+    var delay = RETRY_DELAYS[Math.min(owner.retryIndex, RETRY_DELAYS.length - 1)];
+    owner.retryIndex++;
+    owner.retryTimer = owner.win.setTimeout(safe(function () {
+      owner.retryTimer = null;
+      if (!owner.finished) again();
+    }), delay);
+  }
+
+  function dataModelBackend(m, win) {
+    var el = m.el;
+    var snapshot = null;
+    // Timers and the retry count, in the shape retryLater expects.
+    var t = { win: win, finished: false, retryTimer: null, retryIndex: 0, syncTimer: null, commitTimer: null };
+    // What the LMS holds: launch mode, status, success, whether it has a state to keep.
+    var lms = { mode: '', status: '', success: '', hasState: false, complete: false, readOnly: false };
+    var objectives = { index: {}, next: 0 };
+    var done = function (status) { return m.completedValues.indexOf(status) >= 0; };
+
+    // Always `suspend`: an LMS keeps the data model for the next launch only after a suspend
+    // (SCORM 2004 RTE 4.2.8; Moodle follows it), so a completed session comes back completed,
+    // with its answers.
+    var EXIT = 'suspend';
+
+    /** Sends the session's state (SetValue only; Commit is separate). */
+    function sync() {
+      if (t.finished) return true;
+      if (t.syncTimer) {
+        win.clearTimeout(t.syncTimer);
+        t.syncTimer = null;
+      }
+      var ok = true;
+      if (lms.readOnly) {
+        // Browse (preview) and review never grade; review writes nothing.
+        if (lms.mode === 'browse' && m.browseStatus && !lms.complete &&
+            (lms.status === '' || lms.status === 'not attempted' || lms.status === m.browseStatus)) {
+          ok = m.set(el.status, m.browseStatus);
+        }
+        if (!ok) scheduleRetry();
+        return ok;
+      }
+      var snap = snapshot();
+      var state = snap.state;
+      var complete = state.c || lms.complete;
+      var sc = snap.score;
+      // One status for both (SCORM 1.2): passed/failed once a pass mark applies.
+      var judged = m.oneStatus && sc.passed !== null;
+      if (judged) {
+        if (lms.status !== 'passed') {
+          var verdict = sc.passed ? 'passed' : 'failed';
+          ok = m.set(el.status, verdict) && ok;
+          if (ok) lms.status = verdict;
+        }
+        if (complete && ok) lms.complete = true;
+      } else if (complete) {
+        // Never rewrite a status the LMS already holds as complete (e.g. `passed`).
+        if (!done(lms.status)) {
+          ok = m.set(el.status, 'completed') && ok;
+          if (ok) lms.status = 'completed';
+        }
+        if (el.progress) ok = m.set(el.progress, '1') && ok;
+        if (ok) lms.complete = true;
+      } else if (!done(lms.status)) {
+        ok = m.set(el.status, 'incomplete') && ok;
+        if (el.progress) ok = m.set(el.progress, String(snap.progress)) && ok;
+      }
+      if (sc.any && sc.scored) {
+        ok = m.writeScore(el.score, sc.raw, sc.max) && ok;
+        // SCORM 2004 (and the player) keep passed/failed apart from completion.
+        if (el.success && sc.passed !== null && lms.success !== 'passed') {
+          var success = sc.passed ? 'passed' : 'failed';
+          ok = m.set(el.success, success) && ok;
+          if (ok) lms.success = success;
+        }
+      }
+      ok = m.set(el.exit, EXIT) && ok;
+      var enc = encodeState(state, m.suspendLimit);
+      // An empty state never overwrites what the LMS holds.
+      if (enc.data !== '{}' || lms.hasState) {
+        ok = m.set(el.suspend, enc.data) && ok;
+        if (ok && enc.data !== '{}') lms.hasState = true;
+      }
+      if (snap.location) ok = m.set(el.location, cut(snap.location, m.locationLimit)) && ok;
+      if (!ok) scheduleRetry();
+      return ok;
+    }
+
+    function commit() {
+      if (t.finished) return false;
+      if (t.commitTimer) {
+        win.clearTimeout(t.commitTimer);
+        t.commitTimer = null;
+      }
+      var ok = m.commit();
+      if (ok) {
+        t.retryIndex = 0;
+        if (t.retryTimer) {
+          win.clearTimeout(t.retryTimer);
+          t.retryTimer = null;
+        }
+      } else {
+        scheduleRetry();
+      }
+      return ok;
+    }
+
+    function scheduleRetry() {
+      retryLater(t, function () {
+        // Values that failed may not have been stored: send everything again.
+        m.forget();
+        sync();
+        commit();
+      });
+    }
+
+    function objective(id) {
+      if (!hasOwn(objectives.index, id)) {
+        var n = objectives.next++;
+        if (!m.set('cmi.objectives.' + n + '.id', id)) {
+          objectives.next--;
+          return -1;
+        }
+        objectives.index[id] = n;
+      }
+      return objectives.index[id];
+    }
+
+    /** Reads the launch: its mode, status and, on a resume, what was kept. */
+    function launch() {
+      var entry = m.get(el.entry);
+      lms.mode = m.get(el.mode);
+      lms.readOnly = lms.mode === 'review' || lms.mode === 'browse';
+      lms.status = m.get(el.status);
+      lms.complete = done(lms.status);
+      return m.resumeAlways || entry === 'resume';
+    }
+
+    return {
+      mode: m.mode,
+      ownsFrame: m.ownsFrame,
+      open: function (snap) {
+        snapshot = snap;
+        return m.initialize();
+      },
+      restore: function (local) {
+        var resumed = launch();
+        if (el.success) lms.success = m.get(el.success);
+        var state = null;
+        var location = '';
+        if (resumed) {
+          var raw = m.get(el.suspend);
+          lms.hasState = raw !== '' && raw !== '{}';
+          state = decodeState(raw);
+          location = m.get(el.location);
+        }
+        if (state) {
+          state = mergeLocalAnswers(state, local);
+          // Completion never goes back, whichever copy knew it.
+          if (local && local.c && !lms.readOnly) state.c = true;
+        } else if (local && lms.mode !== 'browse') {
+          // The LMS handed back nothing (a new attempt, or an LMS that dropped the data model)
+          // but this browser remembers the learner's work: restore it and write it back.
+          state = local;
+          if (local.l) location = local.l;
+        }
+        return { state: state, location: location, readOnly: lms.readOnly, complete: lms.complete };
+      },
+      save: function (why) {
+        if (why === 'edit') {
+          if (t.syncTimer) win.clearTimeout(t.syncTimer);
+          t.syncTimer = win.setTimeout(safe(function () { t.syncTimer = null; sync(); }), 1000);
+          // Save to the LMS now and then, not on every keystroke.
+          if (!t.commitTimer) {
+            t.commitTimer = win.setTimeout(safe(function () {
+              t.commitTimer = null;
+              sync();
+              commit();
+            }), 15000);
+          }
+          return;
+        }
+        if (t.finished) return;
+        // Session time only right before the final commit, so LMSs that add it to the total
+        // on every commit do not count time twice.
+        if (why === 'leave' && !lms.readOnly) m.set(el.time, m.formatTime(snapshot().elapsed));
+        sync();
+        commit();
+      },
+      interaction: function (it) { return m.interaction(it); },
+      canNavigate: function (request) { return m.navValid(request) === 'true'; },
+      ended: function () { return t.finished; },
+      leave: function (request) {
+        if (t.finished) return;
+        if (request) m.navRequest(request);
+        m.finish();
+        t.finished = true;
+        ['retryTimer', 'syncTimer', 'commitTimer'].forEach(function (k) {
+          if (t[k]) win.clearTimeout(t[k]);
+          t[k] = null;
+        });
+      },
+      restoreCourse: function () {
+        var resumed = launch();
+        var kept = { mode: lms.mode, readOnly: lms.readOnly, complete: lms.complete, data: '', location: '', objectives: {} };
+        if (resumed) {
+          kept.data = m.get(el.suspend);
+          kept.location = m.get(el.location);
+        }
+        // The LMS's own record of each session, kept even where suspend_data is not.
+        var count = parseInt(m.get('cmi.objectives._count'), 10) || 0;
+        for (var i = 0; i < count; i++) {
+          var id = m.get('cmi.objectives.' + i + '.id');
+          objectives.index[id] = i;
+          var st = m.get('cmi.objectives.' + i + '.' + m.objectiveStatus);
+          kept.objectives[id] = kept.objectives[id] === true || st === 'completed' || st === 'passed';
+        }
+        objectives.next = count;
+        return kept;
+      },
+      saveCourse: function (course, again) {
+        if (again) m.forget();
+        if (course.elapsed != null && !lms.readOnly) m.set(el.time, m.formatTime(course.elapsed));
+        var ok = true;
+        if (lms.readOnly) {
+          if (lms.mode === 'browse' && m.browseStatus && !done(lms.status)) ok = m.set(el.status, m.browseStatus);
+          return m.commit() && ok;
+        }
+        course.sessions.forEach(function (o) {
+          var n = objective(o.objective);
+          if (n < 0) {
+            ok = false;
+            return;
+          }
+          ok = m.writeObjective('cmi.objectives.' + n + '.', o) && ok;
+        });
+        // The course's score: right answers over questions across every scored session. The
+        // course is passed when every session with a pass mark passed, failed once all of
+        // them are judged and one failed.
+        var scoreOk = true;
+        var judged = course.withMark && course.judged === course.withMark;
+        if (course.max) {
+          scoreOk = m.writeScore(el.score, course.raw, course.max);
+          if (m.oneStatus) {
+            if (judged && lms.status !== 'passed') {
+              var verdict = course.passed === course.withMark ? 'passed' : 'failed';
+              if (verdict === 'passed' || course.done === course.total) {
+                scoreOk = m.set(el.status, verdict) && scoreOk;
+                if (scoreOk) lms.status = verdict;
+              }
+            }
+          } else if (judged) {
+            scoreOk = m.set(el.success, course.passed === course.withMark ? 'passed' : 'failed') && scoreOk;
+          }
+        }
+        ok = scoreOk && ok;
+        if (m.oneStatus && lms.status === 'failed') {
+          // Judged by the pass marks (above); a later pass replaces it.
+        } else if (course.done === course.total && course.total > 0) {
+          if (!done(lms.status)) {
+            ok = m.set(el.status, 'completed') && ok;
+            if (ok) lms.status = 'completed';
+          }
+        } else if (!done(lms.status)) {
+          ok = m.set(el.status, 'incomplete') && ok;
+        }
+        if (el.progress) {
+          ok = m.set(el.progress, String(course.total ? share(course.done, course.total) : 1)) && ok;
+        }
+        ok = m.set(el.exit, EXIT) && ok;
+        ok = m.set(el.suspend, course.data(m.suspendLimit)) && ok;
+        if (course.location) ok = m.set(el.location, cut(course.location, m.locationLimit)) && ok;
+        return m.commit() && ok;
+      }
+    };
+  }
+
+  function scorm12Backend(api, win) {
+    return dataModelBackend(scorm12Model(api), win);
+  }
+
+  function scorm2004Backend(api, win) {
+    return dataModelBackend(scorm2004Model(api), win);
+  }
+
+  function hostBackend(host, session, win) {
+    return dataModelBackend(hostModel(host, session), win);
+  }
+
+  // -- the LTI tool ---------------------------------------------------------------------------
+
+  /**
+   * The LTI tool gives the page an endpoint and a token (#cp-lti, or `coursepackLti`) and
+   * takes the whole state as JSON; it grades from it. Returns null without them.
+   */
+  function ltiBackend(win, doc, cfg) {
+    var lti = readJSONIsland(doc, 'cp-lti') || win.coursepackLti;
+    if (!lti || typeof lti.endpoint !== 'string' || typeof lti.token !== 'string') return null;
+    var endpoint = lti.endpoint;
+    var token = lti.token;
+    // The tool's copy of this learner's state, for a learner on another device.
+    var saved = lti.state && typeof lti.state === 'object' ? lti.state : null;
+    var snapshot = null;
+    var q = { timer: null, pending: false, again: false, failures: 0 };
+
+    /** delay: ms to debounce; 0 = now; -1 = now, the page is going away (keepalive request). */
+    function send(delay) {
+      if (q.timer) {
+        win.clearTimeout(q.timer);
+        q.timer = null;
+      }
+      if (delay > 0) {
+        q.timer = win.setTimeout(safe(function () { q.timer = null; send(0); }), delay);
+        return;
+      }
+      if (q.pending && delay === 0) {
+        q.again = true;
+        return;
+      }
+      var snap = snapshot();
+      var body = { session: cfg.session, state: JSON.parse(serialise(snap.state)), completed: !!snap.state.c };
+      var sc = snap.score;
+      if (sc.any && sc.scored) body.score = { raw: sc.raw, max: sc.max, passed: sc.passed };
+      var payload = JSON.stringify(body);
+      if (typeof win.fetch !== 'function') return;
+      q.pending = true;
+      var done = function (ok) {
+        q.pending = false;
+        if (!ok) {
+          q.failures++;
+          var d = RETRY_DELAYS[Math.min(q.failures - 1, RETRY_DELAYS.length - 1)];
+          q.timer = win.setTimeout(safe(function () { q.timer = null; send(0); }), d);
+        } else {
+          q.failures = 0;
+          if (q.again) {
+            q.again = false;
+            send(0);
+          }
+        }
+      };
+      try {
+        win.fetch(endpoint, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', 'Authorization': 'Bearer ' + token },
+          body: payload,
+          keepalive: delay < 0,
+          credentials: 'omit'
+        }).then(function (res) { done(!!res && res.ok); }, function () { done(false); });
+      } catch (e) {
+        done(false);
+      }
+    }
+
+    return {
+      mode: 'lti',
+      ownsFrame: false,
+      open: function (snap) {
+        snapshot = snap;
+        return true;
+      },
+      restore: function (local) {
+        // This browser's copy is the newest; the tool's copy serves a new device.
+        var state = local || (saved ? normaliseState(saved) : null);
+        return { state: state, location: state && state.l ? state.l : '', readOnly: false, complete: false };
+      },
+      save: function (why) {
+        // One request for a burst of changes; at once when it counts or the page goes away.
+        if (why === 'hide' || why === 'leave') send(-1);
+        else if (why === 'complete' || why === 'submit') send(0);
+        else send(2000);
+      },
+      interaction: function () { return false; },
+      canNavigate: function () { return false; },
+      // The page keeps saving after a pagehide: it may come back from the back-forward cache.
+      ended: function () { return false; },
+      leave: function () {},
+      restoreCourse: function () { return null; },
+      saveCourse: function () { return false; }
+    };
+  }
+
+  // -- no environment: this browser only --------------------------------------------------------
+
+  /** The page's own localStorage copy (Runtime.writeLocal) is all there is. */
+  function localBackend() {
+    return {
+      mode: 'local',
+      ownsFrame: false,
+      open: function () { return true; },
+      restore: function (local) {
+        return { state: local, location: local && local.l ? local.l : '', readOnly: false, complete: false };
+      },
+      save: function () {},
+      interaction: function () { return false; },
+      canNavigate: function () { return false; },
+      ended: function () { return false; },
+      leave: function () {},
+      restoreCourse: function () { return null; },
+      saveCourse: function () { return false; }
+    };
+  }
+
+  // -- choosing one -----------------------------------------------------------------------------
+
+  /** The LMS found in the window tree (findAPI), opened; null when there is none or it refuses. */
+  function openScorm(win, snapshot, failed) {
+    var found = findAPI(win);
+    if (!found) return null;
+    var b = found.version === '1.2' ? scorm12Backend(found.api, win) : scorm2004Backend(found.api, win);
+    if (b.open(snapshot)) return b;
+    warn(failed);
+    return null;
+  }
+
+  /**
+   * The backend of a session page, opened: the course player above it when there is one (it
+   * owns the LMS, so the page never looks for one itself), else an LMS, else the LTI tool,
+   * else this browser alone.
+   */
+  function sessionBackend(win, doc, cfg, snapshot) {
+    var b = null;
+    var host = readProp(parentOf(win), 'coursepackHost');
+    if (host) {
+      if (typeof host.attach === 'function') {
+        b = hostBackend(host, cfg.session, win);
+        if (!b.open(snapshot)) b = null;
+      }
+    } else {
+      b = openScorm(win, snapshot, 'coursepack: LMS initialise failed; progress is kept in this browser only');
+    }
+    if (!b) {
+      b = ltiBackend(win, doc, cfg);
+      if (b && !b.open(snapshot)) b = null;
+    }
+    if (!b) {
+      b = localBackend();
+      b.open(snapshot);
+    }
+    return b;
+  }
+
+  /** The backend of the course player, opened: an LMS, else none that keeps the course. */
+  function courseBackend(win) {
+    var b = openScorm(win, null, 'coursepack: LMS initialise failed; each session keeps its progress in this browser');
+    if (b) return b;
+    b = localBackend();
+    b.open(null);
+    return b;
   }
 
   // ---------------------------------------------------------------------------------------------
   // The course as one SCO: the player page (course.html)
   // ---------------------------------------------------------------------------------------------
   //
-  // The player is the SCO. It initialises the LMS once, shows the overview and the session
-  // pages in an inner frame, and keeps each session's state for them (see makeHost). It reports:
+  // The player is the SCO. It opens its backend once, shows the overview and the session pages
+  // in an inner frame, and keeps each session's state for them (see hostModel). It reports:
   //   - one objective per session (`OBJ-<session>`) carrying that session's completion;
   //   - completion of the whole course when every session is complete, and (2004) the share of
   //     sessions complete as cmi.progress_measure;
@@ -867,10 +1433,12 @@
     this.sessions = Array.isArray(cfg.sessions) ? cfg.sessions : [];
     this.key = 'coursepack:' + cfg.course + ':' + cfg.version + ':course';
     this.ls = storage(win);
-    this.lms = null;
+    this.backend = null;
+    // True when the backend keeps the course; the sessions then keep their state through the
+    // player (coursepackHost), else each page keeps its own.
+    this.recording = false;
     this.data = {};
     this.current = '';
-    this.objectiveIndex = {};
     this.readOnly = false;
     this.finished = false;
     this.retryIndex = 0;
@@ -881,14 +1449,11 @@
 
   Player.prototype.start = function () {
     var self = this;
-    var found = findAPI(this.win);
-    if (found) {
-      var lms = makeScorm(found);
-      if (lms.initialize()) this.lms = lms;
-      else warn('coursepack: LMS initialise failed; each session keeps its progress in this browser');
-    }
-    if (this.lms) {
-      this.restore();
+    this.backend = courseBackend(this.win);
+    var kept = this.backend.restoreCourse();
+    if (kept) {
+      this.recording = true;
+      this.restore(kept);
       // Sessions find the player before any LMS, so they never initialise the LMS themselves.
       this.win.coursepackHost = this.host();
       if (this.readOnly) showPreview(this.doc);
@@ -916,21 +1481,15 @@
     return this.data[id];
   };
 
-  Player.prototype.restore = function () {
-    var lms = this.lms;
+  /** Takes up what the backend kept of the course (see restoreCourse) and this browser's copy. */
+  Player.prototype.restore = function (kept) {
     var self = this;
-    var entry = lms.get(lms.el.entry);
-    var mode = lms.get(lms.el.mode);
-    this.mode = mode;
-    this.readOnly = mode === 'review' || mode === 'browse';
-    this.lmsStatus = lms.get(lms.el.status);
-    var fromLms = {};
-    if (lms.version === '1.2' || entry === 'resume') {
-      fromLms = decodeCourse(lms.get(lms.el.suspend));
-      this.current = lms.get(lms.el.location);
-    }
+    this.mode = kept.mode;
+    this.readOnly = kept.readOnly;
+    var fromLms = decodeCourse(kept.data);
+    this.current = kept.location;
     var local = null;
-    if (this.ls && mode !== 'browse') {
+    if (this.ls && kept.mode !== 'browse') {
       try { local = JSON.parse(this.ls.getItem(this.key) || 'null'); } catch (e) { local = null; }
     }
     var haveLms = Object.keys(fromLms).length > 0;
@@ -945,18 +1504,12 @@
       d.location = source[id].location;
     });
     // Objectives: the LMS's own record of each session (kept even where suspend_data is not).
-    var count = parseInt(lms.get('cmi.objectives._count'), 10) || 0;
-    var statusEl = lms.version === '1.2' ? 'status' : 'completion_status';
-    for (var i = 0; i < count; i++) {
-      var oid = lms.get('cmi.objectives.' + i + '.id');
-      this.objectiveIndex[oid] = i;
-      var st = lms.get('cmi.objectives.' + i + '.' + statusEl);
-      this.sessions.forEach(function (s) {
-        if (s.objective === oid && (st === 'completed' || st === 'passed')) self.sessionData(s.id).state.c = true;
-      });
-    }
-    this.nextObjective = count;
-    if (lms.completedValues.indexOf(this.lmsStatus) >= 0) {
+    this.sessions.forEach(function (s) {
+      if (typeof s.objective === 'string' && hasOwn(kept.objectives, s.objective) && kept.objectives[s.objective]) {
+        self.sessionData(s.id).state.c = true;
+      }
+    });
+    if (kept.complete) {
       // The LMS holds the course as complete: every session is.
       this.sessions.forEach(function (s) { self.sessionData(s.id).state.c = true; });
     }
@@ -988,7 +1541,7 @@
     });
   };
 
-  /** The interface session pages use (see makeHost). */
+  /** The interface session pages use (see hostModel). */
   Player.prototype.host = function () {
     var self = this;
     var known = function (id) {
@@ -1041,7 +1594,7 @@
       },
       interaction: function (id, it) {
         if (self.finished || !known(id) || self.readOnly) return false;
-        return self.lms.interaction(it);
+        return self.backend.interaction(it);
       }
     };
   };
@@ -1063,76 +1616,13 @@
     });
   };
 
-  Player.prototype.objective = function (s) {
-    if (!hasOwn(this.objectiveIndex, s.objective)) {
-      var n = this.nextObjective++;
-      if (!this.lms.set('cmi.objectives.' + n + '.id', s.objective)) {
-        this.nextObjective--;
-        return -1;
-      }
-      this.objectiveIndex[s.objective] = n;
-    }
-    return this.objectiveIndex[s.objective];
-  };
-
-  /** Writes the course's state to the LMS and commits. */
-  Player.prototype.save = function () {
+  /** Writes the course's state to the backend and commits; `again`: a retry. */
+  Player.prototype.save = function (again, elapsed) {
     this.writeLocal();
-    if (!this.lms || this.finished) return false;
-    var lms = this.lms;
-    var self = this;
-    var ok = true;
-    if (this.readOnly) {
-      if (this.mode === 'browse' && lms.version === '1.2' && lms.completedValues.indexOf(this.lmsStatus) < 0) {
-        ok = lms.set(lms.el.status, 'browsed');
-      }
-      return lms.commit() && ok;
-    }
-    var v12 = lms.version === '1.2';
-    this.sessions.forEach(function (s) {
-      var d = self.sessionData(s.id);
-      var started = serialise(d.state) !== '{}';
-      var n = self.objective(s);
-      if (n < 0) {
-        ok = false;
-        return;
-      }
-      var pre = 'cmi.objectives.' + n + '.';
-      var scored = d.max > 0 && isFinite(d.raw);
-      if (v12) {
-        var st12 = d.success === 'passed' || d.success === 'failed' ? d.success
-          : (d.state.c ? 'completed' : (started ? 'incomplete' : 'not attempted'));
-        ok = lms.set(pre + 'status', st12) && ok;
-        if (scored) ok = setScore(lms, pre + 'score.', true, d.raw, d.max) && ok;
-      } else {
-        ok = lms.set(pre + 'completion_status', d.state.c ? 'completed' : (started ? 'incomplete' : 'not attempted')) && ok;
-        var p = d.state.c ? 1 : Math.max(0, Math.min(1, d.progress || 0));
-        ok = lms.set(pre + 'progress_measure', String(share(p, 1))) && ok;
-        if (scored) ok = setScore(lms, pre + 'score.', false, d.raw, d.max) && ok;
-        if (d.success === 'passed' || d.success === 'failed') ok = lms.set(pre + 'success_status', d.success) && ok;
-      }
-    });
-    ok = this.saveCourseScore() && ok;
-    var done = this.doneCount();
-    var total = this.sessions.length;
-    if (v12 && this.lmsStatus === 'failed') {
-      // Judged by the pass marks (saveCourseScore); a later pass replaces it.
-    } else if (done === total && total > 0) {
-      if (lms.completedValues.indexOf(this.lmsStatus) < 0) {
-        ok = lms.set(lms.el.status, 'completed') && ok;
-        if (ok) this.lmsStatus = 'completed';
-      }
-    } else if (lms.completedValues.indexOf(this.lmsStatus) < 0) {
-      ok = lms.set(lms.el.status, 'incomplete') && ok;
-    }
-    if (lms.el.progress) {
-      ok = lms.set(lms.el.progress, String(total ? share(done, total) : 1)) && ok;
-    }
-    ok = lms.set(lms.el.exit, lms.exitSuspend) && ok;
-    var data = encodeCourse(this.data, lms.suspendLimit);
-    ok = lms.set(lms.el.suspend, data) && ok;
-    if (this.current) ok = lms.set(lms.el.location, cut(this.current, lms.locationLimit)) && ok;
-    ok = lms.commit() && ok;
+    if (!this.recording || this.finished) return false;
+    var ok = this.backend.saveCourse(this.report(elapsed), again);
+    // Browse and review record nothing worth a retry.
+    if (this.readOnly) return ok;
     if (ok) {
       this.retryIndex = 0;
     } else {
@@ -1142,55 +1632,46 @@
   };
 
   /**
-   * The course's score: right answers over questions across every scored session. The course
-   * is passed when every session with a pass mark passed, failed once all of them are judged
-   * and one failed.
+   * What the backend writes of the course: each session's objective (complete, started,
+   * progress, score and success), the course's score (right answers over questions across
+   * every scored session) with how many sessions have a pass mark, are judged and passed, how
+   * many are done, every session's state as `data(limit)`, the bookmark and, when leaving, the
+   * time spent.
    */
-  Player.prototype.saveCourseScore = function () {
-    var lms = this.lms;
+  Player.prototype.report = function (elapsed) {
     var self = this;
-    var raw = 0;
-    var max = 0;
-    var judged = 0;
-    var passed = 0;
+    var out = {
+      sessions: [], raw: 0, max: 0, withMark: 0, judged: 0, passed: 0,
+      done: this.doneCount(), total: this.sessions.length,
+      data: function (limit) { return encodeCourse(self.data, limit); },
+      location: this.current,
+      elapsed: elapsed
+    };
     this.sessions.forEach(function (s) {
-      var d = self.data[s.id];
-      if (d && d.max > 0 && isFinite(d.raw)) {
-        raw += d.raw;
-        max += d.max;
+      var d = self.sessionData(s.id);
+      var scored = d.max > 0 && isFinite(d.raw);
+      out.sessions.push({ objective: s.objective, complete: d.state.c, started: serialise(d.state) !== '{}',
+        progress: d.progress, scored: scored, raw: d.raw, max: d.max, success: d.success });
+      if (scored) {
+        out.raw += d.raw;
+        out.max += d.max;
       }
       if (s.pass != null) {
-        if (d && (d.success === 'passed' || d.success === 'failed')) judged++;
-        if (d && d.success === 'passed') passed++;
+        out.withMark++;
+        if (d.success === 'passed' || d.success === 'failed') out.judged++;
+        if (d.success === 'passed') out.passed++;
       }
     });
-    var withMark = this.sessions.filter(function (s) { return s.pass != null; }).length;
-    if (!max) return true;
-    var ok = setScore(lms, lms.el.score, lms.version === '1.2', raw, max);
-    if (lms.version === '1.2') {
-      if (withMark && judged === withMark && this.lmsStatus !== 'passed') {
-        var verdict = passed === withMark ? 'passed' : 'failed';
-        if (verdict === 'passed' || this.doneCount() === this.sessions.length) {
-          ok = lms.set(lms.el.status, verdict) && ok;
-          if (ok) this.lmsStatus = verdict;
-        }
-      }
-    } else if (withMark && judged === withMark) {
-      ok = lms.set(lms.el.success, passed === withMark ? 'passed' : 'failed') && ok;
-    }
-    return ok;
+    return out;
   };
 
   Player.prototype.scheduleRetry = function () {
     var self = this;
-    retryLater(this, function () {
-      self.lms.forget();
-      self.save();
-    });
+    retryLater(this, function () { self.save(true); });
   };
 
   Player.prototype.writeLocal = function () {
-    if (!this.ls || this.readOnly || !this.lms) return;
+    if (!this.ls || this.readOnly || !this.recording) return;
     try {
       var o = JSON.parse(encodeCourse(this.data, 1e9) || '{}');
       if (this.current) o.c = this.current;
@@ -1219,10 +1700,9 @@
       var inner = this.frame && this.frame.contentWindow && this.frame.contentWindow.coursepackRuntime;
       if (inner && typeof inner.leave === 'function') inner.leave();
     } catch (e) { /* a page of another origin: nothing to save */ }
-    if (!this.lms) return;
-    if (!this.readOnly) this.lms.set(this.lms.el.time, this.lms.formatTime(Date.now() - this.startedAt));
-    this.save();
-    this.lms.finish();
+    if (!this.recording) return;
+    this.save(false, Date.now() - this.startedAt);
+    this.backend.leave();
     this.finished = true;
     if (this.retryTimer) this.win.clearTimeout(this.retryTimer);
     this.retryTimer = null;
@@ -1338,57 +1818,23 @@
     this.videoPercent = typeof cfg.video_percent === 'number' ? cfg.video_percent : 90;
     this.state = emptyState();
     this.blocks = {};
-    this.lms = null;
-    this.lti = null;
+    this.backend = null;
     this.ls = storage(win);
+    // The backend's name (see the backends): 'scorm12', 'scorm2004', 'course', 'lti', 'local'.
     this.mode = 'local';
     this.startedAt = Date.now();
-    this.finished = false;
-    this.reportedComplete = false;
     this.location = '';
-    this.retryIndex = 0;
-    this.retryTimer = null;
-    this.syncTimer = null;
-    this.commitTimer = null;
-    this.ltiTimer = null;
-    this.dirty = false;
     this.readOnly = false;
   }
 
   Runtime.prototype.start = function () {
     var self = this;
     this.collectBlocks();
-    // Inside the course player (one SCO for the whole course) the player owns the LMS.
-    var host = readProp(parentOf(this.win), 'coursepackHost');
-    var found = host ? null : findAPI(this.win);
-    if (host && typeof host.attach === 'function') {
-      this.lms = makeHost(host, this.cfg.session);
-      if (this.lms.initialize()) {
-        this.mode = 'course';
-      } else {
-        this.lms = null;
-      }
-    } else if (found) {
-      this.lms = makeScorm(found);
-      if (this.lms.initialize()) {
-        this.mode = found.version === '1.2' ? 'scorm12' : 'scorm2004';
-      } else {
-        warn('coursepack: LMS initialise failed; progress is kept in this browser only');
-        this.lms = null;
-      }
-    }
-    if (!this.lms) {
-      var lti = readJSONIsland(this.doc, 'cp-lti') || this.win.coursepackLti;
-      if (lti && typeof lti.endpoint === 'string' && typeof lti.token === 'string') {
-        this.lti = { endpoint: lti.endpoint, token: lti.token, pending: false, again: false };
-        // The tool's copy of this learner's state, for a learner on another device.
-        this.lti.saved = lti.state && typeof lti.state === 'object' ? lti.state : null;
-        this.mode = 'lti';
-      }
-    }
+    this.backend = sessionBackend(this.win, this.doc, this.cfg, function () { return self.snapshot(); });
+    this.mode = this.backend.mode;
     this.restore();
     this.bind();
-    if (this.mode === 'scorm12' || this.mode === 'scorm2004') this.bindNav();
+    if (this.backend.ownsFrame) this.bindNav();
     if (this.readOnly) showPreview(this.doc);
     this.update(true);
     var onHide = safe(function () { self.leave(); });
@@ -1451,7 +1897,7 @@
           request = '{target=' + prefix + m[1] + '}choice';
         }
       }
-      if (request && this.lms.navValid(request) === 'true') {
+      if (request && this.backend.canNavigate(request)) {
         link.addEventListener('click', this.navHandler(request));
         continue;
       }
@@ -1485,10 +1931,7 @@
     var self = this;
     return safe(function (event) {
       if (event && event.preventDefault) event.preventDefault();
-      if (self.finished) return;
-      self.flush(true);
-      self.lms.navRequest(request);
-      self.finishNow();
+      self.leave(request);
     });
   };
 
@@ -1572,43 +2015,11 @@
   };
 
   Runtime.prototype.restore = function () {
-    var local = this.readLocal();
-    var restored = null;
-    if (this.lms) {
-      var lms = this.lms;
-      var entry = lms.get(lms.el.entry);
-      var mode = lms.get(lms.el.mode);
-      this.readOnly = mode === 'review' || mode === 'browse';
-      this.lmsMode = mode;
-      var status = lms.get(lms.el.status);
-      this.reportedComplete = lms.completedValues.indexOf(status) >= 0;
-      this.lmsStatus = status;
-      if (lms.el.success) this.lmsSuccess = lms.get(lms.el.success);
-      // SCORM 2004 reports an error for reading a value never set; only resume reads them.
-      if (lms.version === '1.2' || entry === 'resume') {
-        var raw = lms.get(lms.el.suspend);
-        this.lmsHasState = raw !== '' && raw !== '{}';
-        restored = decodeState(raw);
-        this.location = lms.get(lms.el.location);
-      }
-      if (restored) {
-        restored = mergeLocalAnswers(restored, local);
-        // Completion never goes back, whichever copy knew it.
-        if (local && local.c && !this.readOnly) restored.c = true;
-      } else if (local && mode !== 'browse') {
-        // The LMS handed back nothing (a new attempt, or an LMS that dropped the data model)
-        // but this browser remembers the learner's work: restore it and write it back.
-        restored = local;
-        if (local.l) this.location = local.l;
-        this.restoredLocally = true;
-      }
-    } else {
-      // This browser's copy is the newest; the tool's copy serves a new device.
-      restored = local || (this.lti && this.lti.saved ? normaliseState(this.lti.saved) : null);
-      if (restored && restored.l) this.location = restored.l;
-    }
-    if (restored) this.state = normaliseState(restored);
-    if (this.reportedComplete) this.state.c = true;
+    var kept = this.backend.restore(this.readLocal());
+    this.readOnly = kept.readOnly;
+    this.location = kept.location || '';
+    if (kept.state) this.state = normaliseState(kept.state);
+    if (kept.complete) this.state.c = true;
     this.state.t = [];
   };
 
@@ -1679,7 +2090,6 @@
       // First visit: draw the questions; the draw is kept, so a re-launch shows the same ones.
       var drawn = drawAttempt(quiz);
       st = this.state.q[b.id] = { n: st ? st.n : 0, b: st ? st.b : 0, k: drawn.k, o: drawn.o, r: {} };
-      this.dirty = true;
     }
     b.startedAt = Date.now();
     this.layoutQuiz(b, quiz, sets);
@@ -1789,17 +2199,12 @@
     this.showQuizResult(b, quiz, sets, true);
     this.touch(b.id);
     // A submitted check is saved at once, like a completion.
-    if (this.lms) {
-      this.sync();
-      this.commit();
-    } else if (this.lti) {
-      this.ltiSend(0);
-    }
+    this.backend.save('submit');
   };
 
-  /** One interaction per question answered, to the LMS (or the player). */
+  /** One interaction per question answered, to the backend. */
   Runtime.prototype.reportQuiz = function (b, quiz, responses) {
-    if (!this.lms || this.readOnly || typeof this.lms.interaction !== 'function') return;
+    if (this.readOnly) return;
     var self = this;
     var latency = Date.now() - (b.startedAt || Date.now());
     var byId = {};
@@ -1807,7 +2212,7 @@
     this.state.q[b.id].k.forEach(function (id) {
       var q = byId[id];
       if (!q) return;
-      self.lms.interaction({
+      self.backend.interaction({
         id: b.id + '-' + id, type: q.type, response: responses[id], correct: q.correct, accept: q.accept,
         options: q.options, result: gradeQuestion(q, responses[id]), description: q.description, latency: latency
       });
@@ -1949,32 +2354,23 @@
   };
 
   Runtime.prototype.update = function (initial) {
-    var self = this;
     var r = this.result();
     var newlyComplete = r.complete && !this.state.c;
     if (r.complete) this.state.c = true;
     this.showStatus(r);
     this.writeLocal();
-    this.dirty = true;
-    if (this.lms) {
-      if (initial || newlyComplete) {
-        this.sync();
-        this.commit();
-      } else {
-        if (this.syncTimer) this.win.clearTimeout(this.syncTimer);
-        this.syncTimer = this.win.setTimeout(safe(function () { self.syncTimer = null; self.sync(); }), 1000);
-        // Save to the LMS now and then, not on every keystroke.
-        if (!this.commitTimer) {
-          this.commitTimer = this.win.setTimeout(safe(function () {
-            self.commitTimer = null;
-            self.sync();
-            self.commit();
-          }), 15000);
-        }
-      }
-    } else if (this.lti) {
-      this.ltiSend(newlyComplete ? 0 : 2000);
-    }
+    this.backend.save(newlyComplete ? 'complete' : (initial ? 'start' : 'edit'));
+  };
+
+  /** What the backend writes, read afresh at each of its writes (see the backends). */
+  Runtime.prototype.snapshot = function () {
+    return {
+      state: this.state,
+      location: this.location,
+      progress: this.result().progress,
+      score: this.score(),
+      elapsed: Date.now() - this.startedAt
+    };
   };
 
   Runtime.prototype.showStatus = function (r) {
@@ -1995,120 +2391,9 @@
     });
   };
 
-  /** Sends the current state to the LMS (SetValue only; Commit is separate). */
-  Runtime.prototype.sync = function () {
-    if (!this.lms || this.finished) return true;
-    if (this.syncTimer) {
-      this.win.clearTimeout(this.syncTimer);
-      this.syncTimer = null;
-    }
-    var lms = this.lms;
-    var ok = true;
-    if (this.readOnly) {
-      // Browse (preview) and review never grade: SCORM 1.2 defines `browsed` for browse mode
-      // (an LMS may otherwise mark an untouched SCO completed); review writes nothing.
-      if (this.lmsMode === 'browse' && lms.version === '1.2' && !this.reportedComplete &&
-          (this.lmsStatus === '' || this.lmsStatus === 'not attempted' || this.lmsStatus === 'browsed')) {
-        ok = lms.set(lms.el.status, 'browsed');
-      }
-      if (!ok) this.scheduleRetry();
-      return ok;
-    }
-    var r = this.result();
-    var complete = this.state.c || this.reportedComplete;
-    var sc = this.score();
-    // SCORM 1.2 has one status for both: passed/failed once a pass mark applies.
-    var judged = lms.version === '1.2' && sc.passed !== null;
-    if (judged) {
-      if (this.lmsStatus !== 'passed') {
-        var verdict = sc.passed ? 'passed' : 'failed';
-        ok = lms.set(lms.el.status, verdict) && ok;
-        if (ok) this.lmsStatus = verdict;
-      }
-      if (complete && ok) this.reportedComplete = true;
-    } else if (complete) {
-      // Never rewrite a status the LMS already holds as complete (e.g. `passed`).
-      if (lms.completedValues.indexOf(this.lmsStatus) < 0) {
-        ok = lms.set(lms.el.status, 'completed') && ok;
-        if (ok) this.lmsStatus = 'completed';
-      }
-      if (lms.el.progress) ok = lms.set(lms.el.progress, '1') && ok;
-      if (ok) this.reportedComplete = true;
-    } else if (lms.completedValues.indexOf(this.lmsStatus) < 0) {
-      ok = lms.set(lms.el.status, 'incomplete') && ok;
-      if (lms.el.progress) ok = lms.set(lms.el.progress, String(r.progress)) && ok;
-    }
-    if (sc.any && sc.scored) {
-      ok = setScore(lms, lms.el.score, lms.version === '1.2', sc.raw, sc.max) && ok;
-      // SCORM 2004 (and the player) keep passed/failed apart from completion.
-      if (lms.el.success && sc.passed !== null && this.lmsSuccess !== 'passed') {
-        var success = sc.passed ? 'passed' : 'failed';
-        ok = lms.set(lms.el.success, success) && ok;
-        if (ok) this.lmsSuccess = success;
-      }
-    }
-    ok = lms.set(lms.el.exit, lms.exitSuspend) && ok;
-    var enc = encodeState(this.state, lms.suspendLimit);
-    // An empty state never overwrites what the LMS holds.
-    if (enc.data !== '{}' || this.lmsHasState) {
-      ok = lms.set(lms.el.suspend, enc.data) && ok;
-      if (ok && enc.data !== '{}') this.lmsHasState = true;
-    }
-    if (this.location) ok = lms.set(lms.el.location, cut(this.location, lms.locationLimit)) && ok;
-    if (!ok) this.scheduleRetry();
-    return ok;
-  };
-
-  Runtime.prototype.commit = function () {
-    if (!this.lms || this.finished) return false;
-    if (this.commitTimer) {
-      this.win.clearTimeout(this.commitTimer);
-      this.commitTimer = null;
-    }
-    var ok = this.lms.commit();
-    if (ok) {
-      this.retryIndex = 0;
-      this.dirty = false;
-      if (this.retryTimer) {
-        this.win.clearTimeout(this.retryTimer);
-        this.retryTimer = null;
-      }
-    } else {
-      this.scheduleRetry();
-    }
-    return ok;
-  };
-
-  /** One pending retry at a time, with growing delays; the learner never waits for it. */
-  Runtime.prototype.scheduleRetry = function () {
-    var self = this;
-    if (!this.lms) return;
-    retryLater(this, function () {
-      // Values that failed may not have been stored: send everything again.
-      self.lms.forget();
-      self.sync();
-      self.commit();
-    });
-  };
-
-  /**
-   * Runs `again` later on behalf of `owner` (a Runtime or the Player: its retryTimer,
-   * retryIndex, finished and win): one pending retry at a time, with growing delays.
-   */
-  function retryLater(owner, again) {
-    if (owner.retryTimer || owner.finished) return;
-    var delay = RETRY_DELAYS[Math.min(owner.retryIndex, RETRY_DELAYS.length - 1)];
-    owner.retryIndex++;
-    owner.retryTimer = owner.win.setTimeout(safe(function () {
-      owner.retryTimer = null;
-      if (!owner.finished) again();
-    }), delay);
-  }
-
-  /** Saves now: on visibilitychange(hidden), and (with final) on pagehide before finishing. */
   /** Each reflection answer changed since it was last reported, as an interaction. */
   Runtime.prototype.reportReflections = function () {
-    if (!this.lms || this.readOnly || typeof this.lms.interaction !== 'function') return;
+    if (this.readOnly) return;
     var self = this;
     this.reported = this.reported || {};
     Object.keys(this.blocks).forEach(function (id) {
@@ -2116,94 +2401,27 @@
       var text = b.answer ? (self.state.a[id] || '') : '';
       if (!b.answer || text.replace(/^\s+|\s+$/g, '') === '' || self.reported[id] === text) return;
       var label = b.node.querySelector('label.cp-question');
-      self.lms.interaction({ id: id, type: 'reflection', response: text, result: null,
+      self.backend.interaction({ id: id, type: 'reflection', response: text, result: null,
         description: label ? label.textContent.replace(/\s+/g, ' ').replace(/^ | $/g, '') : '' });
       self.reported[id] = text;
     });
   };
 
+  /** Saves now: on visibilitychange(hidden), and (with final) on pagehide before finishing. */
   Runtime.prototype.flush = function (final) {
     this.writeLocal();
-    if (this.lms && !this.finished) {
-      if (final) this.reportReflections();
-      if (final && !this.readOnly) {
-        this.lms.set(this.lms.el.time, this.lms.formatTime(Date.now() - this.startedAt));
-      }
-      this.sync();
-      this.commit();
-    } else if (this.lti) {
-      this.ltiSend(-1);
-    }
+    if (final && !this.backend.ended()) this.reportReflections();
+    this.backend.save(final ? 'leave' : 'hide');
   };
 
-  Runtime.prototype.leave = function () {
-    if (this.finished) return;
+  /**
+   * Saves and ends the session (pagehide, or a link that became navigation `request`); once
+   * ended, nothing more is written.
+   */
+  Runtime.prototype.leave = function (request) {
+    if (this.backend.ended()) return;
     this.flush(true);
-    this.finishNow();
-  };
-
-  /** Finishes the LMS session (LMSFinish / Terminate) and stops every timer. */
-  Runtime.prototype.finishNow = function () {
-    if (!this.lms || this.finished) return;
-    this.lms.finish();
-    this.finished = true;
-    var timers = ['retryTimer', 'syncTimer', 'commitTimer'];
-    for (var i = 0; i < timers.length; i++) {
-      if (this[timers[i]]) this.win.clearTimeout(this[timers[i]]);
-      this[timers[i]] = null;
-    }
-  };
-
-  // -- LTI ------------------------------------------------------------------------------------
-
-  /** delay: ms to debounce; 0 = now; -1 = now, the page is going away (keepalive request). */
-  Runtime.prototype.ltiSend = function (delay) {
-    var self = this;
-    var lti = this.lti;
-    if (!lti) return;
-    if (lti.timer) {
-      this.win.clearTimeout(lti.timer);
-      lti.timer = null;
-    }
-    if (delay > 0) {
-      lti.timer = this.win.setTimeout(safe(function () { lti.timer = null; self.ltiSend(0); }), delay);
-      return;
-    }
-    if (lti.pending && delay === 0) {
-      lti.again = true;
-      return;
-    }
-    var body = { session: this.cfg.session, state: JSON.parse(serialise(this.state)), completed: !!this.state.c };
-    var sc = this.score();
-    if (sc.any && sc.scored) body.score = { raw: sc.raw, max: sc.max, passed: sc.passed };
-    var payload = JSON.stringify(body);
-    if (typeof this.win.fetch !== 'function') return;
-    lti.pending = true;
-    var done = function (ok) {
-      lti.pending = false;
-      if (!ok) {
-        lti.failures = (lti.failures || 0) + 1;
-        var d = RETRY_DELAYS[Math.min(lti.failures - 1, RETRY_DELAYS.length - 1)];
-        lti.timer = self.win.setTimeout(safe(function () { lti.timer = null; self.ltiSend(0); }), d);
-      } else {
-        lti.failures = 0;
-        if (lti.again) {
-          lti.again = false;
-          self.ltiSend(0);
-        }
-      }
-    };
-    try {
-      this.win.fetch(lti.endpoint, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json', 'Authorization': 'Bearer ' + lti.token },
-        body: payload,
-        keepalive: delay < 0,
-        credentials: 'omit'
-      }).then(function (res) { done(!!res && res.ok); }, function () { done(false); });
-    } catch (e) {
-      done(false);
-    }
+    this.backend.leave(request);
   };
 
   return {
@@ -2231,6 +2449,15 @@
     mergeLocalAnswers: mergeLocalAnswers,
     findAPI: findAPI,
     candidateWindows: candidateWindows,
+    backends: {
+      scorm12: scorm12Backend,
+      scorm2004: scorm2004Backend,
+      host: hostBackend,
+      lti: ltiBackend,
+      local: localBackend
+    },
+    sessionBackend: sessionBackend,
+    courseBackend: courseBackend,
     SUSPEND_LIMIT_12: SUSPEND_LIMIT_12,
     SUSPEND_LIMIT_2004: SUSPEND_LIMIT_2004
   };
