@@ -9,6 +9,9 @@
 #   BASE_BIN=path/to/coursepack bash tests/same-packages.sh
 #
 # BASE_BIN skips building BASE (a cold build) when its binary is at hand.
+# RUNTIME_FROM_HEAD=1 builds BASE with the working tree's runtime.js, for a
+# change that rewrites the runtime on purpose (the browser suite checks it)
+# and must leave every other byte as it was.
 # Exit status: 0 when every package is identical, 1 otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +23,9 @@ trap 'git -C "$root" worktree remove --force "$work/base" >/dev/null 2>&1 || tru
 if [ -z "${BASE_BIN:-}" ]; then
   echo "building coursepack at $base"
   git worktree add --detach -q "$work/base" "$base"
+  if [ -n "${RUNTIME_FROM_HEAD:-}" ]; then
+    cp templates/coursepack/runtime.js "$work/base/templates/coursepack/runtime.js"
+  fi
   (cd "$work/base" && CARGO_TARGET_DIR="$work/target" cargo build --release --quiet --bin coursepack)
   BASE_BIN=$work/target/release/coursepack
 fi

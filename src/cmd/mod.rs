@@ -4,6 +4,7 @@
 pub mod build;
 pub mod check;
 pub mod init;
+#[cfg(feature = "serve")]
 pub mod serve;
 
 use clap::{Parser, Subcommand};
@@ -36,6 +37,7 @@ pub enum Command {
     /// Create a new course folder that builds
     Init(init::Args),
     /// Serve the course as an LTI 1.3 tool (launches, grades, deep linking, registration)
+    #[cfg(feature = "serve")]
     Serve(serve::Args),
 }
 
@@ -45,6 +47,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Build(args) => build::execute(args),
         Command::Check(args) => check::execute(args),
         Command::Init(args) => init::execute(args),
+        #[cfg(feature = "serve")]
         Command::Serve(args) => serve::execute(args),
     }
 }

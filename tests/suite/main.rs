@@ -9,6 +9,7 @@ mod fuzz;
 #[cfg(unix)]
 mod hostile;
 mod init;
+mod layers;
 mod lti_bundle;
 mod qti;
 mod scorm;

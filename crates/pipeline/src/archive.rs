@@ -46,21 +46,10 @@ impl Entry {
     }
 }
 
-/// File endings whose content is already compressed; deflating them again
-/// costs time and saves nothing.
-const STORED: &[&str] = &[
-    "mp4", "m4v", "webm", "mp3", "m4a", "ogg", "jpg", "jpeg", "png", "gif", "webp", "zip", "woff",
-    "woff2", "pdf",
-];
-
-fn is_stored(path: &str) -> bool {
-    path.rsplit_once('.')
-        .is_some_and(|(_, ext)| STORED.contains(&ext.to_ascii_lowercase().as_str()))
-}
-
-/// What was written.
-#[derive(Debug, Clone, Copy)]
+/// A package written: where, how many files it holds, its size.
+#[derive(Debug, Clone)]
 pub struct Written {
+    pub path: PathBuf,
     pub files: usize,
     pub bytes: u64,
 }
@@ -92,7 +81,7 @@ pub fn write_zip(dest: &Path, mut entries: Vec<Entry>) -> Result<Pending> {
     let mut zip = ZipWriter::new(BufWriter::with_capacity(1 << 20, file));
     let fixed = DateTime::from_date_and_time(1980, 1, 1, 0, 0, 0).expect("valid fixed date");
     for entry in &entries {
-        let method = if is_stored(&entry.path) {
+        let method = if crate::file_types::is_compressed(&entry.path) {
             CompressionMethod::Stored
         } else {
             CompressionMethod::Deflated
@@ -126,7 +115,11 @@ pub fn write_zip(dest: &Path, mut entries: Vec<Entry>) -> Result<Pending> {
     Ok(Pending {
         tmp,
         dest: dest.to_path_buf(),
-        written: Written { files, bytes },
+        written: Written {
+            path: dest.to_path_buf(),
+            files,
+            bytes,
+        },
     })
 }
 
@@ -211,7 +204,7 @@ fn check_destination(dest: &Path) -> Result<()> {
 /// (as hard links, so the destination never disappears) until every
 /// package is in place, and a failure part way puts them back. Returns
 /// what each package holds, in order.
-pub fn commit_all(pending: Vec<Pending>) -> Result<Vec<(PathBuf, Written)>> {
+pub fn commit_all(pending: Vec<Pending>) -> Result<Vec<Written>> {
     for p in &pending {
         check_destination(&p.dest)?;
     }
@@ -225,7 +218,7 @@ struct Moved {
     kept: Option<PathBuf>,
 }
 
-fn move_all(pending: Vec<Pending>) -> Result<Vec<(PathBuf, Written)>> {
+fn move_all(pending: Vec<Pending>) -> Result<Vec<Written>> {
     let mut moved: Vec<Moved> = Vec::new();
     let mut written = Vec::new();
     for p in pending {
@@ -244,11 +237,8 @@ fn move_all(pending: Vec<Pending>) -> Result<Vec<(PathBuf, Written)>> {
         });
         match step {
             Ok((kept, w)) => {
-                moved.push(Moved {
-                    dest: dest.clone(),
-                    kept,
-                });
-                written.push((dest, w));
+                moved.push(Moved { dest, kept });
+                written.push(w);
             }
             Err(e) => {
                 let undone = undo(moved);

@@ -3,10 +3,11 @@
 //! into place together, all or none, so a failed build leaves the output
 //! folder as it was.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Context as _;
 
+use crate::archive::Written;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::load::{self, Loaded};
 use crate::package::{self, Context, Target};
@@ -27,14 +28,6 @@ impl From<anyhow::Error> for Error {
     fn from(e: anyhow::Error) -> Self {
         Error::Failed(e)
     }
-}
-
-/// A package written to the output folder.
-#[derive(Debug, Clone)]
-pub struct Written {
-    pub path: PathBuf,
-    pub files: usize,
-    pub bytes: u64,
 }
 
 /// A course loaded and rendered, ready for any target.
@@ -136,13 +129,5 @@ pub fn build(
         }
     }
     // Every package is complete: only now replace what was there, all or none.
-    let written = crate::archive::commit_all(pending)?
-        .into_iter()
-        .map(|(path, w)| Written {
-            path,
-            files: w.files,
-            bytes: w.bytes,
-        })
-        .collect();
-    Ok(written)
+    Ok(crate::archive::commit_all(pending)?)
 }

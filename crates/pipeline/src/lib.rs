@@ -11,9 +11,13 @@
 pub mod archive;
 pub mod build;
 pub mod config;
+pub mod contract;
 pub mod course_fs;
 pub mod diagnostic;
+pub mod file_types;
+pub mod ids;
 pub mod load;
+pub mod markdown;
 pub mod model;
 pub mod package;
 pub mod render;

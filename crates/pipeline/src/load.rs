@@ -15,6 +15,7 @@ use toml::de::{DeTable, DeValue};
 mod quiz;
 
 use crate::config::{BlockTable, CourseFile as RawCourse, SessionTable};
+use crate::contract::{DEFAULT_MAX_CHARS, SCORM12_SUSPEND_LIMIT};
 use crate::course_fs::{self, Refusal};
 use crate::diagnostic::{Diagnostic, Diagnostics, LineIndex, did_you_mean, suggest};
 use crate::model::*;
@@ -23,10 +24,6 @@ use crate::model::*;
 pub const COURSE_FILE: &str = "course.toml";
 /// Default share of a video that counts as watched.
 pub const DEFAULT_VIDEO_PERCENT: u32 = 90;
-/// Default longest answer kept for a reflection, in characters.
-pub const DEFAULT_MAX_CHARS: u32 = 1000;
-/// SCORM 1.2's limit on `cmi.suspend_data`.
-pub const SCORM12_SUSPEND_LIMIT: u32 = 4096;
 /// Longest id or version: each is part of the packages' file names, which
 /// must stay under the file systems' 255-byte limit.
 pub const MAX_NAME_PART: usize = 64;
@@ -655,7 +652,7 @@ impl Checker<'_> {
             // The course player keeps every session's state in one suspend_data.
             let worst: usize = sessions
                 .iter()
-                .map(|s| crate::render::suspend_data_worst_case(s) + s.id.len() + 8)
+                .map(|s| crate::contract::suspend_data_worst_case(s) + s.id.len() + 8)
                 .sum();
             if worst > SCORM12_SUSPEND_LIMIT as usize {
                 self.warn(span, format!("with the course as one SCO, its state may need {worst} characters of suspend_data; SCORM 1.2 keeps 4096"), "lower `max_chars` on the reflections, or use `sco = \"session\"` for SCORM 1.2; long answers are shortened in the LMS and kept whole in the browser");
@@ -902,7 +899,7 @@ impl Checker<'_> {
                 require_pass,
             },
         };
-        let worst = crate::render::suspend_data_worst_case(&session);
+        let worst = crate::contract::suspend_data_worst_case(&session);
         if worst > SCORM12_SUSPEND_LIMIT as usize {
             self.warn(s.id.span(), format!("session `{}` may need {worst} characters of suspend_data; SCORM 1.2 keeps 4096", session.id), "lower `max_chars` on its reflections; under SCORM 1.2 long answers are shortened in the LMS and kept whole in the browser");
         }

@@ -164,7 +164,37 @@ impl Block {
     pub fn is_trackable(&self) -> bool {
         !matches!(self.kind, BlockKind::Text { .. })
     }
+
+    /// The title of the discussion topic a reflection becomes in a web
+    /// cartridge (its title, else its question); `None` for other blocks.
+    /// The cartridge's static pages point to it by this title.
+    pub fn topic_title(&self) -> Option<&str> {
+        match &self.kind {
+            BlockKind::Reflection { question, .. } => {
+                Some(self.title.as_deref().unwrap_or(question))
+            }
+            _ => None,
+        }
+    }
+
+    /// The title of the quiz a knowledge check becomes in a web cartridge
+    /// (its title, else [`UNTITLED_QUIZ`]); `None` for other blocks and for
+    /// quizzes with no question the cartridge profile can carry, which get
+    /// no assessment.
+    pub fn assessment_title(&self) -> Option<&str> {
+        match &self.kind {
+            BlockKind::Quiz(quiz)
+                if quiz.questions.iter().any(|q| q.kind.cc_profile().is_some()) =>
+            {
+                Some(self.title.as_deref().unwrap_or(UNTITLED_QUIZ))
+            }
+            _ => None,
+        }
+    }
 }
+
+/// The title of a quiz without one.
+pub const UNTITLED_QUIZ: &str = "Knowledge check";
 
 #[derive(Debug, Clone)]
 pub enum BlockKind {
@@ -251,6 +281,18 @@ impl QuestionKind {
             QuestionKind::Text(_) => "text",
         }
     }
+
+    /// The Common Cartridge QTI profile's type of the question
+    /// (`cc_profile`), or `None` when the profile has none (such questions
+    /// are left out of cartridges, with a warning).
+    pub fn cc_profile(&self) -> Option<&'static str> {
+        match self {
+            QuestionKind::Single(_) => Some("cc.multiple_choice.v0p1"),
+            QuestionKind::Multiple(_) => Some("cc.multiple_response.v0p1"),
+            QuestionKind::TrueFalse(_) => Some("cc.true_false.v0p1"),
+            QuestionKind::Text(_) => Some("cc.fib.v0p1"),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -324,25 +366,8 @@ pub struct CourseFile {
 }
 
 impl CourseFile {
-    /// The MIME type by extension (only types `load` accepts).
+    /// The MIME type by its ending.
     pub fn mime(&self) -> &'static str {
-        mime_for(&self.rel).unwrap_or("application/octet-stream")
+        crate::file_types::mime(&self.rel)
     }
-}
-
-/// MIME types of the media a course may ship.
-pub fn mime_for(path: &str) -> Option<&'static str> {
-    let ext = path.rsplit_once('.')?.1.to_ascii_lowercase();
-    Some(match ext.as_str() {
-        "mp4" | "m4v" => "video/mp4",
-        "webm" => "video/webm",
-        "vtt" => "text/vtt",
-        "png" => "image/png",
-        "jpg" | "jpeg" => "image/jpeg",
-        "svg" => "image/svg+xml",
-        "webp" => "image/webp",
-        "gif" => "image/gif",
-        "mp3" => "audio/mpeg",
-        _ => return None,
-    })
 }

@@ -29,15 +29,17 @@
 //! the same on every rebuild. Ids are lowercase letters, digits and `-`, so
 //! the `_` in the kinds below never collides with an id.
 
-use crate::render::markdown_to_plain;
+use crate::markdown::to_plain as markdown_to_plain;
 use anyhow::Result;
 
 use super::xml::Xml;
-use super::{Context, Options, Package, Registration, Target, ids, qti};
+use super::{Context, Options, Package, Registration, Target, qti};
 use crate::archive::Entry;
+use crate::contract::{OVERVIEW, RUNTIME, href, session_page};
 use crate::diagnostic::Diagnostic;
+use crate::ids;
 use crate::model::{Block, BlockKind, Course, Quiz, Session};
-use crate::render::{OVERVIEW, RUNTIME, StaticPages, session_page};
+use crate::render::StaticPages;
 use crate::tool::ToolUrl;
 
 /// What a cartridge carries: the course itself, or links to the tool.
@@ -254,22 +256,13 @@ fn block_resource(block: &Block) -> Option<BlockResource<'_>> {
             url,
         }),
         BlockKind::Reflection { question, .. } => Some(BlockResource::Topic {
-            title: topic_title(block)?,
+            title: block.topic_title()?,
             question,
         }),
         BlockKind::Quiz(quiz) => Some(BlockResource::Assessment {
-            title: qti::assessment_title(block)?,
+            title: block.assessment_title()?,
             quiz,
         }),
-        _ => None,
-    }
-}
-
-/// The title of the discussion topic a reflection block becomes in the web
-/// flavour (its title, else its question); `None` for other blocks.
-pub fn topic_title(block: &Block) -> Option<&str> {
-    match &block.kind {
-        BlockKind::Reflection { question, .. } => Some(block.title.as_deref().unwrap_or(question)),
         _ => None,
     }
 }
@@ -505,7 +498,7 @@ fn manifest(course: &Course, v: &Version, items: &[Item], resources: &[Resource]
         }
         x.start("resource", &attrs);
         for f in &r.files {
-            x.empty("file", &[("href", &super::href(f))]);
+            x.empty("file", &[("href", &href(f))]);
         }
         for d in &r.dependencies {
             x.empty("dependency", &[("identifierref", d)]);

@@ -15,17 +15,16 @@ mod scorm12;
 mod scorm2004;
 pub mod xml;
 
-use crate::render::markdown_to_plain;
+use crate::markdown::to_plain as markdown_to_plain;
 use anyhow::Result;
 
 use crate::archive::Entry;
 use crate::diagnostic::{Diagnostic, Diagnostics, suggest};
-use crate::model::{Course, Sco, Session, Split};
+use crate::model::{Course, Sco, Split};
 use crate::render::Site;
 use crate::tool::ToolUrl;
 
-pub use cc::{CcFlavour, topic_title};
-pub use qti::assessment_title;
+pub use cc::CcFlavour;
 
 /// Every target, in the order they are built.
 pub const REGISTRY: &[Registration] = &[
@@ -197,21 +196,6 @@ pub fn page_entries(ctx: &Context, sessions: &[usize]) -> Vec<Entry> {
     entries
 }
 
-/// A package path as a manifest `href`: a URI reference, so anything but
-/// unreserved characters and `/` is percent-encoded (`my fig.png` ->
-/// `my%20fig.png`).
-pub fn href(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
-    for b in path.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 /// IEEE LOM metadata of the course (title, language, description,
 /// licence) as SCORM 2004 and Common Cartridge write it, with their own
 /// namespace `prefix`. `vocabulary_source` writes the `source` of the
@@ -248,48 +232,4 @@ pub fn lom(x: &mut xml::Xml, prefix: &str, course: &Course, vocabulary_source: b
         x.end(&el("rights"));
     }
     x.end(&el("lom"));
-}
-
-/// Stable manifest identifiers, derived from ids only (LMSs drop learners'
-/// progress when these change between uploads). Course and session ids are
-/// lower-case, so the upper-case words that mark the course's own
-/// identifiers can never collide with a session's (a session may share the
-/// course's id).
-pub mod ids {
-    use super::*;
-
-    pub fn manifest(course: &Course, suffix: Option<&str>) -> String {
-        match suffix {
-            Some(s) => format!("MANIFEST-{}-{s}", course.id),
-            None => format!("MANIFEST-{}", course.id),
-        }
-    }
-    pub fn organization(course: &Course) -> String {
-        format!("ORG-{}", course.id)
-    }
-    pub fn course_item(course: &Course) -> String {
-        format!("ITEM-COURSE-{}", course.id)
-    }
-    /// What a session's item identifier starts with (the session pages tell
-    /// the runtime, which maps links to other sessions onto it).
-    pub const ITEM_PREFIX: &str = "ITEM-";
-    pub fn item(session: &Session) -> String {
-        format!("{ITEM_PREFIX}{}", session.id)
-    }
-    pub fn resource(session: &Session) -> String {
-        format!("RES-{}", session.id)
-    }
-    /// The one SCO's resource when the whole course is one SCO.
-    pub fn course_resource(course: &Course) -> String {
-        format!("RES-COURSE-{}", course.id)
-    }
-    pub fn course_objective(course: &Course) -> String {
-        format!("OBJ-COURSE-{}", course.id)
-    }
-    pub fn shared_resource(course: &Course) -> String {
-        format!("RES-SHARED-{}", course.id)
-    }
-    pub fn objective(session: &Session) -> String {
-        format!("OBJ-{}", session.id)
-    }
 }

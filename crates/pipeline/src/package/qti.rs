@@ -24,30 +24,19 @@
 //! are byte-identical.
 
 use super::xml::Xml;
-use crate::model::{Block, BlockKind, Choice, Course, Question, QuestionKind, Quiz};
-use crate::render::{markdown_inline, markdown_to_html, markdown_to_plain};
+use crate::markdown::{
+    render as markdown_to_html, render_inline as markdown_inline, to_plain as markdown_to_plain,
+};
+use crate::model::{Block, BlockKind, Choice, Course, Question, QuestionKind, Quiz, UNTITLED_QUIZ};
 
 /// Namespace of QTI 1.2 (the same in CC 1.1 and 1.3).
 pub const NS: &str = "http://www.imsglobal.org/xsd/ims_qtiasiv1p2";
 /// The most attempts the profile's `cc_maxattempts` can say, short of `unlimited`.
 pub const MAX_ATTEMPTS: u32 = 5;
-/// The title of a quiz without one.
-pub const UNTITLED: &str = "Knowledge check";
 /// The one response of every item.
 const RESPONSE: &str = "response1";
 /// The explanation, shown whatever the answer.
 const GENERAL_FB: &str = "general_fb";
-
-/// The profile's type of a question (`cc_profile`), or `None` when the
-/// profile has none (such questions are left out, with a warning).
-pub fn profile(kind: &QuestionKind) -> Option<&'static str> {
-    match kind {
-        QuestionKind::Single(_) => Some("cc.multiple_choice.v0p1"),
-        QuestionKind::Multiple(_) => Some("cc.multiple_response.v0p1"),
-        QuestionKind::TrueFalse(_) => Some("cc.true_false.v0p1"),
-        QuestionKind::Text(_) => Some("cc.fib.v0p1"),
-    }
-}
 
 /// Where a quiz's assessment lives in the cartridge: a folder of its own.
 pub fn assessment_path(block: &Block) -> String {
@@ -56,19 +45,9 @@ pub fn assessment_path(block: &Block) -> String {
 
 /// The questions of a quiz that the profile can carry.
 fn carried(quiz: &Quiz) -> impl Iterator<Item = &Question> {
-    quiz.questions.iter().filter(|q| profile(&q.kind).is_some())
-}
-
-/// The title of the quiz a knowledge check becomes in a web cartridge
-/// (its title, else [`UNTITLED`]); `None` for other blocks and for quizzes
-/// with no question the profile can carry, which get no assessment.
-pub fn assessment_title(block: &Block) -> Option<&str> {
-    match &block.kind {
-        BlockKind::Quiz(quiz) if carried(quiz).next().is_some() => {
-            Some(block.title.as_deref().unwrap_or(UNTITLED))
-        }
-        _ => None,
-    }
+    quiz.questions
+        .iter()
+        .filter(|q| q.kind.cc_profile().is_some())
 }
 
 /// `cc_maxattempts`: `1`–`5`, or `unlimited`.
@@ -92,7 +71,7 @@ pub fn warnings(course: &Course) -> Vec<String> {
             let left_out: Vec<String> = quiz
                 .questions
                 .iter()
-                .filter(|q| profile(&q.kind).is_none())
+                .filter(|q| q.kind.cc_profile().is_none())
                 .map(|q| format!("`{}` ({})", q.id, q.kind.name()))
                 .collect();
             if !left_out.is_empty() {
@@ -215,7 +194,7 @@ fn option_fb(c: &Choice) -> String {
 /// The assessment file of one quiz block. `schema_location` is the
 /// profile's XSD for the cartridge's version.
 pub fn assessment(block: &Block, quiz: &Quiz, schema_location: &str) -> Vec<u8> {
-    let title = block.title.as_deref().unwrap_or(UNTITLED);
+    let title = block.title.as_deref().unwrap_or(UNTITLED_QUIZ);
     let location = format!("{NS} {schema_location}");
     let mut x = Xml::new();
     x.start(
@@ -256,7 +235,7 @@ pub fn assessment(block: &Block, quiz: &Quiz, schema_location: &str) -> Vec<u8> 
 }
 
 fn item(x: &mut Xml, block: &Block, quiz: &Quiz, q: &Question) {
-    let Some(profile) = profile(&q.kind) else {
+    let Some(profile) = q.kind.cc_profile() else {
         return;
     };
     let ident = format!("ITEM_{}_{}", block.id, q.id);

@@ -8,10 +8,11 @@
 use anyhow::Result;
 
 use super::xml::Xml;
-use super::{Context, Package, ids, page_entries, session_groups};
+use super::{Context, Package, page_entries, session_groups};
 use crate::archive::Entry;
+use crate::contract::{OVERVIEW, PLAYER, href, session_page};
+use crate::ids;
 use crate::model::{Course, Sco, Session};
-use crate::render::{OVERVIEW, PLAYER, session_page};
 
 /// What differs between the SCORM editions.
 pub trait Edition {
@@ -87,7 +88,7 @@ fn shared_resource(x: &mut Xml, ctx: &Context, edition: &dyn Edition, extra: &[&
     files.extend_from_slice(extra);
     files.sort_unstable();
     for f in files {
-        x.empty("file", &[("href", &super::href(f))]);
+        x.empty("file", &[("href", &href(f))]);
     }
     x.end("resource");
 }
@@ -131,7 +132,7 @@ fn course_manifest(
         }
     }
     for f in &files {
-        x.empty("file", &[("href", &super::href(f))]);
+        x.empty("file", &[("href", &href(f))]);
     }
     x.empty(
         "dependency",
@@ -174,19 +175,19 @@ fn manifest(
     let shared = ids::shared_resource(course);
     for &i in sessions {
         let s = &course.sessions[i];
-        let (res, href) = (ids::resource(s), session_page(s));
+        let (res, page) = (ids::resource(s), session_page(s));
         x.start(
             "resource",
             &[
                 ("identifier", &res),
                 ("type", "webcontent"),
                 (edition.scorm_type_attr(), "sco"),
-                ("href", &href),
+                ("href", &page),
             ],
         );
-        x.empty("file", &[("href", &href)]);
+        x.empty("file", &[("href", &page)]);
         for entry in &ctx.site.media[i] {
-            x.empty("file", &[("href", &super::href(&entry.path))]);
+            x.empty("file", &[("href", &href(&entry.path))]);
         }
         x.empty("dependency", &[("identifierref", &shared)]);
         x.end("resource");

@@ -1,7 +1,7 @@
 //! SCORM 1.2: the format every LMS plays best (Moodle's own), with IMS
 //! metadata 1.2.1 for the course's title, description and language.
 
-use crate::render::markdown_to_plain;
+use crate::markdown::to_plain as markdown_to_plain;
 use anyhow::Result;
 
 use super::scorm::{self, Edition};

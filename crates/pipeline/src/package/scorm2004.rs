@@ -5,7 +5,8 @@ use anyhow::Result;
 
 use super::scorm::{self, Edition};
 use super::xml::Xml;
-use super::{Context, Package, Registration, Target, ids};
+use super::{Context, Package, Registration, Target};
+use crate::ids;
 use crate::model::{Course, Sco, Session};
 
 pub const REGISTRATION: Registration = Registration {

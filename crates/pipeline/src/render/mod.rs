@@ -5,33 +5,17 @@
 //! page is byte-identical in SCORM 1.2, SCORM 2004 and the LTI tool. Common
 //! Cartridge takes a static variant of the same pages ([`StaticPages`]).
 
-mod markdown;
 mod view;
 
 use anyhow::{Context, Result};
 use handlebars::Handlebars;
 
 use crate::archive::Entry;
-use crate::model::{BlockKind, Course, QuestionKind, Session};
+use crate::contract::{OVERVIEW, PLAYER, RUNTIME, STYLE, session_page};
+use crate::model::Course;
 use crate::templates::Templates;
 
-pub use markdown::{
-    render as markdown_to_html, render_inline as markdown_inline, to_plain as markdown_to_plain,
-};
 use view::Mode;
-
-/// Path of the overview page in every package.
-pub const OVERVIEW: &str = "index.html";
-/// The course player: the launch page when the whole course is one SCO.
-pub const PLAYER: &str = "course.html";
-/// Stylesheet and runtime, shared by every page.
-pub const STYLE: &str = "coursepack/style.css";
-pub const RUNTIME: &str = "coursepack/runtime.js";
-
-/// Path of a session's page in every package.
-pub fn session_page(session: &Session) -> String {
-    format!("{}.html", session.id)
-}
 
 /// Every file the pages need: rendered pages, assets and course media.
 #[derive(Debug, Clone)]
@@ -201,82 +185,4 @@ fn render_sessions(course: &Course, hb: &Handlebars<'_>, mode: Mode) -> Result<V
         }
         Ok(pages)
     })
-}
-
-/// The most characters the runtime can need in `suspend_data` for this
-/// session, following its encoding (compact JSON, see runtime.js): the
-/// fixed keys, every trackable block id in the done list, and every answer
-/// at its longest with each character escaped (a newline or quote is two
-/// characters in JSON). Video play ranges are left out: the runtime drops
-/// them first when the budget is tight.
-pub fn suspend_data_worst_case(session: &Session) -> usize {
-    let mut total = r#"{"c":1,"d":[],"a":{},"v":{},"t":[]}"#.len();
-    for block in session.blocks.iter().filter(|b| b.is_trackable()) {
-        total += block.id.len() + 3;
-        if let BlockKind::Reflection { max_chars, .. } = block.kind {
-            // "id":"answer", plus the id again in the truncated list.
-            total += block.id.len() + 6 + 2 * max_chars as usize + block.id.len() + 3;
-        }
-        if let BlockKind::Quiz(quiz) = &block.kind {
-            // "id":{"n":999,"b":999,"k":[ids],"o":{"q":[options]},"r":{"q":[options] or "text"}}
-            total += block.id.len() + 32 + "\"o\":{},\"r\":{}".len();
-            for q in &quiz.questions {
-                let options: usize = match &q.kind {
-                    QuestionKind::Single(o) | QuestionKind::Multiple(o) => {
-                        o.iter().map(|c| c.id.len() + 3).sum::<usize>() + 2
-                    }
-                    QuestionKind::TrueFalse(_) => 16,
-                    // A text answer is kept to 250 characters, each escaped at worst.
-                    QuestionKind::Text(_) => 2 * 250 + 2,
-                };
-                // Its id in the draw, in the option order and in the responses.
-                total += 3 * (q.id.len() + 4) + 2 * options;
-            }
-        }
-    }
-    total
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::{Block, Completion};
-
-    fn reflection(id: &str, max_chars: u32) -> Block {
-        Block {
-            id: id.into(),
-            title: None,
-            required: true,
-            kind: BlockKind::Reflection {
-                question: "Why?".into(),
-                max_chars,
-            },
-            images: Vec::new(),
-        }
-    }
-
-    #[test]
-    fn worst_case_counts_escaped_answers() {
-        let session = Session {
-            id: "s".into(),
-            title: "S".into(),
-            intro: None,
-            goals: Vec::new(),
-            blocks: vec![reflection("q1", 1000), reflection("q2", 1000)],
-            completion: Completion {
-                video_percent: 90,
-                required: vec![],
-                pass_percent: None,
-                require_pass: false,
-            },
-            images: Vec::new(),
-        };
-        let worst = suspend_data_worst_case(&session);
-        // The JSON of two answers of 1000 newlines each, marked done and truncated.
-        let answer = "\\n".repeat(1000);
-        let json = format!(
-            r#"{{"c":1,"d":["q1","q2"],"a":{{"q1":"{answer}","q2":"{answer}"}},"v":{{}},"t":["q1","q2"]}}"#
-        );
-        assert!(worst >= json.len(), "{worst} < {}", json.len());
-    }
 }

@@ -4,7 +4,10 @@
 
 use serde::Serialize;
 
-use super::markdown::{render as md, render_inline};
+use crate::contract::{
+    CourseIsland, OverviewIsland, SessionIsland, script_safe_json, session_page,
+};
+use crate::markdown::{render as md, render_inline};
 use crate::model::{
     Block, BlockKind, Choice, Course, QuestionKind, Quiz, ReadingKind, Session, Split, VideoSource,
 };
@@ -175,161 +178,10 @@ pub struct CaptionsView {
     pub srclang: String,
 }
 
-#[derive(Serialize)]
-struct RuntimeData<'a> {
-    course: &'a str,
-    version: &'a str,
-    session: &'a str,
-    title: &'a str,
-    video_percent: u32,
-    required: &'a [String],
-    answer_max: u32,
-    /// This session's item identifier in the SCORM manifests.
-    item: String,
-    nav: NavData,
-    /// The session's pass mark in percent, when its quizzes have one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pass_percent: Option<u32>,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    require_pass: bool,
-    /// Quiz block id -> what the runtime needs to draw, score and report it.
-    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
-    quizzes: std::collections::BTreeMap<String, QuizData>,
-}
-
-/// A quiz as the runtime scores it. The answer key is in the page: a
-/// knowledge check scored in the learner's browser cannot hide it.
-#[derive(Serialize)]
-struct QuizData {
-    size: usize,
-    draw: Option<u32>,
-    attempts: Option<u32>,
-    shuffle: bool,
-    questions: Vec<QuestionData>,
-}
-
-#[derive(Serialize)]
-struct QuestionData {
-    id: String,
-    #[serde(rename = "type")]
-    kind: &'static str,
-    /// Option ids in authored order (`true`, `false` for true-false).
-    options: Vec<String>,
-    /// The right option ids.
-    correct: Vec<String>,
-    /// Text answers that count as right (compared without case or extra spaces).
-    accept: Vec<String>,
-    /// The prompt as plain text, for the LMS's interaction report.
-    description: String,
-}
-
-fn quiz_data(quiz: &Quiz) -> QuizData {
-    QuizData {
-        size: quiz.size(),
-        draw: quiz.draw,
-        attempts: quiz.attempts,
-        shuffle: quiz.shuffle,
-        questions: quiz
-            .questions
-            .iter()
-            .map(|q| {
-                let (options, correct, accept) = match &q.kind {
-                    QuestionKind::Single(o) | QuestionKind::Multiple(o) => (
-                        o.iter().map(|c| c.id.clone()).collect(),
-                        o.iter()
-                            .filter(|c| c.correct)
-                            .map(|c| c.id.clone())
-                            .collect(),
-                        Vec::new(),
-                    ),
-                    QuestionKind::TrueFalse(answer) => (
-                        vec!["true".to_string(), "false".to_string()],
-                        vec![answer.to_string()],
-                        Vec::new(),
-                    ),
-                    QuestionKind::Text(accept) => (Vec::new(), Vec::new(), accept.clone()),
-                };
-                QuestionData {
-                    id: q.id.clone(),
-                    kind: q.kind.name(),
-                    options,
-                    correct,
-                    accept,
-                    description: super::markdown_to_plain(&q.prompt),
-                }
-            })
-            .collect(),
-    }
-}
-
-/// The course's pages, for the runtime to tell a link to another SCO's page
-/// (which must become an LMS navigation request) from any other link.
-#[derive(Serialize)]
-struct NavData {
-    overview: &'static str,
-    player: &'static str,
-    /// Any other page `<id>.html` of the package is session `<id>`, whose
-    /// item in the SCORM manifests is this prefix and the id. (A rule, not a
-    /// list: a list on every page would grow with the square of the sessions.)
-    item_prefix: &'static str,
-}
-
-/// What the course player's runtime reads.
-#[derive(Serialize)]
-struct PlayerData<'a> {
-    course: &'a str,
-    version: &'a str,
-    overview: &'static str,
-    sessions: Vec<PlayerSession>,
-}
-
-#[derive(Serialize)]
-struct PlayerSession {
-    id: String,
-    href: String,
-    /// The SCORM objective that carries this session's completion.
-    objective: String,
-    /// The session's pass mark, when it has one.
-    pass: Option<u32>,
-    /// Questions one attempt of its quizzes holds.
-    questions: usize,
-}
-
-/// What the overview's runtime reads to show each session's state.
-#[derive(Serialize)]
-struct OverviewData<'a> {
-    course: &'a str,
-    version: &'a str,
-    sessions: Vec<OverviewSession>,
-}
-
-#[derive(Serialize)]
-struct OverviewSession {
-    id: String,
-    pass: Option<u32>,
-    /// Questions one attempt of the session's quizzes holds.
-    questions: usize,
-}
-
 /// The view of the course player page.
 pub fn player(course: &Course) -> PageView {
     let mut view = page(course, None, Mode::Interactive);
-    let data = PlayerData {
-        course: &course.id,
-        version: &course.version,
-        overview: super::OVERVIEW,
-        sessions: course
-            .sessions
-            .iter()
-            .map(|s| PlayerSession {
-                id: s.id.clone(),
-                href: super::session_page(s),
-                objective: crate::package::ids::objective(s),
-                pass: s.completion.pass_percent,
-                questions: s.questions(),
-            })
-            .collect(),
-    };
+    let data = CourseIsland::new(course);
     view.page_kind = "player";
     view.overview_json = None;
     // The header must not link away: the player page is the SCO.
@@ -359,7 +211,7 @@ pub fn page(course: &Course, session_index: Option<usize>, mode: Mode) -> PageVi
         id: s.id.clone(),
         number: i + 1,
         title: s.title.clone(),
-        href: super::session_page(s),
+        href: session_page(s),
         minutes: s
             .blocks
             .iter()
@@ -389,39 +241,7 @@ pub fn page(course: &Course, session_index: Option<usize>, mode: Mode) -> PageVi
         .collect();
     let session = session_index.map(|i| {
         let s = &course.sessions[i];
-        let data = RuntimeData {
-            course: &course.id,
-            version: &course.version,
-            session: &s.id,
-            title: &s.title,
-            video_percent: s.completion.video_percent,
-            required: &s.completion.required,
-            answer_max: s
-                .blocks
-                .iter()
-                .filter_map(|b| match b.kind {
-                    BlockKind::Reflection { max_chars, .. } => Some(max_chars),
-                    _ => None,
-                })
-                .max()
-                .unwrap_or(crate::load::DEFAULT_MAX_CHARS),
-            item: crate::package::ids::item(s),
-            nav: NavData {
-                overview: super::OVERVIEW,
-                player: super::PLAYER,
-                item_prefix: crate::package::ids::ITEM_PREFIX,
-            },
-            pass_percent: s.completion.pass_percent,
-            require_pass: s.completion.require_pass,
-            quizzes: s
-                .blocks
-                .iter()
-                .filter_map(|b| match &b.kind {
-                    BlockKind::Quiz(q) => Some((b.id.clone(), quiz_data(q))),
-                    _ => None,
-                })
-                .collect(),
-        };
+        let data = SessionIsland::new(course, s);
         SessionView {
             id: s.id.clone(),
             number: i + 1,
@@ -481,7 +301,7 @@ pub fn page(course: &Course, session_index: Option<usize>, mode: Mode) -> PageVi
                 .branding
                 .logo
                 .as_ref()
-                .map(|l| crate::package::href(&l.rel)),
+                .map(|l| crate::contract::href(&l.rel)),
             primary_colour: course.branding.primary_colour.clone(),
             before: course
                 .before
@@ -500,21 +320,8 @@ pub fn page(course: &Course, session_index: Option<usize>, mode: Mode) -> PageVi
         interactive,
         generator: concat!("coursepack ", env!("CARGO_PKG_VERSION")),
         player_json: None,
-        overview_json: (session_index.is_none() && interactive).then(|| {
-            script_safe_json(&OverviewData {
-                course: &course.id,
-                version: &course.version,
-                sessions: course
-                    .sessions
-                    .iter()
-                    .map(|s| OverviewSession {
-                        id: s.id.clone(),
-                        pass: s.completion.pass_percent,
-                        questions: s.questions(),
-                    })
-                    .collect(),
-            })
-        }),
+        overview_json: (session_index.is_none() && interactive)
+            .then(|| script_safe_json(&OverviewIsland::new(course))),
     }
 }
 
@@ -550,11 +357,11 @@ fn block(course: &Course, b: &Block, mode: Mode, in_session: bool) -> BlockView 
         interactive,
         // The cartridge has a discussion topic for each session's reflections.
         discussion: (!interactive && in_session)
-            .then(|| crate::package::topic_title(b).map(str::to_string))
+            .then(|| b.topic_title().map(str::to_string))
             .flatten(),
         // And a QTI quiz for each of its knowledge checks.
         assessment: (!interactive && in_session)
-            .then(|| crate::package::assessment_title(b).map(str::to_string))
+            .then(|| b.assessment_title().map(str::to_string))
             .flatten(),
         is_quiz: false,
         quiz: None,
@@ -579,7 +386,7 @@ fn block(course: &Course, b: &Block, mode: Mode, in_session: bool) -> BlockView 
             match source {
                 VideoSource::File(f) => {
                     v.video = Some(VideoFileView {
-                        src: crate::package::href(&f.rel),
+                        src: crate::contract::href(&f.rel),
                         mime: f.mime(),
                     })
                 }
@@ -591,7 +398,7 @@ fn block(course: &Course, b: &Block, mode: Mode, in_session: bool) -> BlockView 
             }
             v.done_label = "I have watched this video";
             v.captions = captions.as_ref().map(|c| CaptionsView {
-                src: crate::package::href(&c.rel),
+                src: crate::contract::href(&c.rel),
                 srclang: course.language.clone(),
             });
         }
@@ -633,15 +440,6 @@ fn block(course: &Course, b: &Block, mode: Mode, in_session: bool) -> BlockView 
         }
     }
     v
-}
-
-/// JSON that cannot close the `<script>` element it sits in.
-fn script_safe_json<T: Serialize>(value: &T) -> String {
-    serde_json::to_string(value)
-        .expect("view data always serialises")
-        .replace('<', "\\u003c")
-        .replace('>', "\\u003e")
-        .replace('&', "\\u0026")
 }
 
 fn quiz_view(b: &Block, quiz: &Quiz) -> QuizView {
