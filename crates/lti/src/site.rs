@@ -24,6 +24,38 @@ pub struct SessionInfo {
     pub title: String,
 }
 
+/// Why a course could not be loaded.
+#[derive(Debug)]
+pub enum LoadError {
+    /// The course source has problems, reported as `coursepack build` reports them.
+    Course(coursepack_pipeline::diagnostic::Diagnostics),
+    Other(anyhow::Error),
+}
+
+impl From<anyhow::Error> for LoadError {
+    fn from(e: anyhow::Error) -> Self {
+        LoadError::Other(e)
+    }
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LoadError::Course(diags) => {
+                let n = diags.error_count();
+                write!(
+                    f,
+                    "{n} problem{} found in the course",
+                    if n == 1 { "" } else { "s" }
+                )
+            }
+            LoadError::Other(e) => write!(f, "{e:#}"),
+        }
+    }
+}
+
+impl std::error::Error for LoadError {}
+
 pub struct Site {
     pub title: String,
     files: BTreeMap<String, SiteFile>,
@@ -34,40 +66,31 @@ impl Site {
     /// Loads the course at `dir`: a course source (with `course.toml`), built through the same
     /// pipeline as the packages, or a folder of already rendered pages (e.g. an unzipped
     /// package).
-    pub fn load(dir: &Path) -> Result<Self> {
+    pub fn load(dir: &Path) -> Result<Self, LoadError> {
         if dir.join(coursepack_pipeline::load::COURSE_FILE).is_file() {
             return Self::build(dir);
         }
         if !dir.join("index.html").is_file() {
-            bail!(
+            return Err(anyhow::anyhow!(
                 "{} has neither {} nor index.html; give `serve` a course folder",
                 dir.display(),
                 coursepack_pipeline::load::COURSE_FILE
-            );
+            )
+            .into());
         }
         let mut files = BTreeMap::new();
         walk(dir, dir, &mut files)?;
-        Self::from_files(files)
+        Ok(Self::from_files(files)?)
     }
 
     /// Loads and renders a course source exactly as `coursepack build` does.
-    fn build(dir: &Path) -> Result<Self> {
+    fn build(dir: &Path) -> Result<Self, LoadError> {
         let prepared = match coursepack_pipeline::build::prepare(dir) {
             Ok(p) => p,
             Err(coursepack_pipeline::build::Error::Input(diags)) => {
-                let text: String = diags
-                    .sorted()
-                    .into_iter()
-                    .map(|d| diags.render(d))
-                    .collect();
-                let n = diags.error_count();
-                bail!(
-                    "{text}error: {n} problem{} found in the course; fix {} and start again",
-                    if n == 1 { "" } else { "s" },
-                    if n == 1 { "it" } else { "them" }
-                );
+                return Err(LoadError::Course(diags));
             }
-            Err(coursepack_pipeline::build::Error::Failed(e)) => return Err(e),
+            Err(coursepack_pipeline::build::Error::Failed(e)) => return Err(e.into()),
         };
         // The course model's title, as written: the rendered `<title>` holds it HTML-escaped.
         let title = prepared.loaded.course.title.clone();
