@@ -13,8 +13,8 @@ use axum::routing::{get, post};
 use tokio::sync::watch;
 
 use super::{
-    App, Config, SharedApp, deep_link, keys, launch, oidc, outbox, platforms, registration, site,
-    store,
+    App, Config, SharedApp, deep_link, keys, launch, oidc, outbox, pages, platforms, progress,
+    registration, site, store,
 };
 
 /// Form posts carry one id_token (a few kB); progress posts carry a session's state.
@@ -72,9 +72,9 @@ pub fn router(app: SharedApp) -> Router {
         )
         .route("/launch", get(launch::launch_get))
         .route("/launch/{session}", get(launch::launch_get))
-        .route("/l/{handle}/{*path}", get(launch::page))
+        .route("/l/{handle}/{*path}", get(pages::page))
         .route("/lti/relaunch/{state}", get(launch::relaunch))
-        .route("/lti/api/progress", post(launch::progress))
+        .route("/lti/api/progress", post(progress::progress))
         .route(
             "/lti/deep-link/{handle}",
             get(deep_link::picker).post(deep_link::submit),
