@@ -8,85 +8,56 @@ use serde::de::{Deserialize, DeserializeOwned, Deserializer};
 use serde_json::Value;
 
 #[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
 pub struct IdToken {
-    #[serde(default, deserialize_with = "text")]
+    #[serde(deserialize_with = "text")]
     pub sub: Option<String>,
-    #[serde(default, deserialize_with = "text")]
+    #[serde(deserialize_with = "text")]
     pub nonce: Option<String>,
     /// Seconds; a number that is not a whole one reads as absent.
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(deserialize_with = "lenient")]
     pub exp: Option<i64>,
     /// Seconds, whole or not.
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(deserialize_with = "lenient")]
     pub iat: Option<serde_json::Number>,
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(deserialize_with = "lenient")]
     pub aud: Option<Audience>,
     /// `Some(None)`: present but not a string (which no client id can match).
-    #[serde(default, deserialize_with = "present_text")]
+    #[serde(deserialize_with = "present_text")]
     pub azp: Option<Option<String>>,
-    #[serde(
-        rename = "https://purl.imsglobal.org/spec/lti/claim/message_type",
-        default,
-        deserialize_with = "text"
-    )]
+    #[serde(rename = "https://purl.imsglobal.org/spec/lti/claim/message_type")]
+    #[serde(deserialize_with = "text")]
     pub message_type: Option<String>,
-    #[serde(
-        rename = "https://purl.imsglobal.org/spec/lti/claim/version",
-        default,
-        deserialize_with = "text"
-    )]
+    #[serde(rename = "https://purl.imsglobal.org/spec/lti/claim/version")]
+    #[serde(deserialize_with = "text")]
     pub version: Option<String>,
-    #[serde(
-        rename = "https://purl.imsglobal.org/spec/lti/claim/deployment_id",
-        default,
-        deserialize_with = "text"
-    )]
+    #[serde(rename = "https://purl.imsglobal.org/spec/lti/claim/deployment_id")]
+    #[serde(deserialize_with = "text")]
     pub deployment_id: Option<String>,
-    #[serde(
-        rename = "https://purl.imsglobal.org/spec/lti/claim/target_link_uri",
-        default,
-        deserialize_with = "text"
-    )]
+    #[serde(rename = "https://purl.imsglobal.org/spec/lti/claim/target_link_uri")]
+    #[serde(deserialize_with = "text")]
     pub target_link_uri: Option<String>,
-    #[serde(
-        rename = "https://purl.imsglobal.org/spec/lti/claim/resource_link",
-        default,
-        deserialize_with = "lenient"
-    )]
+    #[serde(rename = "https://purl.imsglobal.org/spec/lti/claim/resource_link")]
+    #[serde(deserialize_with = "lenient")]
     pub resource_link: Option<ResourceLink>,
     /// The role URIs; `None` unless the claim is an array (entries that are not strings are
     /// left out: they name no role).
-    #[serde(
-        rename = "https://purl.imsglobal.org/spec/lti/claim/roles",
-        default,
-        deserialize_with = "strings"
-    )]
+    #[serde(rename = "https://purl.imsglobal.org/spec/lti/claim/roles")]
+    #[serde(deserialize_with = "strings")]
     pub roles: Option<Vec<String>>,
-    #[serde(
-        rename = "https://purl.imsglobal.org/spec/lti/claim/context",
-        default,
-        deserialize_with = "lenient"
-    )]
+    #[serde(rename = "https://purl.imsglobal.org/spec/lti/claim/context")]
+    #[serde(deserialize_with = "lenient")]
     pub context: Option<Context>,
-    #[serde(
-        rename = "https://purl.imsglobal.org/spec/lti/claim/custom",
-        default,
-        deserialize_with = "lenient"
-    )]
+    #[serde(rename = "https://purl.imsglobal.org/spec/lti/claim/custom")]
+    #[serde(deserialize_with = "lenient")]
     pub custom: Option<Custom>,
     /// Present (of whatever shape) or not: a launch without one is simply not graded.
-    #[serde(
-        rename = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint",
-        default,
-        deserialize_with = "present"
-    )]
+    #[serde(rename = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint")]
+    #[serde(deserialize_with = "present")]
     pub ags_endpoint: Option<AgsEndpoint>,
     /// Present (of whatever shape) or not: the two are refused with different words.
-    #[serde(
-        rename = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings",
-        default,
-        deserialize_with = "present"
-    )]
+    #[serde(rename = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings")]
+    #[serde(deserialize_with = "present")]
     pub deep_linking_settings: Option<DeepLinkingSettings>,
 }
 
@@ -99,44 +70,49 @@ pub enum Audience {
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
 pub struct ResourceLink {
-    #[serde(default, deserialize_with = "text")]
+    #[serde(deserialize_with = "text")]
     pub id: Option<String>,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
 pub struct Context {
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(deserialize_with = "lenient")]
     pub id: Option<String>,
 }
 
 /// The link's custom parameters; the tool reads only `session`.
 #[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
 pub struct Custom {
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(deserialize_with = "lenient")]
     pub session: Option<String>,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
 pub struct AgsEndpoint {
-    #[serde(default, deserialize_with = "strings")]
+    #[serde(deserialize_with = "strings")]
     pub scope: Option<Vec<String>>,
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(deserialize_with = "lenient")]
     pub lineitem: Option<String>,
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(deserialize_with = "lenient")]
     pub lineitems: Option<String>,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
 pub struct DeepLinkingSettings {
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(deserialize_with = "lenient")]
     pub deep_link_return_url: Option<String>,
-    #[serde(default, deserialize_with = "strings")]
+    #[serde(deserialize_with = "strings")]
     pub accept_types: Option<Vec<String>>,
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(deserialize_with = "lenient")]
     pub accept_multiple: Option<bool>,
     /// Handed back untouched in the response.
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(deserialize_with = "lenient")]
     pub data: Option<String>,
 }
 
