@@ -202,7 +202,7 @@ pub async fn verify_id_token(
         })
     })?;
     // Read into the claims the tool uses only now that the signature holds; by way of a JSON
-    // value, which keeps the last of repeated keys as before instead of failing on them.
+    // value, which keeps the last of repeated keys instead of failing on them.
     let claims: IdToken = serde_json::from_value(data.claims)
         .map_err(|_| Refusal::unauthorized("The id_token could not be verified."))?;
 

@@ -183,12 +183,15 @@ async fn accept(
         .ok_or_else(|| Refusal::bad("The id_token has no resource_link id."))?;
     let session = launched_session(app, &claims)?;
     let ags = claims.ags_endpoint.as_ref();
-    let ags_url = |url: Option<&String>| url.filter(|u| url::Url::parse(u).is_ok()).cloned();
+    let valid_url = |u: &Option<String>| u.clone().filter(|u| url::Url::parse(u).is_ok());
     let can_score = claims.ags_granted(super::SCOPE_SCORE);
-    let lineitem = ags_url(ags.and_then(|a| a.lineitem.as_ref())).filter(|_| can_score);
+    let lineitem = ags
+        .and_then(|a| valid_url(&a.lineitem))
+        .filter(|_| can_score);
     // A link without a grade column (imported from a cartridge, or added by hand): the tool
     // finds or creates its own line item, when the platform lets it.
-    let lineitems = ags_url(ags.and_then(|a| a.lineitems.as_ref()))
+    let lineitems = ags
+        .and_then(|a| valid_url(&a.lineitems))
         .filter(|_| lineitem.is_none() && can_score && claims.ags_granted(super::SCOPE_LINEITEM));
     if ags.is_some() && lineitem.is_none() && lineitems.is_none() {
         tracing::info!(
