@@ -4,13 +4,14 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::Result;
 use clap::Args as ClapArgs;
 
 use super::{EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK};
 
 use coursepack_lti as lti;
+use coursepack_pipeline::diagnostic::Diagnostics;
 use coursepack_pipeline::tool::ToolUrl;
+use lti::site::LoadError;
 
 /// Serve the course as an LTI 1.3 tool (launches, grades, deep linking, dynamic registration).
 #[derive(Debug, ClapArgs)]
@@ -51,36 +52,45 @@ pub struct Args {
 pub fn execute(args: Args) -> i32 {
     match run(args) {
         Ok(()) => EXIT_OK,
-        Err(e) => {
-            // A course's own diagnostics come rendered, with their "error:" labels.
-            let text = format!("{e:#}");
-            if text.starts_with("error:") || text.starts_with("warning:") {
-                eprintln!("{text}");
-            } else {
-                eprintln!("error: {text}");
-            }
-            if e.is::<BadInput>() {
-                EXIT_BAD_INPUT
-            } else {
-                EXIT_FAILURE
-            }
+        // The course's problems, printed as `coursepack build` prints them.
+        Err(Stop::Course(diags)) => {
+            super::report(&diags);
+            let n = diags.error_count();
+            eprintln!(
+                "error: {n} problem{} found in the course; fix {} and start again",
+                if n == 1 { "" } else { "s" },
+                if n == 1 { "it" } else { "them" }
+            );
+            EXIT_BAD_INPUT
+        }
+        Err(Stop::BadInput(why)) => {
+            eprintln!("error: {why}");
+            EXIT_BAD_INPUT
+        }
+        Err(Stop::Failed(e)) => {
+            eprintln!("error: {e:#}");
+            EXIT_FAILURE
         }
     }
 }
 
-/// A problem with the command line or the course, as opposed to a failure while serving.
-#[derive(Debug)]
-struct BadInput(String);
+/// Why `serve` stopped.
+enum Stop {
+    /// The course has problems (exit 2, like `coursepack build`).
+    Course(Diagnostics),
+    /// Something else wrong with the command line, the course or the platforms file (exit 2).
+    BadInput(String),
+    /// A failure while starting or serving (exit 1).
+    Failed(anyhow::Error),
+}
 
-impl std::fmt::Display for BadInput {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+impl From<anyhow::Error> for Stop {
+    fn from(e: anyhow::Error) -> Self {
+        Stop::Failed(e)
     }
 }
 
-impl std::error::Error for BadInput {}
-
-fn run(args: Args) -> Result<()> {
+fn run(args: Args) -> Result<(), Stop> {
     lti::init_logging();
     let grace = Duration::from_secs(args.key_grace_days * 86_400);
     if args.rotate_key {
@@ -94,7 +104,7 @@ fn run(args: Args) -> Result<()> {
     }
     let given = args.public_url.unwrap_or_default();
     let public_url = ToolUrl::parse(&given).map_err(|why| {
-        BadInput(format!(
+        Stop::BadInput(format!(
             "--public-url must be an http(s) URL, got {given:?}: {why}"
         ))
     })?;
@@ -113,8 +123,11 @@ fn run(args: Args) -> Result<()> {
         tuning: lti::Tuning::from_env(),
     };
     // A course or platforms file with problems is bad input (exit 2), like `coursepack build`.
-    let site = lti::site::Site::load(&cfg.course_dir).map_err(|e| BadInput(format!("{e:#}")))?;
+    let site = lti::site::ServedCourse::load(&cfg.course_dir).map_err(|e| match e {
+        LoadError::Course(diags) => Stop::Course(diags),
+        LoadError::Other(e) => Stop::BadInput(format!("{e:#}")),
+    })?;
     let platforms = lti::platforms::Platforms::load(cfg.platforms_file.as_deref())
-        .map_err(|e| BadInput(format!("{e:#}")))?;
-    lti::server::run(cfg, site, platforms)
+        .map_err(|e| Stop::BadInput(format!("{e:#}")))?;
+    Ok(lti::server::run(cfg, site, platforms)?)
 }

@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::{Value, json};
 
 use super::ags::SCORE_MAXIMUM;
+use super::id_token::IdToken;
 use super::platforms::Platform;
 use super::store::DeepLinkRequest;
 use super::{Refusal, SharedApp, claim, escape_html};
@@ -21,20 +22,23 @@ pub async fn accept_request(
     app: &SharedApp,
     platform: &Platform,
     deployment: &str,
-    claims: &Value,
+    claims: &IdToken,
 ) -> Result<Response, Refusal> {
     let settings = claims
-        .get(claim::DL_SETTINGS)
+        .deep_linking_settings
+        .as_ref()
         .ok_or_else(|| Refusal::bad("The deep-linking request has no deep_linking_settings."))?;
-    let return_url = settings["deep_link_return_url"]
-        .as_str()
+    let return_url = settings
+        .deep_link_return_url
+        .as_deref()
         .filter(|u| url::Url::parse(u).is_ok())
         .ok_or_else(|| {
             Refusal::bad("The deep-linking request has no valid deep_link_return_url.")
         })?;
-    let accepts_links = settings["accept_types"]
-        .as_array()
-        .is_some_and(|t| t.iter().any(|v| v.as_str() == Some("ltiResourceLink")));
+    let accepts_links = settings
+        .accept_types
+        .as_ref()
+        .is_some_and(|t| t.iter().any(|v| v == "ltiResourceLink"));
     if !accepts_links {
         return Err(Refusal::bad(
             "The platform does not accept LTI resource links here.",
@@ -46,9 +50,9 @@ pub async fn accept_request(
         client_id: platform.client_id.clone(),
         deployment_id: deployment.to_string(),
         return_url: return_url.to_string(),
-        data: settings["data"].as_str().map(str::to_string),
+        data: settings.data.clone(),
         // Absent means the platform accepts several items.
-        accept_multiple: settings["accept_multiple"].as_bool().unwrap_or(true),
+        accept_multiple: settings.accept_multiple.unwrap_or(true),
         expires_ms: super::now_ms() + PICK_TTL_MS,
     };
     app.store.put_deep_link(&req).await?;

@@ -11,6 +11,7 @@ use serde_json::Value;
 use tokio::sync::Mutex;
 
 use super::Refusal;
+use super::id_token::{Audience, IdToken};
 use super::platforms::Platform;
 
 /// Clock skew tolerated on `exp` and `iat`.
@@ -150,13 +151,13 @@ async fn fetch_jwks(http: &reqwest::Client, url: &str) -> Result<HashMap<String,
 }
 
 /// Verifies an id_token's signature, issuer, audience, `azp` and times for `platform`, and
-/// returns its claims. Message-specific claims are checked by the caller.
+/// returns its claims, read once into the ones the tool uses. Message-specific claims are checked by the caller.
 pub async fn verify_id_token(
     cache: &JwksCache,
     http: &reqwest::Client,
     platform: &Platform,
     token: &str,
-) -> Result<Value, Refusal> {
+) -> Result<IdToken, Refusal> {
     // Look at the algorithm before anything else: `none` and HMAC are never acceptable (the
     // header parser itself rejects `none`, which it does not know).
     let header = jsonwebtoken::decode_header(token)
@@ -200,12 +201,16 @@ pub async fn verify_id_token(
             _ => "The id_token could not be verified.".to_string(),
         })
     })?;
-    let claims = data.claims;
+    // Read into the claims the tool uses only now that the signature holds; by way of a JSON
+    // value, which keeps the last of repeated keys instead of failing on them.
+    let claims: IdToken = serde_json::from_value(data.claims)
+        .map_err(|_| Refusal::unauthorized("The id_token could not be verified."))?;
 
     let now = super::now_secs();
-    let iat = claims["iat"]
-        .as_i64()
-        .or_else(|| claims["iat"].as_f64().map(|f| f as i64))
+    let iat = claims
+        .iat
+        .as_ref()
+        .and_then(|n| n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)))
         .ok_or_else(|| Refusal::unauthorized("The id_token's iat is not a number."))?;
     if iat > now + LEEWAY_SECS as i64 {
         return Err(Refusal::unauthorized(
@@ -213,9 +218,9 @@ pub async fn verify_id_token(
         ));
     }
     // With several audiences the authorised party says which one the token is for.
-    let several = claims["aud"].as_array().is_some_and(|a| a.len() > 1);
-    match claims.get("azp") {
-        Some(Value::String(azp)) if *azp == platform.client_id => {}
+    let several = matches!(&claims.aud, Some(Audience::Several(a)) if a.len() > 1);
+    match &claims.azp {
+        Some(Some(azp)) if *azp == platform.client_id => {}
         Some(_) => {
             return Err(Refusal::unauthorized(
                 "The id_token's azp is not this tool.",
@@ -228,7 +233,7 @@ pub async fn verify_id_token(
         }
         None => {}
     }
-    if claims["sub"].as_str().is_none_or(str::is_empty) {
+    if claims.sub.is_none() {
         return Err(Refusal::unauthorized("The id_token has no subject (sub)."));
     }
     Ok(claims)

@@ -1,21 +1,20 @@
-//! The launch (the platform's form post of the id_token), the course pages a launch opens, and
-//! the progress endpoint the page runtime posts to with its launch-scoped bearer token.
+//! The launch: the platform's form post of the id_token to the OIDC redirect URI. It is
+//! verified, the session it opens decided, and a launch handle minted for the course pages
+//! ([`super::pages`]) and a token for the progress the page runtime saves
+//! ([`super::progress`]).
 
-use axum::body::{Body, Bytes};
-use axum::extract::{Path, Request, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use super::site::SiteFile;
-use super::store::{AutoLineItem, Launch, NewScore};
-use super::{Refusal, SharedApp, claim};
+use super::id_token::IdToken;
+use super::store::Launch;
+use super::{Refusal, SharedApp};
 
 pub const RESOURCE_LINK_REQUEST: &str = "LtiResourceLinkRequest";
 pub const DEEP_LINKING_REQUEST: &str = "LtiDeepLinkingRequest";
-
-use super::ags::SCORE_MAXIMUM;
 
 #[derive(Debug, Deserialize)]
 pub struct LaunchForm {
@@ -52,13 +51,6 @@ pub async fn launch_post(
         }
         Err(refusal) => refusal.into_response(),
     }
-}
-
-fn str_claim<'a>(claims: &'a Value, name: &str) -> Option<&'a str> {
-    claims
-        .get(name)
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
 }
 
 async fn accept(
@@ -128,47 +120,50 @@ async fn accept(
         .await?;
     let claims = super::jwt::verify_id_token(&app.jwks, &app.http, &platform, &id_token).await?;
 
-    if str_claim(&claims, "nonce") != Some(login.nonce.as_str()) {
+    if claims.nonce.as_deref() != Some(login.nonce.as_str()) {
         return Err(Refusal::unauthorized(
             "The id_token's nonce is not the one this login sent.",
         ));
     }
-    let exp_ms = claims["exp"].as_i64().unwrap_or(0) * 1000;
+    let exp_ms = claims.exp.unwrap_or(0) * 1000;
     let nonce_expires_ms = exp_ms.max(now) + super::jwt::LEEWAY_SECS as i64 * 1000;
     let nonce_used = || Refusal::unauthorized("The id_token's nonce was already used.");
-    let deployment = str_claim(&claims, claim::DEPLOYMENT_ID)
+    let deployment = claims
+        .deployment_id
+        .as_deref()
         .ok_or_else(|| Refusal::bad("The id_token has no deployment_id."))?;
     if !platform.deployment_ids.iter().any(|d| d == deployment) {
         return Err(Refusal::forbidden(format!(
             "Deployment {deployment} is not registered for this platform."
         )));
     }
-    if str_claim(&claims, claim::VERSION) != Some("1.3.0") {
+    if claims.version.as_deref() != Some("1.3.0") {
         return Err(Refusal::bad("The id_token is not an LTI 1.3.0 message."));
     }
-    let message_type = str_claim(&claims, claim::MESSAGE_TYPE)
+    let message_type = claims
+        .message_type
+        .as_deref()
         .ok_or_else(|| Refusal::bad("The id_token has no message_type."))?;
     if message_type != RESOURCE_LINK_REQUEST && message_type != DEEP_LINKING_REQUEST {
         return Err(Refusal::bad(format!(
             "This tool does not handle {message_type} messages."
         )));
     }
-    if !claims.get(claim::ROLES).is_some_and(Value::is_array) {
+    let Some(roles) = &claims.roles else {
         return Err(Refusal::bad("The id_token has no roles claim."));
-    }
-    if str_claim(&claims, claim::TARGET_LINK_URI) != Some(login.target_link_uri.as_str()) {
+    };
+    if claims.target_link_uri.as_deref() != Some(login.target_link_uri.as_str()) {
         return Err(Refusal::bad(
             "The id_token's target_link_uri is not the one the login asked for.",
         ));
     }
-    let sub = str_claim(&claims, "sub").unwrap_or_default().to_string();
+    let sub = claims.sub.clone().unwrap_or_default();
 
     if message_type == DEEP_LINKING_REQUEST {
         if !app.store.use_nonce(&login.nonce, nonce_expires_ms).await? {
             return Err(nonce_used());
         }
-        let roles = claims[claim::ROLES].as_array().map(Vec::as_slice);
-        if !may_deep_link(roles.unwrap_or_default()) {
+        if !may_deep_link(roles) {
             tracing::warn!(issuer = %platform.issuer, "deep linking refused: no instructor role");
             return Err(Refusal {
                 status: StatusCode::FORBIDDEN,
@@ -182,43 +177,34 @@ async fn accept(
     }
 
     let resource_link_id = claims
-        .get(claim::RESOURCE_LINK)
-        .and_then(|r| r.get("id"))
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
+        .resource_link
+        .as_ref()
+        .and_then(|r| r.id.as_deref())
         .ok_or_else(|| Refusal::bad("The id_token has no resource_link id."))?;
     let session = launched_session(app, &claims)?;
-    let ags = claims.get(claim::AGS_ENDPOINT);
-    let granted = |scope: &str| {
-        ags.and_then(|a| a.get("scope"))
-            .and_then(Value::as_array)
-            .is_some_and(|s| s.iter().any(|v| v.as_str() == Some(scope)))
-    };
-    let ags_url = |name: &str| {
-        ags.and_then(|a| a.get(name))
-            .and_then(Value::as_str)
-            .filter(|u| url::Url::parse(u).is_ok())
-            .map(str::to_string)
-    };
-    let can_score = granted(super::SCOPE_SCORE);
-    let lineitem = ags_url("lineitem").filter(|_| can_score);
+    let ags = claims.ags_endpoint.as_ref();
+    let valid_url = |u: &Option<String>| u.clone().filter(|u| url::Url::parse(u).is_ok());
+    let can_score = claims.ags_granted(super::SCOPE_SCORE);
+    let lineitem = ags
+        .and_then(|a| valid_url(&a.lineitem))
+        .filter(|_| can_score);
     // A link without a grade column (imported from a cartridge, or added by hand): the tool
     // finds or creates its own line item, when the platform lets it.
-    let lineitems = ags_url("lineitems")
-        .filter(|_| lineitem.is_none() && can_score && granted(super::SCOPE_LINEITEM));
+    let lineitems = ags
+        .and_then(|a| valid_url(&a.lineitems))
+        .filter(|_| lineitem.is_none() && can_score && claims.ags_granted(super::SCOPE_LINEITEM));
     if ags.is_some() && lineitem.is_none() && lineitems.is_none() {
         tracing::info!(
             score = can_score,
-            lineitem = granted(super::SCOPE_LINEITEM),
+            lineitem = claims.ags_granted(super::SCOPE_LINEITEM),
             "launch not graded: the platform gives no line item and no way to create one"
         );
     }
     let context_id = claims
-        .get(claim::CONTEXT)
-        .and_then(|c| c.get("id"))
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string();
+        .context
+        .as_ref()
+        .and_then(|c| c.id.clone())
+        .unwrap_or_default();
 
     let launch = Launch {
         handle: super::random_token(),
@@ -268,7 +254,7 @@ async fn accept(
 /// ContentDeveloper or Administrator in the course, any of their sub-roles (LTI 1.3 roles
 /// vocabulary, A.2.3), their deprecated simple names, or an institution or system
 /// administrator.
-pub fn may_deep_link(roles: &[Value]) -> bool {
+pub fn may_deep_link(roles: &[String]) -> bool {
     const CONTEXT: &str = "http://purl.imsglobal.org/vocab/lis/v2/membership";
     const ALLOWED: [&str; 3] = ["Instructor", "ContentDeveloper", "Administrator"];
     const ADMINS: [&str; 3] = [
@@ -276,7 +262,7 @@ pub fn may_deep_link(roles: &[Value]) -> bool {
         "http://purl.imsglobal.org/vocab/lis/v2/system/person#Administrator",
         "http://purl.imsglobal.org/vocab/lis/v2/system/person#SysAdmin",
     ];
-    roles.iter().filter_map(Value::as_str).any(|role| {
+    roles.iter().map(String::as_str).any(|role| {
         if ALLOWED.contains(&role) || ADMINS.contains(&role) {
             return true;
         }
@@ -382,14 +368,10 @@ async fn storage_check(
 
 /// The session a resource link opens: from the target link (`/launch/<id>` or
 /// `?session=<id>`), else the custom parameter `session`; none means the whole course.
-fn launched_session(app: &SharedApp, claims: &Value) -> Result<Option<String>, Refusal> {
-    let target = str_claim(claims, claim::TARGET_LINK_URI).unwrap_or_default();
+fn launched_session(app: &SharedApp, claims: &IdToken) -> Result<Option<String>, Refusal> {
+    let target = claims.target_link_uri.as_deref().unwrap_or_default();
     let from_target = app.cfg.public_url.launched_session(target);
-    let custom = claims
-        .get(claim::CUSTOM)
-        .and_then(|c| c.get("session"))
-        .and_then(Value::as_str)
-        .map(str::to_string);
+    let custom = claims.custom.as_ref().and_then(|c| c.session.clone());
     match from_target.or(custom).filter(|s| !s.is_empty()) {
         None => Ok(None),
         Some(id) if app.site.session(&id).is_some() => Ok(Some(id)),
@@ -408,210 +390,4 @@ pub async fn launch_get() -> Response {
             "This address is an LTI 1.3 launch link; open the activity from your learning platform.",
         ),
     )
-}
-
-/// GET /l/{handle}/{*path}: a course file, within a launch.
-pub async fn page(
-    State(app): State<SharedApp>,
-    Path((handle, path)): Path<(String, String)>,
-    req: Request,
-) -> Response {
-    match serve_page(&app, &handle, &path, req).await {
-        Ok(r) => r,
-        Err(r) => r.into_response(),
-    }
-}
-
-async fn serve_page(
-    app: &SharedApp,
-    handle: &str,
-    path: &str,
-    req: Request,
-) -> Result<Response, Refusal> {
-    let launch = app
-        .store
-        .launch_by_handle(handle, super::now_ms())
-        .await?
-        .ok_or_else(|| {
-            Refusal::forbidden("This launch has expired. Open the activity again from your course.")
-        })?;
-    let file = app
-        .site
-        .get(path)
-        .ok_or_else(|| Refusal::not_found(format!("No file {path} in this course.")))?;
-    let content_type = super::site::content_type(path);
-    let mut resp = match file {
-        SiteFile::Bytes(bytes) if path.ends_with(".html") => {
-            let session = path
-                .strip_suffix(".html")
-                .filter(|s| app.site.session(s).is_some());
-            let mut island = json!({
-                "endpoint": app.cfg.url("/lti/api/progress"),
-                "token": launch.token,
-            });
-            // Resume: the learner's saved state for this session, if any.
-            if let Some(s) = session
-                && let Some(state) = app.store.progress_state(&launch, s).await?
-            {
-                island["state"] = serde_json::from_str(&state).unwrap_or(Value::Null);
-            }
-            let html = super::site::inject_lti(bytes, &island);
-            let mut r = Response::new(Body::from(html));
-            r.headers_mut()
-                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            r
-        }
-        SiteFile::Bytes(bytes) => {
-            let mut r = Response::new(Body::from(Bytes::copy_from_slice(bytes)));
-            r.headers_mut().insert(
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("private, max-age=300"),
-            );
-            r
-        }
-        SiteFile::Disk(p) => {
-            // Large media: streamed with range support so video seeking works.
-            let r = tower_http::services::ServeFile::new(p)
-                .try_call(req)
-                .await
-                .map_err(|e| Refusal::internal(e.into()))?;
-            return Ok(r.map(Body::new).into_response());
-        }
-    };
-    let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    // The page URL carries the launch handle: never leak it to linked sites.
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    Ok(resp)
-}
-
-#[derive(Deserialize)]
-struct ProgressPost {
-    session: String,
-    #[serde(default)]
-    state: Value,
-    #[serde(default)]
-    completed: bool,
-    /// The session's knowledge checks, once every one is submitted.
-    #[serde(default)]
-    score: Option<PostedScore>,
-}
-
-/// Right answers over questions, as the runtime reports them.
-#[derive(Deserialize)]
-struct PostedScore {
-    raw: f64,
-    max: f64,
-}
-
-/// POST /lti/api/progress: the runtime's save. Answers only after the store has the state
-/// and, for a completion, the queued score.
-pub async fn progress(State(app): State<SharedApp>, headers: HeaderMap, body: Bytes) -> Response {
-    match save(&app, &headers, &body).await {
-        Ok(v) => (StatusCode::OK, axum::Json(v)).into_response(),
-        Err(r) => (
-            r.status,
-            axum::Json(json!({ "saved": false, "error": r.detail })),
-        )
-            .into_response(),
-    }
-}
-
-async fn save(app: &SharedApp, headers: &HeaderMap, body: &[u8]) -> Result<Value, Refusal> {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| Refusal::unauthorized("Missing bearer token."))?;
-    let launch = app
-        .store
-        .launch_by_token(token, super::now_ms())
-        .await?
-        .ok_or_else(|| Refusal::unauthorized("Unknown or expired launch token."))?;
-    let post: ProgressPost = serde_json::from_slice(body)
-        .map_err(|e| Refusal::bad(format!("Invalid progress JSON: {e}")))?;
-    if app.site.session(&post.session).is_none() {
-        return Err(Refusal::bad(format!("Unknown session {:?}.", post.session)));
-    }
-    // The line item belongs to the launched link: a session link scores only its own session;
-    // a whole-course link scores the share of sessions completed.
-    let sessions = app.site.sessions().len().max(1) as i64;
-    let auto = launch.lineitems.as_ref().map(|lineitems| {
-        let (resource_id, label) = match launch.session.as_deref().and_then(|s| app.site.session(s))
-        {
-            Some(s) => (s.id.clone(), s.title.clone()),
-            None => ("course".to_string(), app.site.title.clone()),
-        };
-        AutoLineItem {
-            lineitems: lineitems.clone(),
-            resource_link_id: launch.resource_link_id.clone(),
-            tag: format!("coursepack:{resource_id}"),
-            label,
-            resource_id,
-        }
-    });
-    let score_fn = |done: i64| -> NewScore {
-        // AGS: Completed means "the user has completed the activity": a session link when its
-        // session is done, a whole-course link only once every session is.
-        let points = post
-            .score
-            .as_ref()
-            .filter(|s| s.max > 0.0 && s.raw.is_finite() && s.raw >= 0.0)
-            .map(|s| ((s.raw.min(s.max) / s.max) * SCORE_MAXIMUM * 100.0).round() / 100.0);
-        let (given, activity) = if launch.session.is_some() {
-            // A session with knowledge checks scores their points, else full marks.
-            (points.unwrap_or(SCORE_MAXIMUM), "Completed")
-        } else {
-            let share = ((done.min(sessions) as f64 / sessions as f64) * SCORE_MAXIMUM * 100.0)
-                .round()
-                / 100.0;
-            let activity = if done >= sessions {
-                "Completed"
-            } else {
-                "InProgress"
-            };
-            (share, activity)
-        };
-        NewScore {
-            lineitem: match (&launch.lineitem, &auto) {
-                (Some(l), _) => l.clone(),
-                (None, Some(a)) => a.placeholder(),
-                (None, None) => String::new(),
-            },
-            auto: auto.clone().filter(|_| launch.lineitem.is_none()),
-            score_given: given.min(SCORE_MAXIMUM),
-            score_maximum: SCORE_MAXIMUM,
-            activity,
-            points: points.is_some() && launch.session.is_some(),
-        }
-    };
-    let scored = (launch.lineitem.is_some() || launch.lineitems.is_some())
-        && launch.session.as_deref().is_none_or(|s| s == post.session);
-    let queued = app
-        .store
-        .save_progress(
-            &launch,
-            &post.session,
-            &post.state.to_string(),
-            post.completed,
-            scored.then_some(&score_fn as &(dyn Fn(i64) -> NewScore + Sync)),
-        )
-        .await?;
-    if queued {
-        tracing::info!(session = %post.session, "completion queued for the platform");
-        app.outbox_wake.notify_one();
-    }
-    Ok(json!({
-        "saved": true,
-        "completed": post.completed,
-        "score": if queued { "queued" } else if scored && post.completed { "already queued" } else { "none" },
-    }))
 }

@@ -4,12 +4,15 @@
 
 pub mod ags;
 pub mod deep_link;
+pub mod id_token;
 pub mod jwt;
 pub mod keys;
 pub mod launch;
 pub mod oidc;
 pub mod outbox;
+pub mod pages;
 pub mod platforms;
+pub mod progress;
 pub mod registration;
 pub mod server;
 pub mod site;
@@ -39,19 +42,12 @@ pub fn init_logging() {
         .try_init();
 }
 
-/// Claim names from the LTI 1.3 core, deep linking and AGS specifications.
+/// Claim names of the messages the tool writes (the deep-linking response) and of the
+/// registration documents; an id_token's claims are read as [`id_token::IdToken`].
 pub mod claim {
     pub const MESSAGE_TYPE: &str = "https://purl.imsglobal.org/spec/lti/claim/message_type";
     pub const VERSION: &str = "https://purl.imsglobal.org/spec/lti/claim/version";
     pub const DEPLOYMENT_ID: &str = "https://purl.imsglobal.org/spec/lti/claim/deployment_id";
-    pub const TARGET_LINK_URI: &str = "https://purl.imsglobal.org/spec/lti/claim/target_link_uri";
-    pub const RESOURCE_LINK: &str = "https://purl.imsglobal.org/spec/lti/claim/resource_link";
-    pub const ROLES: &str = "https://purl.imsglobal.org/spec/lti/claim/roles";
-    pub const CONTEXT: &str = "https://purl.imsglobal.org/spec/lti/claim/context";
-    pub const CUSTOM: &str = "https://purl.imsglobal.org/spec/lti/claim/custom";
-    pub const AGS_ENDPOINT: &str = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint";
-    pub const DL_SETTINGS: &str =
-        "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings";
     pub const DL_CONTENT_ITEMS: &str = "https://purl.imsglobal.org/spec/lti-dl/claim/content_items";
     pub const DL_DATA: &str = "https://purl.imsglobal.org/spec/lti-dl/claim/data";
     pub const TOOL_CONFIGURATION: &str = "https://purl.imsglobal.org/spec/lti-tool-configuration";
@@ -191,7 +187,7 @@ pub struct App {
     pub platforms: platforms::Platforms,
     pub jwks: jwt::JwksCache,
     pub http: reqwest::Client,
-    pub site: site::Site,
+    pub site: site::ServedCourse,
     pub tokens: ags::TokenCache,
     /// Issues and opens the OIDC login states.
     pub states: state::LoginStates,

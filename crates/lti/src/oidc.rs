@@ -227,7 +227,7 @@ pub fn origin_of(url: &str) -> String {
 /// the value in its `storage_secret` field. It gives up after two seconds and carries on, so
 /// the tool, not the page, decides what happens without the value.
 pub fn storage_page(title: &str, conf: &serde_json::Value, form: &str) -> String {
-    let conf = conf.to_string().replace('<', "\\u003c");
+    let conf = coursepack_pipeline::contract::script_safe_json(conf);
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\
          <body><p>{title}…</p>{form}\

@@ -13,8 +13,8 @@ use axum::routing::{get, post};
 use tokio::sync::watch;
 
 use super::{
-    App, Config, SharedApp, deep_link, keys, launch, oidc, outbox, platforms, registration, site,
-    store,
+    App, Config, SharedApp, deep_link, keys, launch, oidc, outbox, pages, platforms, progress,
+    registration, site, store,
 };
 
 /// Form posts carry one id_token (a few kB); progress posts carry a session's state.
@@ -23,7 +23,7 @@ const BODY_LIMIT: usize = 256 * 1024;
 /// Builds the shared state around a loaded course and the platforms file: store and keys.
 pub async fn build_app(
     cfg: Config,
-    site: site::Site,
+    site: site::ServedCourse,
     platforms: platforms::Platforms,
 ) -> Result<SharedApp> {
     super::create_data_dir(&cfg.data_dir)?;
@@ -72,9 +72,9 @@ pub fn router(app: SharedApp) -> Router {
         )
         .route("/launch", get(launch::launch_get))
         .route("/launch/{session}", get(launch::launch_get))
-        .route("/l/{handle}/{*path}", get(launch::page))
+        .route("/l/{handle}/{*path}", get(pages::page))
         .route("/lti/relaunch/{state}", get(launch::relaunch))
-        .route("/lti/api/progress", post(launch::progress))
+        .route("/lti/api/progress", post(progress::progress))
         .route(
             "/lti/deep-link/{handle}",
             get(deep_link::picker).post(deep_link::submit),
@@ -154,7 +154,7 @@ async fn jwks(State(app): State<SharedApp>) -> Response {
 }
 
 /// Serves the course until the process is told to stop (Ctrl-C, SIGTERM).
-pub fn run(cfg: Config, site: site::Site, platforms: platforms::Platforms) -> Result<()> {
+pub fn run(cfg: Config, site: site::ServedCourse, platforms: platforms::Platforms) -> Result<()> {
     if !cfg.public_url.is_https() {
         tracing::warn!(
             "--public-url is http: browsers will not send the login cookie from inside an LMS iframe; use https in production"
@@ -215,5 +215,183 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = ctrl_c => {}
         _ = term => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use axum::body::Body;
+    use axum::http::Request;
+    use serde_json::Value;
+    use tower::ServiceExt as _;
+
+    use super::*;
+    use crate::site::{ServedCourse, SiteFile};
+
+    /// The tool over a one-page course, its keys and SQLite store in a fresh folder (kept as
+    /// long as the returned guard).
+    async fn tool() -> (SharedApp, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cfg = Config::for_tests("https://tool.example");
+        cfg.data_dir = dir.path().join("data");
+        let mut files = BTreeMap::new();
+        files.insert(
+            "index.html".to_string(),
+            SiteFile::Bytes(b"<title>Router test</title>".to_vec().into()),
+        );
+        let site = ServedCourse::from_files(files).unwrap();
+        let platforms = platforms::Platforms::load(None).unwrap();
+        (build_app(cfg, site, platforms).await.unwrap(), dir)
+    }
+
+    /// The status and body of the router's answer to `req`.
+    async fn send(app: &SharedApp, req: Request<Body>) -> (StatusCode, String) {
+        let resp = router(app.clone()).oneshot(req).await.unwrap();
+        let status = resp.status();
+        let body = axum::body::to_bytes(resp.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        (status, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    /// Asserts the router answers `req` with `status` and a body that says `says`.
+    async fn answers(app: &SharedApp, req: Request<Body>, status: StatusCode, says: &str) {
+        let uri = req.uri().to_string();
+        let (got, body) = send(app, req).await;
+        assert_eq!(got, status, "{uri}: {body}");
+        assert!(body.contains(says), "{uri}: {body}");
+    }
+
+    fn get(uri: &str) -> Request<Body> {
+        Request::get(uri).body(Body::empty()).unwrap()
+    }
+
+    fn form(uri: &str, body: impl Into<Body>) -> Request<Body> {
+        Request::post(uri)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(body.into())
+            .unwrap()
+    }
+
+    fn progress(auth: Option<&str>, body: impl Into<Body>) -> Request<Body> {
+        let mut req = Request::post("/lti/api/progress");
+        if let Some(auth) = auth {
+            req = req.header(header::AUTHORIZATION, auth);
+        }
+        req.body(body.into()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn health_counts_the_outbox() {
+        let (app, _dir) = tool().await;
+        let (status, body) = send(&app, get("/health")).await;
+        assert_eq!(status, StatusCode::OK);
+        let v: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(v["status"], "ok");
+        assert_eq!(
+            v["outbox"],
+            serde_json::json!({"pending": 0, "delivered": 0, "dead": 0})
+        );
+    }
+
+    #[tokio::test]
+    async fn the_key_set_publishes_the_signing_key() {
+        let (app, _dir) = tool().await;
+        let (status, body) = send(&app, get("/.well-known/jwks.json")).await;
+        assert_eq!(status, StatusCode::OK);
+        let v: Value = serde_json::from_str(&body).unwrap();
+        let keys = v["keys"].as_array().expect("a key set");
+        assert_eq!(keys.len(), 1);
+        assert_eq!(keys[0]["kid"], app.keys.signing_kid());
+        assert_eq!(keys[0]["kty"], "RSA");
+        assert_eq!(keys[0]["alg"], "RS256");
+    }
+
+    #[tokio::test]
+    async fn a_launch_link_opened_directly_explains_itself() {
+        let (app, _dir) = tool().await;
+        for uri in ["/launch", "/launch/s1", "/lti/launch"] {
+            let explained = "Open this from your course";
+            answers(&app, get(uri), StatusCode::BAD_REQUEST, explained).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn a_launch_without_state_or_id_token_is_refused() {
+        let (app, _dir) = tool().await;
+        let bad = StatusCode::BAD_REQUEST;
+        let no_token = form("/lti/launch", "state=abc");
+        answers(&app, no_token, bad, "The launch has no id_token.").await;
+        let no_state = form("/lti/launch", "id_token=x.y.z");
+        answers(&app, no_state, bad, "The launch has no state.").await;
+        // A state this tool never issued, in a browser without its cookie.
+        let unknown = form("/lti/launch", "state=abc&id_token=x.y.z");
+        answers(
+            &app,
+            unknown,
+            StatusCode::FORBIDDEN,
+            "not started in this browser",
+        )
+        .await;
+    }
+
+    #[tokio::test]
+    async fn a_body_over_the_limit_is_refused() {
+        let (app, _dir) = tool().await;
+        let big = format!("state=abc&id_token={}", "x".repeat(BODY_LIMIT));
+        let (status, _) = send(&app, form("/lti/launch", big.clone())).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+        let (status, _) = send(&app, progress(Some("Bearer t"), big)).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    }
+
+    #[tokio::test]
+    async fn unknown_paths_are_not_found() {
+        let (app, _dir) = tool().await;
+        for uri in ["/nothing", "/lti", "/l/handle"] {
+            let (status, _) = send(&app, get(uri)).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{uri}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_login_without_iss_is_refused() {
+        let (app, _dir) = tool().await;
+        let no_iss = "The login request has no iss.";
+        let bad = StatusCode::BAD_REQUEST;
+        answers(&app, get("/lti/login?login_hint=u"), bad, no_iss).await;
+        answers(&app, form("/lti/login", "login_hint=u"), bad, no_iss).await;
+    }
+
+    #[tokio::test]
+    async fn pages_and_progress_need_a_live_launch() {
+        let (app, _dir) = tool().await;
+        let page = get("/l/unknown/index.html");
+        answers(
+            &app,
+            page,
+            StatusCode::FORBIDDEN,
+            "This launch has expired.",
+        )
+        .await;
+        let save = r#"{"session":"s1"}"#;
+        let (status, body) = send(&app, progress(None, save)).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        let v: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(v["saved"], false);
+        assert_eq!(v["error"], "Missing bearer token.");
+        let unknown = progress(Some("Bearer nope"), save);
+        let expired = "Unknown or expired launch token.";
+        answers(&app, unknown, StatusCode::UNAUTHORIZED, expired).await;
+    }
+
+    #[tokio::test]
+    async fn the_home_page_gives_the_registration_values() {
+        let (app, _dir) = tool().await;
+        let home = "https://tool.example/lti/register";
+        answers(&app, get("/"), StatusCode::OK, home).await;
+        answers(&app, get("/"), StatusCode::OK, "<h1>Router test</h1>").await;
     }
 }

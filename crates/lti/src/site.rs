@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::{Context as _, Result, bail};
+use anyhow::{Context as _, Result};
 use coursepack_pipeline::archive::Source;
 use coursepack_pipeline::build::{self, Prepared};
 use coursepack_pipeline::contract::{self, OVERVIEW, PageSession, island};
@@ -24,49 +24,71 @@ pub enum SiteFile {
     Disk(PathBuf),
 }
 
-pub struct Site {
+/// Why a course could not be loaded.
+#[derive(Debug)]
+pub enum LoadError {
+    /// The course source has problems, reported as `coursepack build` reports them.
+    Course(coursepack_pipeline::diagnostic::Diagnostics),
+    Other(anyhow::Error),
+}
+
+impl From<anyhow::Error> for LoadError {
+    fn from(e: anyhow::Error) -> Self {
+        LoadError::Other(e)
+    }
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LoadError::Course(diags) => {
+                let n = diags.error_count();
+                write!(
+                    f,
+                    "{n} problem{} found in the course",
+                    if n == 1 { "" } else { "s" }
+                )
+            }
+            LoadError::Other(e) => write!(f, "{e:#}"),
+        }
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+/// The course the tool serves: its title, its sessions in order, and every file by its path.
+pub struct ServedCourse {
     pub title: String,
     files: BTreeMap<String, SiteFile>,
     sessions: Vec<PageSession>,
 }
 
-impl Site {
+impl ServedCourse {
     /// Loads the course at `dir`: a course source (with `course.toml`), built through the same
     /// pipeline as the packages, or a folder of already rendered pages (e.g. an unzipped
     /// package).
-    pub fn load(dir: &Path) -> Result<Self> {
+    pub fn load(dir: &Path) -> Result<Self, LoadError> {
         if dir.join(COURSE_FILE).is_file() {
             return Self::build(dir);
         }
         if !dir.join(OVERVIEW).is_file() {
-            bail!(
+            return Err(anyhow::anyhow!(
                 "{} has neither {COURSE_FILE} nor {OVERVIEW}; give `serve` a course folder",
                 dir.display(),
-            );
+            )
+            .into());
         }
         let mut files = BTreeMap::new();
         walk(dir, dir, &mut files)?;
-        Self::from_files(files)
+        Ok(Self::from_files(files)?)
     }
 
     /// Loads and renders a course source exactly as `coursepack build` does.
-    fn build(dir: &Path) -> Result<Self> {
+    fn build(dir: &Path) -> Result<Self, LoadError> {
         let prepared = match build::prepare(dir) {
             Ok(p) => p,
-            Err(build::Error::Input(diags)) => {
-                let text: String = diags
-                    .sorted()
-                    .into_iter()
-                    .map(|d| diags.render(d))
-                    .collect();
-                let n = diags.error_count();
-                bail!(
-                    "{text}error: {n} problem{} found in the course; fix {} and start again",
-                    if n == 1 { "" } else { "s" },
-                    if n == 1 { "it" } else { "them" }
-                );
-            }
-            Err(build::Error::Failed(e)) => return Err(e),
+            Err(build::Error::Input(diags)) => return Err(LoadError::Course(diags)),
+            Err(build::Error::Failed(e)) => return Err(e.into()),
         };
         Ok(Self::from_prepared(prepared))
     }
@@ -94,7 +116,7 @@ impl Site {
                 (entry.path, file)
             })
             .collect();
-        Site {
+        ServedCourse {
             title: course.title.clone(),
             files,
             sessions,
@@ -117,7 +139,7 @@ impl Site {
             pages.insert(path.clone(), String::from_utf8_lossy(&bytes).into_owned());
         }
         let (title, sessions) = contract::read_rendered(&pages).map_err(anyhow::Error::msg)?;
-        Ok(Site {
+        Ok(ServedCourse {
             title,
             files,
             sessions,

@@ -206,6 +206,20 @@ impl Launch {
     }
 }
 
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+/// Binds the key of a learner's progress, the learner in the launch's course offering, as the
+/// query's parameters $1 to $5: issuer, client_id, deployment_id, context_id, sub.
+fn bind_learner<'q>(query: AnyQuery<'q>, l: &'q Launch) -> AnyQuery<'q> {
+    let (deployment, context) = l.offering();
+    query
+        .bind(&l.issuer)
+        .bind(&l.client_id)
+        .bind(deployment)
+        .bind(context)
+        .bind(&l.sub)
+}
+
 /// A score waiting to reach a platform.
 #[derive(Debug, Clone)]
 pub struct OutboxRow {
@@ -572,16 +586,13 @@ impl Store {
     }
 
     pub async fn progress_state(&self, l: &Launch, session: &str) -> Result<Option<String>> {
-        let (deployment, context) = l.offering();
-        let row = sqlx::query(
-            "SELECT state FROM lti_progress WHERE issuer = $1 AND client_id = $2 AND deployment_id = $3
-               AND context_id = $4 AND sub = $5 AND session = $6",
+        let row = bind_learner(
+            sqlx::query(
+                "SELECT state FROM lti_progress WHERE issuer = $1 AND client_id = $2 AND deployment_id = $3
+                   AND context_id = $4 AND sub = $5 AND session = $6",
+            ),
+            l,
         )
-        .bind(&l.issuer)
-        .bind(&l.client_id)
-        .bind(deployment)
-        .bind(context)
-        .bind(&l.sub)
         .bind(session)
         .fetch_optional(&self.pool)
         .await?;
@@ -651,19 +662,17 @@ impl Store {
                 .await?;
         }
         // Completion is sticky: a later "not completed" post must not undo it.
-        sqlx::query(
-            "INSERT INTO lti_progress (issuer, client_id, deployment_id, context_id, sub, session, state, completed, updated_ms)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-             ON CONFLICT (issuer, client_id, deployment_id, context_id, sub, session) DO UPDATE SET
-               state = excluded.state,
-               completed = CASE WHEN lti_progress.completed = 1 THEN 1 ELSE excluded.completed END,
-               updated_ms = excluded.updated_ms",
+        bind_learner(
+            sqlx::query(
+                "INSERT INTO lti_progress (issuer, client_id, deployment_id, context_id, sub, session, state, completed, updated_ms)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                 ON CONFLICT (issuer, client_id, deployment_id, context_id, sub, session) DO UPDATE SET
+                   state = excluded.state,
+                   completed = CASE WHEN lti_progress.completed = 1 THEN 1 ELSE excluded.completed END,
+                   updated_ms = excluded.updated_ms",
+            ),
+            l,
         )
-        .bind(&l.issuer)
-        .bind(&l.client_id)
-        .bind(deployment)
-        .bind(context)
-        .bind(&l.sub)
         .bind(session)
         .bind(state)
         .bind(completed as i64)
@@ -672,15 +681,13 @@ impl Store {
         .await?;
         let mut queued = false;
         if let (true, Some(score)) = (completed, score) {
-            let done: i64 = sqlx::query(
-                "SELECT COUNT(*) AS n FROM lti_progress WHERE issuer = $1 AND client_id = $2
-                   AND deployment_id = $3 AND context_id = $4 AND sub = $5 AND completed = 1",
+            let done: i64 = bind_learner(
+                sqlx::query(
+                    "SELECT COUNT(*) AS n FROM lti_progress WHERE issuer = $1 AND client_id = $2
+                       AND deployment_id = $3 AND context_id = $4 AND sub = $5 AND completed = 1",
+                ),
+                l,
             )
-            .bind(&l.issuer)
-            .bind(&l.client_id)
-            .bind(deployment)
-            .bind(context)
-            .bind(&l.sub)
             .fetch_one(&mut *tx)
             .await?
             .try_get("n")?;

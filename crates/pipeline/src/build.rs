@@ -11,7 +11,7 @@ use crate::archive::Written;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::load::{self, Loaded};
 use crate::package::{self, Context, Target};
-use crate::render::{self, Site};
+use crate::render::{self, RenderedSite};
 use crate::templates::Templates;
 
 /// Why a build stopped.
@@ -33,7 +33,7 @@ impl From<anyhow::Error> for Error {
 /// A course loaded and rendered, ready for any target.
 pub struct Prepared {
     pub loaded: Loaded,
-    pub site: Site,
+    pub site: RenderedSite,
 }
 
 /// Loads the course in `dir` and its templates.

@@ -21,7 +21,7 @@ use anyhow::Result;
 use crate::archive::Entry;
 use crate::diagnostic::{Diagnostic, Diagnostics, suggest};
 use crate::model::{Course, Sco, Split};
-use crate::render::Site;
+use crate::render::RenderedSite;
 use crate::tool::ToolUrl;
 
 pub use cc::CcFlavour;
@@ -38,7 +38,7 @@ pub const REGISTRY: &[Registration] = &[
 /// Everything a target needs to make its packages.
 pub struct Context<'a> {
     pub course: &'a Course,
-    pub site: &'a Site,
+    pub site: &'a RenderedSite,
 }
 
 /// What the command line says about the packages. Each target takes the

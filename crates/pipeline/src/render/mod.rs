@@ -19,7 +19,7 @@ use view::Mode;
 
 /// Every file the pages need: rendered pages, assets and course media.
 #[derive(Debug, Clone)]
-pub struct Site {
+pub struct RenderedSite {
     pub overview: Entry,
     /// The course player ([`PLAYER`]), used by packages whose one SCO is the
     /// whole course.
@@ -31,7 +31,7 @@ pub struct Site {
     /// Media each session uses, in course order (same index as `sessions`).
     pub media: Vec<Vec<Entry>>,
     /// The same pages as static HTML, at the same paths, for Common
-    /// Cartridge (not part of [`Site::all`]); rendered only when asked for.
+    /// Cartridge (not part of [`RenderedSite::all`]); rendered only when asked for.
     pub static_pages: Option<StaticPages>,
 }
 
@@ -46,7 +46,7 @@ pub struct StaticPages {
     pub sessions: Vec<Entry>,
 }
 
-impl Site {
+impl RenderedSite {
     /// Every file, each once.
     pub fn all(&self) -> Vec<Entry> {
         let mut all = vec![self.overview.clone()];
@@ -65,7 +65,7 @@ impl Site {
 
 /// Renders the course's pages, and their static variant when
 /// `static_pages` (only cartridges use it).
-pub fn render(course: &Course, templates: &Templates, static_pages: bool) -> Result<Site> {
+pub fn render(course: &Course, templates: &Templates, static_pages: bool) -> Result<RenderedSite> {
     let mut hb = Handlebars::new();
     hb.set_strict_mode(true);
     hb.register_escape_fn(handlebars::html_escape);
@@ -121,7 +121,7 @@ pub fn render(course: &Course, templates: &Templates, static_pages: bool) -> Res
             shared.push(Entry::file(f.rel.clone(), f.path.clone()));
         }
     }
-    Ok(Site {
+    Ok(RenderedSite {
         overview,
         player: Entry::bytes(PLAYER, player),
         sessions,
