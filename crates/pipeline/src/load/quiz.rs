@@ -209,7 +209,7 @@ impl Checker<'_> {
     /// An id that is unique within its quiz or question only.
     fn short_id(&mut self, id: &Spanned<String>, what: &str) -> String {
         let v = id.get_ref();
-        if !super::spelled_as_id(v, 32, true) {
+        if !super::values::spelled_as_id(v, 32, true) {
             self.error(
                 id.span(),
                 format!("`{v}` is not a valid {what} id"),

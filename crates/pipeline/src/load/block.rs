@@ -1,0 +1,290 @@
+//! Checks a `[[session.block]]` (or `[[before]]`, `[[after]]`) table and
+//! builds its [`Block`]: which keys its type takes, its id, and what each
+//! type needs. Quiz blocks go on to [`quiz`](super::quiz).
+
+use std::ops::Range;
+
+use toml::Spanned;
+
+use super::Checker;
+use crate::config::BlockTable;
+use crate::contract::DEFAULT_MAX_CHARS;
+use crate::course_fs;
+use crate::diagnostic::suggest;
+use crate::model::{Block, BlockKind, ReadingKind, VideoSource};
+
+impl Checker<'_> {
+    pub(super) fn block(&mut self, b: &BlockTable, scope: &str, index: usize) -> Option<Block> {
+        let kind_name = b.kind.get_ref().as_str();
+        const KINDS: [&str; 6] = ["text", "video", "reading", "activity", "reflection", "quiz"];
+        if !KINDS.contains(&kind_name) {
+            let help = suggest(kind_name, &KINDS, "use one of");
+            self.error(
+                b.kind.span(),
+                format!("unknown block type `{kind_name}`"),
+                help,
+            );
+            return None;
+        }
+        // Which keys each type takes; `type`, `id` and `title` go everywhere.
+        let present: [(&str, Option<Range<usize>>); 14] = [
+            ("questions", b.questions.first().map(|q| q.id.span())),
+            ("draw", b.draw.as_ref().map(Spanned::span)),
+            ("attempts", b.attempts.as_ref().map(Spanned::span)),
+            ("shuffle", b.shuffle.as_ref().map(Spanned::span)),
+            ("required", b.required.as_ref().map(Spanned::span)),
+            ("body", b.body.as_ref().map(Spanned::span)),
+            ("minutes", b.minutes.as_ref().map(Spanned::span)),
+            ("file", b.file.as_ref().map(Spanned::span)),
+            ("embed", b.embed.as_ref().map(Spanned::span)),
+            ("captions", b.captions.as_ref().map(Spanned::span)),
+            ("transcript", b.transcript.as_ref().map(Spanned::span)),
+            ("kind", b.reading_kind.as_ref().map(Spanned::span)),
+            ("url", b.url.as_ref().map(Spanned::span)),
+            ("question", b.question.as_ref().map(Spanned::span)),
+        ];
+        let allowed: &[&str] = match kind_name {
+            "text" => &["body"],
+            "video" => &[
+                "required",
+                "body",
+                "minutes",
+                "file",
+                "embed",
+                "captions",
+                "transcript",
+            ],
+            "reading" => &["required", "body", "kind", "url"],
+            "activity" => &["required", "body", "url"],
+            "quiz" => &[
+                "required",
+                "body",
+                "questions",
+                "draw",
+                "attempts",
+                "shuffle",
+            ],
+            _ => &["required", "question"],
+        };
+        for (key, span) in present {
+            if let Some(span) = span
+                && !allowed.contains(&key)
+            {
+                self.error(
+                    span,
+                    format!("`{key}` does not apply to a {kind_name} block"),
+                    format!(
+                        "a {kind_name} block takes {}",
+                        allowed
+                            .iter()
+                            .map(|k| format!("`{k}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                );
+            }
+        }
+        if let Some(m) = &b.max_chars
+            && kind_name != "reflection"
+        {
+            self.error(
+                m.span(),
+                format!("`max_chars` does not apply to a {kind_name} block"),
+                "only reflections take `max_chars`",
+            );
+        }
+
+        let id = match &b.id {
+            Some(id) => self.id(id, "block"),
+            // `_` cannot appear in an id a course writes, so this never collides.
+            None if kind_name == "text" => format!("{scope}_text_{}", index + 1),
+            None => {
+                self.error(b.kind.span(), format!("this {kind_name} block has no `id`"), "add a stable id, e.g. `id = \"why-patients-post\"`; the LMS keeps learners' progress by it");
+                String::new()
+            }
+        };
+        let title = b.title.as_ref().map(|t| t.get_ref().clone());
+        let body = b.body.as_ref().map(|t| t.get_ref().clone());
+        let url = b.url.as_ref().and_then(|u| self.url(u, false));
+        // On the `type` text, not a tagged enum: toml's `Spanned` does not survive serde's internally tagged enums.
+        let kind = match kind_name {
+            "text" => {
+                let Some(markdown) = body else {
+                    self.error(
+                        b.kind.span(),
+                        "this text block has no `body`",
+                        "add `body = \"...\"` with the Markdown text",
+                    );
+                    return None;
+                };
+                BlockKind::Text { markdown }
+            }
+            "video" => {
+                let source = match (&b.file, &b.embed) {
+                    (Some(_), Some(e)) => {
+                        self.error(
+                            e.span(),
+                            "a video takes `file` or `embed`, not both",
+                            "keep one of them",
+                        );
+                        VideoSource::Missing
+                    }
+                    (Some(f), None) => self
+                        .file(f, &["mp4", "m4v", "webm"])
+                        .map_or(VideoSource::Missing, VideoSource::File),
+                    (None, Some(e)) => self
+                        .url(e, true)
+                        .map_or(VideoSource::Missing, VideoSource::Embed),
+                    (None, None) => {
+                        self.warn(b.kind.span(), format!("video `{id}` has no source; the page shows its title and length only"), "add `file = \"media/....mp4\"` or `embed = \"https://...\"` when you have it");
+                        VideoSource::Missing
+                    }
+                };
+                let captions = b.captions.as_ref().and_then(|c| self.file(c, &["vtt"]));
+                if let Some(c) = &captions {
+                    // Only the first line matters; never read a whole file for it.
+                    let ok = course_fs::read_prefix(self.root, &c.rel, 16)
+                        .ok()
+                        .is_some_and(|bytes| {
+                            bytes
+                                .strip_prefix(b"\xEF\xBB\xBF")
+                                .unwrap_or(&bytes)
+                                .starts_with(b"WEBVTT")
+                        });
+                    if !ok {
+                        self.error(
+                            b.captions.as_ref().unwrap().span(),
+                            format!("`{}` is not a WebVTT file", c.rel),
+                            "a WebVTT file starts with the line `WEBVTT`",
+                        );
+                    }
+                }
+                let transcript = b.transcript.as_ref().and_then(|t| self.transcript(t));
+                if matches!(source, VideoSource::File(_))
+                    && captions.is_none()
+                    && transcript.is_none()
+                {
+                    self.warn(b.kind.span(), format!("video `{id}` has neither captions nor a transcript"), "add `captions = \"....vtt\"` or `transcript`, so deaf and hard-of-hearing learners can follow it");
+                }
+                BlockKind::Video {
+                    minutes: b.minutes.as_ref().map(|m| *m.get_ref()),
+                    source,
+                    captions,
+                    transcript,
+                    body,
+                }
+            }
+            "reading" => {
+                let kind = match &b.reading_kind {
+                    None => ReadingKind::Article,
+                    Some(k) => match ReadingKind::ALL.iter().find(|(n, _)| *n == k.get_ref()) {
+                        Some((_, k)) => *k,
+                        None => {
+                            let names = ReadingKind::ALL.map(|(n, _)| n);
+                            let help = suggest(k.get_ref(), &names, "use one of");
+                            self.error(
+                                k.span(),
+                                format!("unknown reading kind `{}`", k.get_ref()),
+                                help,
+                            );
+                            ReadingKind::Article
+                        }
+                    },
+                };
+                if title.is_none() {
+                    self.error(
+                        b.kind.span(),
+                        format!("reading `{id}` has no `title`"),
+                        "add `title = \"...\"`",
+                    );
+                }
+                if b.url.is_none() {
+                    self.warn(
+                        b.kind.span(),
+                        format!(
+                            "reading `{id}` has no url; the page says its source is not available"
+                        ),
+                        "add `url = \"https://...\"` when the address is known",
+                    );
+                }
+                BlockKind::Reading {
+                    kind,
+                    url: url.clone(),
+                    body,
+                }
+            }
+            "activity" => {
+                let Some(body) = body else {
+                    self.error(
+                        b.kind.span(),
+                        format!("activity `{id}` has no `body`"),
+                        "add `body = \"...\"` with the instruction",
+                    );
+                    return None;
+                };
+                BlockKind::Activity { body, url }
+            }
+            "quiz" => BlockKind::Quiz(self.quiz(b, &id, body)),
+            _ => {
+                let Some(question) = b.question.as_ref().map(|q| q.get_ref().clone()) else {
+                    self.error(
+                        b.kind.span(),
+                        format!("reflection `{id}` has no `question`"),
+                        "add `question = \"...\"`",
+                    );
+                    return None;
+                };
+                let max_chars = self.ranged(
+                    b.max_chars.as_ref(),
+                    "max_chars",
+                    1..=20_000,
+                    DEFAULT_MAX_CHARS,
+                );
+                BlockKind::Reflection {
+                    question,
+                    max_chars,
+                }
+            }
+        };
+        let required = match &b.required {
+            Some(r) => {
+                if *r.get_ref() && kind_name == "text" {
+                    self.error(
+                        r.span(),
+                        "a text block cannot be required",
+                        "remove `required`",
+                    );
+                }
+                *r.get_ref()
+            }
+            None => matches!(
+                kind,
+                BlockKind::Video { .. }
+                    | BlockKind::Reading { .. }
+                    | BlockKind::Reflection { .. }
+                    | BlockKind::Quiz(_)
+            ),
+        };
+        let mut images = Vec::new();
+        if let Some(body) = &b.body {
+            images.extend(self.images(body.get_ref(), body.span()));
+        }
+        if let (
+            BlockKind::Video {
+                transcript: Some(text),
+                ..
+            },
+            Some(value),
+        ) = (&kind, &b.transcript)
+        {
+            images.extend(self.images(text, value.span()));
+        }
+        Some(Block {
+            id,
+            title,
+            required,
+            kind,
+            images,
+        })
+    }
+}
