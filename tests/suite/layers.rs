@@ -44,19 +44,15 @@ fn imports(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
         let nested = rel.components().count() > 1;
         let text = std::fs::read_to_string(path).unwrap();
         let edges = graph.entry(from.clone()).or_default();
-        for (at, _) in text.match_indices("crate::") {
-            let name: String = text[at + 7..]
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                .collect();
-            if modules.contains(&name) && name != from {
-                edges.insert(name);
-            }
-        }
-        // In a top-level file, `super::x` is the crate's module `x`.
-        if !nested {
-            for (at, _) in text.match_indices("super::") {
-                let name: String = text[at + 7..]
+        // In a top-level file, `super::x` is the crate's module `x` too.
+        let prefixes: &[&str] = if nested {
+            &["crate::"]
+        } else {
+            &["crate::", "super::"]
+        };
+        for prefix in prefixes {
+            for (at, _) in text.match_indices(prefix) {
+                let name: String = text[at + prefix.len()..]
                     .chars()
                     .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
                     .collect();

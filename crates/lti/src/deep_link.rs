@@ -4,6 +4,7 @@
 use axum::extract::{Path, RawForm, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use coursepack_pipeline::tool::route;
 use serde_json::{Value, json};
 
 use super::ags::SCORE_MAXIMUM;
@@ -57,7 +58,7 @@ pub async fn accept_request(
     };
     app.store.put_deep_link(&req).await?;
     tracing::info!(issuer = %platform.issuer, "deep-linking request accepted");
-    Ok(Redirect::to(&app.cfg.url(&format!("/lti/deep-link/{}", req.handle))).into_response())
+    Ok(Redirect::to(&app.cfg.url(&format!("{}/{}", route::DEEP_LINK, req.handle))).into_response())
 }
 
 /// GET /lti/deep-link/{handle}: the picker.
@@ -137,14 +138,14 @@ async fn respond(app: &SharedApp, handle: &str, body: &[u8]) -> Result<Response,
             let (title, url, resource_id) = if c == WHOLE_COURSE {
                 (
                     app.site.title.clone(),
-                    app.cfg.url("/launch"),
+                    app.cfg.public_url.course_launch(),
                     "course".to_string(),
                 )
             } else {
                 let s = app.site.session(c).expect("checked above");
                 (
                     s.title.clone(),
-                    app.cfg.url(&format!("/launch/{}", s.id)),
+                    app.cfg.public_url.session_launch(&s.id),
                     s.id.clone(),
                 )
             };

@@ -6,6 +6,7 @@
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use coursepack_pipeline::tool::route;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -247,7 +248,11 @@ async fn accept(
     );
     let page = session.map_or("index.html".to_string(), |s| format!("{s}.html"));
     // 303 turns the form post into a GET, so reloading the page doesn't re-post the id_token.
-    Ok(Redirect::to(&app.cfg.url(&format!("/l/{}/{page}", launch.handle))).into_response())
+    Ok(Redirect::to(
+        &app.cfg
+            .url(&format!("{}/{}/{page}", route::PAGES, launch.handle)),
+    )
+    .into_response())
 }
 
 /// Whether the roles claim holds a role that may add content (deep linking): Instructor,
@@ -281,7 +286,7 @@ pub fn may_deep_link(roles: &[String]) -> bool {
 /// frame): instead of a dead end, a page that starts a fresh login in a new window, where
 /// the tool is a first party. Nothing is consumed; the login state just expires.
 fn open_in_new_window(app: &SharedApp, state: &str) -> Response {
-    let href = app.cfg.url(&format!("/lti/relaunch/{state}"));
+    let href = app.cfg.url(&format!("{}/{state}", route::RELAUNCH));
     let body = format!(
         "<p>Your browser did not let this activity keep its sign-in inside the course page \
          (it blocks cookies in embedded frames).</p>\

@@ -5,6 +5,7 @@
 use axum::extract::{Query, RawForm, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use coursepack_pipeline::tool::route;
 use serde::Deserialize;
 
 use super::store::LoginState;
@@ -80,7 +81,7 @@ fn set_state_cookies(cfg: &super::Config, state: &str, value: &str, max_age: i64
     // Scoped to the redirect URI's path (which includes any prefix of the public URL).
     let path = url::Url::parse(&cfg.redirect_uri())
         .map(|u| u.path().to_string())
-        .unwrap_or_else(|_| "/lti/launch".into());
+        .unwrap_or_else(|_| route::REDIRECT.into());
     let cookie = |name: String, attrs: &str| {
         format!("{name}={value}; Path={path}; Max-Age={max_age}; HttpOnly; {attrs}")
     };

@@ -6,6 +6,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use coursepack_pipeline::tool::route;
 use serde_json::{Value, json};
 
 use super::site::SiteFile;
@@ -47,7 +48,7 @@ async fn serve_page(
                 .strip_suffix(".html")
                 .filter(|s| app.site.session(s).is_some());
             let mut island = json!({
-                "endpoint": app.cfg.url("/lti/api/progress"),
+                "endpoint": app.cfg.url(route::PROGRESS),
                 "token": launch.token,
             });
             // Resume: the learner's saved state for this session, if any.

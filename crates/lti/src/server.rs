@@ -10,6 +10,7 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use coursepack_pipeline::tool::route;
 use tokio::sync::watch;
 
 use super::{
@@ -63,24 +64,33 @@ pub fn router(app: SharedApp) -> Router {
     Router::new()
         .route("/", get(home))
         .route("/health", get(health))
-        .route("/icon.svg", get(icon))
-        .route("/.well-known/jwks.json", get(jwks))
-        .route("/lti/login", get(oidc::login_get).post(oidc::login_post))
+        .route(route::ICON, get(icon))
+        .route(route::JWKS, get(jwks))
+        .route(route::LOGIN, get(oidc::login_get).post(oidc::login_post))
         .route(
-            "/lti/launch",
+            route::REDIRECT,
             post(launch::launch_post).get(launch::launch_get),
         )
-        .route("/launch", get(launch::launch_get))
-        .route("/launch/{session}", get(launch::launch_get))
-        .route("/l/{handle}/{*path}", get(pages::page))
-        .route("/lti/relaunch/{state}", get(launch::relaunch))
-        .route("/lti/api/progress", post(progress::progress))
+        .route(route::LAUNCH, get(launch::launch_get))
         .route(
-            "/lti/deep-link/{handle}",
+            &format!("{}/{{session}}", route::LAUNCH),
+            get(launch::launch_get),
+        )
+        .route(
+            &format!("{}/{{handle}}/{{*path}}", route::PAGES),
+            get(pages::page),
+        )
+        .route(
+            &format!("{}/{{state}}", route::RELAUNCH),
+            get(launch::relaunch),
+        )
+        .route(route::PROGRESS, post(progress::progress))
+        .route(
+            &format!("{}/{{handle}}", route::DEEP_LINK),
             get(deep_link::picker).post(deep_link::submit),
         )
         .route(
-            "/lti/register",
+            route::REGISTER,
             get(registration::start).post(registration::finish),
         )
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -100,11 +110,11 @@ async fn home(State(app): State<SharedApp>) -> Response {
     let body = format!(
         "<p>This is an LTI 1.3 tool. Add it to your learning platform with these values, or \
          paste the dynamic registration URL into the platform.</p><table>{}{}{}{}{}</table>",
-        row("Dynamic registration URL", &c.url("/lti/register")),
-        row("Login initiation URL", &c.url("/lti/login")),
+        row("Dynamic registration URL", &c.public_url.register()),
+        row("Login initiation URL", &c.public_url.login()),
         row("Redirect URI", &c.redirect_uri()),
-        row("Target link URI", &c.url("/launch")),
-        row("Public keyset (JWKS) URL", &c.url("/.well-known/jwks.json")),
+        row("Target link URI", &c.public_url.course_launch()),
+        row("Public keyset (JWKS) URL", &c.public_url.jwks()),
     );
     super::html_response(StatusCode::OK, &super::page(&app.site.title, &body))
 }

@@ -22,6 +22,13 @@ pub mod route {
     pub const ICON: &str = "/icon.svg";
     /// Where the pages post the learner's progress.
     pub const PROGRESS: &str = "/lti/api/progress";
+    /// The tool's own pages, not registered with platforms: the course's
+    /// files within a launch (`/l/<handle>/<path>`), the new-window
+    /// relaunch (`/lti/relaunch/<state>`) and the deep-linking picker
+    /// (`/lti/deep-link/<handle>`).
+    pub const PAGES: &str = "/l";
+    pub const RELAUNCH: &str = "/lti/relaunch";
+    pub const DEEP_LINK: &str = "/lti/deep-link";
 }
 
 /// The AGS scope needed to post scores.
