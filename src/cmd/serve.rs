@@ -1,4 +1,4 @@
-//! `coursepack serve`: runs the course as an LTI 1.3 tool (see src/lti/).
+//! `coursepack serve`: runs the course as an LTI 1.3 tool (see crates/lti/).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# LTI 1.3 tool tests: unit tests of src/lti, then the end-to-end suite against the independent
+# LTI 1.3 tool tests: unit tests of crates/lti, then the end-to-end suite against the independent
 # Python test platform, on SQLite and on a throwaway PostgreSQL cluster (loopback only).
 # Headless Chromium (third-party cookies blocked) launches the tool inside an LMS page on
 # another site, and runs the real page runtime.
