@@ -14,7 +14,7 @@ use coursepack_pipeline::tool::ToolUrl;
 #[derive(ClapArgs)]
 pub struct Args {
     /// The course folder, holding course.toml
-    #[arg(default_value = "course")]
+    #[arg(default_value = "course", value_parser = super::course_dir)]
     pub course_dir: PathBuf,
     /// Targets to build, comma-separated: scorm12, scorm2004, cc11, cc13, lti
     /// [default: every target; lti only with --tool-url]

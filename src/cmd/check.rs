@@ -4,13 +4,13 @@ use std::path::PathBuf;
 
 use clap::Args as ClapArgs;
 
-use super::{EXIT_OK, fail, report};
+use super::{EXIT_OK, fail_as, report};
 use coursepack_pipeline::build;
 
 #[derive(ClapArgs)]
 pub struct Args {
     /// The course folder, holding course.toml
-    #[arg(default_value = "course")]
+    #[arg(default_value = "course", value_parser = super::course_dir)]
     pub course_dir: PathBuf,
 }
 
@@ -36,6 +36,7 @@ pub fn execute(args: Args) -> i32 {
             );
             EXIT_OK
         }
-        Err(e) => fail(e),
+        // `check` never writes: its last line does not say so.
+        Err(e) => fail_as(e, false),
     }
 }

@@ -52,6 +52,23 @@ pub fn run(cli: Cli) -> i32 {
     }
 }
 
+/// The course folder from a command-line path: the folder, or the
+/// `course.toml` in it (`coursepack check course/course.toml`).
+pub fn course_dir(given: &str) -> Result<std::path::PathBuf, String> {
+    let given = std::path::PathBuf::from(given);
+    let names_the_file = given
+        .file_name()
+        .is_some_and(|n| n == coursepack_pipeline::load::COURSE_FILE);
+    if names_the_file && !given.is_dir() {
+        match given.parent() {
+            Some(p) if !p.as_os_str().is_empty() => Ok(p.to_path_buf()),
+            _ => Ok(std::path::PathBuf::from(".")),
+        }
+    } else {
+        Ok(given)
+    }
+}
+
 /// Most diagnostics printed; the count of the rest is printed instead.
 pub const MAX_PRINTED: usize = 200;
 
@@ -78,15 +95,22 @@ pub fn report(diags: &coursepack_pipeline::diagnostic::Diagnostics) {
     }
 }
 
-/// Prints why a command stopped and returns its exit code.
+/// Prints why a command that writes stopped and returns its exit code.
 pub fn fail(error: Error) -> i32 {
+    fail_as(error, true)
+}
+
+/// Prints why a command stopped and returns its exit code; `writes` says
+/// whether it is one that writes (and then says nothing was).
+pub fn fail_as(error: Error, writes: bool) -> i32 {
     match error {
         Error::Input(diags) => {
             report(&diags);
             let n = diags.error_count();
             eprintln!(
-                "error: {n} problem{} found; nothing was written",
-                if n == 1 { "" } else { "s" }
+                "error: {n} problem{} found{}",
+                if n == 1 { "" } else { "s" },
+                if writes { "; nothing was written" } else { "" }
             );
             EXIT_BAD_INPUT
         }
@@ -95,7 +119,9 @@ pub fn fail(error: Error) -> i32 {
                 "error: {}",
                 coursepack_pipeline::diagnostic::escape(&format!("{e:#}"), true)
             );
-            eprintln!("nothing was written; existing files are unchanged");
+            if writes {
+                eprintln!("nothing was written; existing files are unchanged");
+            }
             EXIT_FAILURE
         }
     }

@@ -17,7 +17,7 @@ use lti::site::LoadError;
 #[derive(Debug, ClapArgs)]
 pub struct Args {
     /// Course folder: a course source (course.toml) or a folder of rendered pages.
-    #[arg(default_value = "course")]
+    #[arg(default_value = "course", value_parser = super::course_dir)]
     pub course_dir: PathBuf,
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]

@@ -452,7 +452,7 @@ fn cases() -> Vec<Case> {
                 );
             },
             &[
-                "error: 1500 problems found; nothing was written",
+                "error: 1500 problems found\n",
                 "note: 1300 more not shown (1300 errors, 0 warnings)",
             ],
         ),

@@ -3,6 +3,7 @@
 
 mod cc;
 mod cc_pages;
+mod cli;
 mod common;
 mod errors;
 mod fuzz;

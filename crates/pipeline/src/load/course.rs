@@ -196,20 +196,19 @@ impl Checker<'_> {
             .and_then(|l| self.file(l, &["png", "jpg", "jpeg", "svg", "webp"]));
         let primary_colour = match &b.primary_colour {
             Some(c) => {
-                let v = c.get_ref();
-                let ok = v.len() == 7
-                    && v.starts_with('#')
-                    && v[1..].chars().all(|ch| ch.is_ascii_hexdigit());
-                if !ok {
-                    self.error(
-                        c.span(),
-                        format!("`{v}` is not a colour"),
-                        "write it as `#rrggbb`, e.g. `#1d5fa8`",
-                    );
-                } else if contrast_on_white(v) < 4.5 {
-                    self.warn(c.span(), format!("`{v}` has a contrast of {:.1}:1 on white; links and buttons need 4.5:1", contrast_on_white(v)), "choose a darker colour");
+                let given = c.get_ref();
+                match colour(given) {
+                    Ok(v) => {
+                        if contrast_on_white(&v) < 4.5 {
+                            self.warn(c.span(), format!("`{given}` has a contrast of {:.1}:1 on white; links and buttons need 4.5:1", contrast_on_white(&v)), "choose a darker colour");
+                        }
+                        v
+                    }
+                    Err(help) => {
+                        self.error(c.span(), format!("`{given}` is not a colour"), help);
+                        given.to_ascii_lowercase()
+                    }
                 }
-                v.to_ascii_lowercase()
             }
             None => DEFAULT_COLOUR.to_string(),
         };
@@ -369,6 +368,28 @@ fn is_language_tag(tag: &str) -> bool {
         && parts.all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
 }
 
+/// A colour as `#rrggbb` in lower case, from `#rrggbb` or the short
+/// `#rgb`; or the help for what was written instead.
+fn colour(given: &str) -> Result<String, String> {
+    let hex = |s: &str| !s.is_empty() && s.chars().all(|ch| ch.is_ascii_hexdigit());
+    match given.strip_prefix('#') {
+        Some(h) if h.len() == 6 && hex(h) => Ok(given.to_ascii_lowercase()),
+        Some(h) if h.len() == 3 && hex(h) => {
+            let mut long = String::from("#");
+            for ch in h.chars() {
+                long.push(ch);
+                long.push(ch);
+            }
+            Ok(long.to_ascii_lowercase())
+        }
+        None if (given.len() == 6 || given.len() == 3) && hex(given) => Err(format!(
+            "write it with a `#`: `#{}`",
+            given.to_ascii_lowercase()
+        )),
+        _ => Err("write it as `#rrggbb` or `#rgb`, e.g. `#1d5fa8`".to_string()),
+    }
+}
+
 /// WCAG contrast ratio of `#rrggbb` against white.
 fn contrast_on_white(hex: &str) -> f64 {
     let channel = |i: usize| {
@@ -386,6 +407,23 @@ fn contrast_on_white(hex: &str) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn colours_long_short_and_without_hash() {
+        assert_eq!(colour("#1D5FA8").unwrap(), "#1d5fa8");
+        assert_eq!(colour("#FfF").unwrap(), "#ffffff");
+        assert_eq!(
+            colour("1d5fa8").unwrap_err(),
+            "write it with a `#`: `#1d5fa8`"
+        );
+        assert_eq!(colour("abc").unwrap_err(), "write it with a `#`: `#abc`");
+        for bad in ["#12345", "#ggg", "blue", "", "#"] {
+            assert!(
+                colour(bad).unwrap_err().contains("`#rrggbb` or `#rgb`"),
+                "{bad}"
+            );
+        }
+    }
 
     #[test]
     fn language_tags() {

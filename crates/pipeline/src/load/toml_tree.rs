@@ -22,6 +22,45 @@ use crate::diagnostic::{Diagnostic, Diagnostics, did_you_mean, suggest};
 /// placeholder, and the mapping retried. Returns the config (when the file
 /// could be mapped at all) and the spans of the placeholders, so later
 /// checks do not report them twice.
+/// The top-level tables of a course.toml.
+const TABLES: &[&str] = &[
+    "course",
+    "people",
+    "partners",
+    "branding",
+    "packaging",
+    "before",
+    "session",
+    "after",
+];
+
+/// Reports table headers whose first name is no table of a course.toml,
+/// with the nearest one (`[[sessions]]`, `[sesion.block]`).
+fn misspelt_tables(text: &str, path: &Path, diags: &mut Diagnostics) {
+    let mut at = 0;
+    for line in text.split_inclusive('\n') {
+        let start = at;
+        at += line.len();
+        let trimmed = line.trim_start();
+        let Some(header) = trimmed.strip_prefix('[') else {
+            continue;
+        };
+        let header = header.strip_prefix('[').unwrap_or(header).trim_start();
+        let name: String = header
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+            .collect();
+        if name.is_empty() || TABLES.contains(&name.as_str()) {
+            continue;
+        }
+        let offset = start + (line.len() - trimmed.len()) + (trimmed.len() - header.len());
+        let mut d = Diagnostic::error(format!("unknown table `{name}`"))
+            .at(path, Some(offset..offset + name.len()));
+        d = d.help(suggest(&name, TABLES, "the tables are"));
+        diags.push(d);
+    }
+}
+
 pub(super) fn parse(
     text: &str,
     path: &Path,
@@ -29,6 +68,10 @@ pub(super) fn parse(
 ) -> (Option<RawCourse>, Vec<Range<usize>>) {
     let (mut table, errors) = DeTable::parse_recoverable(text);
     if !errors.is_empty() {
+        // A misspelt table name (`[[sessions]]`) often shows only as a
+        // "duplicate key" further down, where the right name comes back:
+        // name it first.
+        misspelt_tables(text, path, diags);
         for e in errors {
             diags.push(
                 Diagnostic::error(e.message().trim().to_string())

@@ -111,7 +111,8 @@ pub fn select(names: &[String], options: &Options) -> Result<Vec<Box<dyn Target>
         chosen.extend(REGISTRY.iter().filter(|r| (r.by_default)(options)));
     }
     for name in names {
-        match REGISTRY.iter().find(|r| r.name == name) {
+        // `SCORM12` is `scorm12`: the names are lower case.
+        match REGISTRY.iter().find(|r| r.name.eq_ignore_ascii_case(name)) {
             Some(r) if chosen.iter().any(|c| c.name == r.name) => {}
             Some(r) => chosen.push(r),
             None => {
