@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args as ClapArgs;
 
-use super::{EXIT_OK, fail_as, report};
+use super::{EXIT_OK, count, fail_as, report};
 use coursepack_pipeline::build;
 
 #[derive(ClapArgs)]
@@ -12,27 +12,31 @@ pub struct Args {
     /// The course folder, holding course.toml
     #[arg(default_value = "course", value_parser = super::course_dir)]
     pub course_dir: PathBuf,
+    /// Print only errors and the summary
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 pub fn execute(args: Args) -> i32 {
     match build::check(&args.course_dir) {
         Ok(loaded) => {
             let diags = &loaded.diagnostics;
-            report(diags);
+            if !args.quiet {
+                report(diags);
+            }
             let course = &loaded.course;
             let blocks: usize = course.sessions.iter().map(|s| s.blocks.len()).sum();
             let warnings = diags.warnings().count();
             println!(
-                "{}: course `{}` version {} is ready to build: {} sessions, {} blocks, {} warning{}",
+                "{}: course `{}` version {} is ready to build: {}, {}, {}",
                 args.course_dir
                     .join(coursepack_pipeline::load::COURSE_FILE)
                     .display(),
                 course.id,
                 course.version,
-                course.sessions.len(),
-                blocks,
-                warnings,
-                if warnings == 1 { "" } else { "s" }
+                count(course.sessions.len(), "session"),
+                count(blocks, "block"),
+                count(warnings, "warning"),
             );
             EXIT_OK
         }

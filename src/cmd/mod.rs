@@ -87,10 +87,10 @@ pub fn report(diags: &coursepack_pipeline::diagnostic::Diagnostics) {
         let warnings = rest.len() - errors;
         let _ = writeln!(
             err,
-            "note: {} more not shown ({errors} error{}, {warnings} warning{})",
+            "note: {} more not shown ({}, {})",
             rest.len(),
-            if errors == 1 { "" } else { "s" },
-            if warnings == 1 { "" } else { "s" }
+            count(errors, "error"),
+            count(warnings, "warning")
         );
     }
 }
@@ -108,8 +108,8 @@ pub fn fail_as(error: Error, writes: bool) -> i32 {
             report(&diags);
             let n = diags.error_count();
             eprintln!(
-                "error: {n} problem{} found{}",
-                if n == 1 { "" } else { "s" },
+                "error: {} found{}",
+                count(n, "problem"),
                 if writes { "; nothing was written" } else { "" }
             );
             EXIT_BAD_INPUT
@@ -124,6 +124,15 @@ pub fn fail_as(error: Error, writes: bool) -> i32 {
             }
             EXIT_FAILURE
         }
+    }
+}
+
+/// A count with its noun: `1 session`, `3 sessions`.
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
     }
 }
 

@@ -57,8 +57,8 @@ pub fn execute(args: Args) -> i32 {
             super::report(&diags);
             let n = diags.error_count();
             eprintln!(
-                "error: {n} problem{} found in the course; fix {} and start again",
-                if n == 1 { "" } else { "s" },
+                "error: {} found in the course; fix {} and start again",
+                super::count(n, "problem"),
                 if n == 1 { "it" } else { "them" }
             );
             EXIT_BAD_INPUT

@@ -58,7 +58,9 @@ required = false
     );
     assert!(err.contains("SCORM 1.2 keeps 4096"), "{err}");
     assert!(
-        err.contains("session `read-only` has no way to complete"),
+        err.contains(
+            "session `read-only` is done as soon as it is opened: none of its blocks is required"
+        ),
         "{err}"
     );
     assert!(
@@ -70,4 +72,27 @@ required = false
         "{err}"
     );
     assert!(stdout(&out).contains("4 warnings"), "{}", stdout(&out));
+}
+
+#[test]
+fn a_session_of_text_is_done_when_opened_without_a_warning_and_required_text_is_one_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let course = |required: &str| {
+        format!(
+            "[course]\nid = \"t\"\ntitle = \"T\"\n\n[[session]]\nid = \"one\"\ntitle = \"One\"\n\n[[session.block]]\ntype = \"text\"\nbody = \"Only text.\"\n{required}"
+        )
+    };
+    std::fs::write(dir.path().join("course.toml"), course("")).unwrap();
+    let out = coursepack(dir.path(), &["check", "."]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("session `one`"), "{}", stderr(&out));
+    std::fs::write(dir.path().join("course.toml"), course("required = true\n")).unwrap();
+    let out = coursepack(dir.path(), &["check", "."]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("`required` does not apply to a text block"),
+        "{err}"
+    );
+    assert_eq!(err.matches("error: ./course.toml:12").count(), 1, "{err}");
 }

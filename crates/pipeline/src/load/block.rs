@@ -247,16 +247,9 @@ impl Checker<'_> {
             }
         };
         let required = match &b.required {
-            Some(r) => {
-                if *r.get_ref() && kind_name == "text" {
-                    self.error(
-                        r.span(),
-                        "a text block cannot be required",
-                        "remove `required`",
-                    );
-                }
-                *r.get_ref()
-            }
+            // On a text block, `required` is reported with the keys a text
+            // block does not take.
+            Some(r) => *r.get_ref() && kind_name != "text",
             None => matches!(
                 kind,
                 BlockKind::Video { .. }

@@ -292,12 +292,23 @@ impl Checker<'_> {
         };
         let listed = s.completion.as_ref().and_then(|c| c.require.as_ref());
         // A `require` list naming unknown blocks is an error already.
+        // With nothing required, the runtime counts a session done when it
+        // is opened: as meant for a session of text, a slip for one with
+        // blocks a learner could be asked to complete.
         if required.is_empty() && listed.is_none_or(|l| l.is_empty()) {
-            self.warn(
-                s.id.span(),
-                format!("session `{id}` has no way to complete: no block is required"),
-                "mark a block `required = true`, or list blocks in `[session.completion] require`",
-            );
+            if blocks.iter().any(|b| b.is_trackable()) {
+                self.warn(
+                    s.id.span(),
+                    format!("session `{id}` is done as soon as it is opened: none of its blocks is required"),
+                    "mark a block `required = true`, or list blocks in `[session.completion] require`",
+                );
+            } else if blocks.is_empty() {
+                self.warn(
+                    s.id.span(),
+                    format!("session `{id}` has no blocks: it is done as soon as it is opened"),
+                    "add `[[session.block]]` tables to it, or remove it",
+                );
+            }
         }
         let images = match &s.intro {
             Some(intro) => self.images(intro.get_ref(), intro.span()),
