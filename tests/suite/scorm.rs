@@ -177,7 +177,14 @@ body = "Some <script>alert(1)</script> *text*"
     )
     .unwrap();
     let (out, output) = build(course.path(), "scorm12,scorm2004");
-    assert!(!stderr(&output).contains("warning"), "{}", stderr(&output));
+    // The media raise no warning; the script tag in the text does (it is
+    // shown as text, which is what this course checks further down).
+    let err = stderr(&output);
+    let other_warnings = err
+        .lines()
+        .filter(|l| l.starts_with("warning") && !l.contains("raw HTML (`<script>`)"))
+        .count();
+    assert_eq!(other_warnings, 0, "{err}");
     for target in ["scorm12", "scorm2004"] {
         let path = out.path().join(format!("media-demo-1.0.0-{target}.zip"));
         let mut zip = zip::ZipArchive::new(std::fs::File::open(&path).unwrap()).unwrap();

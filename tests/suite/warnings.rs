@@ -96,3 +96,19 @@ fn a_session_of_text_is_done_when_opened_without_a_warning_and_required_text_is_
     );
     assert_eq!(err.matches("error: ./course.toml:12").count(), 1, "{err}");
 }
+
+#[test]
+fn raw_html_in_markdown_is_named_at_its_field() {
+    let course = seed_course_edited(
+        "title = \"What is the problem with patient feedback?\"\n",
+        "title = \"What is the problem with patient feedback?\"\nintro = \"Read <b>this</b> first.\"\n",
+    );
+    let out = coursepack(course.path(), &["check", "."]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("raw HTML (`<b>`) is shown to learners as text, not as HTML"),
+        "{err}"
+    );
+    assert!(err.contains("intro = \"Read <b>this</b> first.\""), "{err}");
+}

@@ -260,7 +260,7 @@ impl Checker<'_> {
         };
         let mut images = Vec::new();
         if let Some(body) = &b.body {
-            images.extend(self.images(body.get_ref(), body.span()));
+            images.extend(self.markdown(body.get_ref(), body.span()));
         }
         if let (
             BlockKind::Video {
@@ -270,7 +270,7 @@ impl Checker<'_> {
             Some(value),
         ) = (&kind, &b.transcript)
         {
-            images.extend(self.images(text, value.span()));
+            images.extend(self.markdown(text, value.span()));
         }
         Some(Block {
             id,

@@ -90,7 +90,7 @@ impl Checker<'_> {
             .iter()
             .chain(raw.people.iter().filter_map(|p| p.bio.as_ref()))
         {
-            for image in self.images(text.get_ref(), text.span()) {
+            for image in self.markdown(text.get_ref(), text.span()) {
                 if !images.contains(&image) {
                     images.push(image);
                 }
@@ -311,7 +311,7 @@ impl Checker<'_> {
             }
         }
         let images = match &s.intro {
-            Some(intro) => self.images(intro.get_ref(), intro.span()),
+            Some(intro) => self.markdown(intro.get_ref(), intro.span()),
             None => Vec::new(),
         };
         let has_quiz = blocks.iter().any(|b| matches!(b.kind, BlockKind::Quiz(_)));

@@ -189,15 +189,21 @@ impl Checker<'_> {
         Some(CourseFile { rel, path: real })
     }
 
-    /// The local images a Markdown text shows, each checked like any file
-    /// (problems point at `span`, the text's place in course.toml).
-    pub(super) fn images(&mut self, text: &str, span: Range<usize>) -> Vec<CourseFile> {
+    /// Checks a Markdown field: returns the course files its images show
+    /// (each checked), and warns of raw HTML, which the pages show as text.
+    pub(super) fn markdown(&mut self, text: &str, span: Range<usize>) -> Vec<CourseFile> {
         use pulldown_cmark::{Event, Parser, Tag};
         let mut found: Vec<CourseFile> = Vec::new();
         let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+        let mut html: Option<String> = None;
         for event in Parser::new(text) {
-            let Event::Start(Tag::Image { dest_url, .. }) = event else {
-                continue;
+            let dest_url = match event {
+                Event::Start(Tag::Image { dest_url, .. }) => dest_url,
+                Event::Html(h) | Event::InlineHtml(h) => {
+                    html.get_or_insert_with(|| h.trim().chars().take(40).collect());
+                    continue;
+                }
+                _ => continue,
             };
             if has_scheme(&dest_url) || dest_url.starts_with("//") {
                 continue;
@@ -209,6 +215,13 @@ impl Checker<'_> {
                 let value = Spanned::new(span.clone(), path);
                 found.extend(self.file(&value, IMAGE_TYPES));
             }
+        }
+        if let Some(tag) = html {
+            self.warn(
+                span,
+                format!("raw HTML (`{tag}`) is shown to learners as text, not as HTML"),
+                "write it in Markdown (`**bold**`, `[link](https://...)`, `- list`), or remove it",
+            );
         }
         found
     }
