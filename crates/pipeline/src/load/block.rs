@@ -132,9 +132,9 @@ impl Checker<'_> {
                     (Some(f), None) => self
                         .file(f, &["mp4", "m4v", "webm"])
                         .map_or(VideoSource::Missing, VideoSource::File),
-                    (None, Some(e)) => self
-                        .url(e, true)
-                        .map_or(VideoSource::Missing, VideoSource::Embed),
+                    (None, Some(e)) => self.url(e, true).map_or(VideoSource::Missing, |u| {
+                        VideoSource::Embed(super::values::embed_form(&u))
+                    }),
                     (None, None) => {
                         self.warn(b.kind.span(), format!("video `{id}` has no source; the page shows its title and length only"), "add `file = \"media/....mp4\"` or `embed = \"https://...\"` when you have it");
                         VideoSource::Missing

@@ -72,7 +72,9 @@ impl Checker<'_> {
             .split_once("://")
             .is_some_and(|(_, rest)| !rest.is_empty() && !rest.starts_with('/'));
         if !scheme_ok || !host_ok || v.chars().any(char::is_whitespace) {
-            let help = if https_only {
+            let help = if scheme_ok && host_ok {
+                "it contains a space: write spaces in an address as `%20`"
+            } else if https_only {
                 "embeds must be `https://` addresses"
             } else {
                 "write a full `https://` address"
@@ -84,6 +86,53 @@ impl Checker<'_> {
     }
 }
 
+/// The address to frame for a video page's address: YouTube and Vimeo
+/// refuse to be framed at their watch pages, so `youtube.com/watch?v=…`,
+/// `youtu.be/…` and `youtube.com/shorts/…` become the privacy-enhanced
+/// `youtube-nocookie.com/embed/…` (keeping a start time), and
+/// `vimeo.com/<number>` becomes `player.vimeo.com/video/<number>`. Any
+/// other address is framed as it is.
+pub(super) fn embed_form(address: &str) -> String {
+    let Ok(u) = url::Url::parse(address) else {
+        return address.to_string();
+    };
+    let host = u.host_str().unwrap_or_default().trim_start_matches("www.");
+    let host = host.trim_start_matches("m.");
+    let first_segment = |u: &url::Url, after: usize| {
+        u.path_segments()
+            .and_then(|mut s| s.nth(after))
+            .filter(|id| !id.is_empty())
+            .map(str::to_string)
+    };
+    let query = |name: &str| {
+        u.query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    };
+    let youtube = match host {
+        "youtube.com" if u.path() == "/watch" => query("v"),
+        "youtube.com" if u.path().starts_with("/shorts/") => first_segment(&u, 1),
+        "youtu.be" => first_segment(&u, 0),
+        _ => None,
+    };
+    if let Some(id) = youtube {
+        let start = query("t")
+            .or_else(|| query("start"))
+            .map(|t| t.trim_end_matches('s').to_string())
+            .filter(|t| !t.is_empty() && t.chars().all(|c| c.is_ascii_digit()));
+        return match start {
+            Some(t) => format!("https://www.youtube-nocookie.com/embed/{id}?start={t}"),
+            None => format!("https://www.youtube-nocookie.com/embed/{id}"),
+        };
+    }
+    if host == "vimeo.com"
+        && let Some(id) = first_segment(&u, 0).filter(|id| id.chars().all(|c| c.is_ascii_digit()))
+    {
+        return format!("https://player.vimeo.com/video/{id}");
+    }
+    address.to_string()
+}
+
 /// Whether `v` is spelled as an id: lower-case letters, digits and `-`, at
 /// most `max` characters, starting with a letter (or a digit, when
 /// `digit_first`).
@@ -92,4 +141,44 @@ pub(super) fn spelled_as_id(v: &str, max: usize, digit_first: bool) -> bool {
         && v.starts_with(|c: char| c.is_ascii_lowercase() || (digit_first && c.is_ascii_digit()))
         && v.chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::embed_form;
+
+    #[test]
+    fn watch_pages_become_their_embed_form() {
+        let nocookie = "https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ";
+        for watch in [
+            "https://www.youtube.com/watch?v=dQw4w9WgXcQ",
+            "https://youtube.com/watch?v=dQw4w9WgXcQ&feature=share",
+            "https://m.youtube.com/watch?v=dQw4w9WgXcQ",
+            "https://youtu.be/dQw4w9WgXcQ",
+            "https://www.youtube.com/shorts/dQw4w9WgXcQ",
+        ] {
+            assert_eq!(embed_form(watch), nocookie, "{watch}");
+        }
+        assert_eq!(
+            embed_form("https://youtu.be/dQw4w9WgXcQ?t=90"),
+            format!("{nocookie}?start=90")
+        );
+        assert_eq!(
+            embed_form("https://www.youtube.com/watch?v=dQw4w9WgXcQ&t=42s"),
+            format!("{nocookie}?start=42")
+        );
+        assert_eq!(
+            embed_form("https://vimeo.com/76979871"),
+            "https://player.vimeo.com/video/76979871"
+        );
+        for kept in [
+            "https://www.youtube.com/embed/dQw4w9WgXcQ",
+            "https://player.vimeo.com/video/76979871",
+            "https://vimeo.com/channels/staffpicks",
+            "https://media.example.edu/player/123",
+            "https://www.youtube.com/watch",
+        ] {
+            assert_eq!(embed_form(kept), kept);
+        }
+    }
 }
