@@ -31,14 +31,37 @@ use rand::RngCore as _;
 
 /// Logs to stderr, filtered by `RUST_LOG` (default: info, and warnings from the database).
 pub fn init_logging() {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+    use tracing_subscriber::{
+        filter::Targets, layer::SubscriberExt as _, util::SubscriberInitExt as _,
+    };
+    // `Targets` reads RUST_LOG's `target=level,level` directives without
+    // EnvFilter's regex engine. Empty directives are skipped, as EnvFilter
+    // does (an empty RUST_LOG logs nothing); an unset or invalid one gives
+    // the default.
+    let filter = match std::env::var("RUST_LOG") {
+        Ok(var) => {
+            let directives: Vec<&str> = var.split(',').filter(|d| !d.is_empty()).collect();
+            if directives.is_empty() {
+                Some(Targets::new())
+            } else {
+                directives.join(",").parse().ok()
+            }
+        }
+        Err(_) => None,
+    };
+    let filter = filter.unwrap_or_else(|| {
+        "info,sqlx=warn"
+            .parse()
+            .expect("the default log filter parses")
+    });
+    let _ = tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_target(false)
+                .with_writer(std::io::stderr)
+                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())),
         )
-        .with_target(false)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with(filter)
         .try_init();
 }
 
