@@ -483,9 +483,9 @@ fn cases() -> Vec<Case> {
                 )
             },
             &[
-                "course.toml:7:9: invalid type",
-                "course.toml:8:10: invalid type",
-                "course.toml:10:17: invalid type",
+                "course.toml:7:9: `title` takes text, not a number",
+                "course.toml:8:10: `goals` is a list of text; an item is a number",
+                "course.toml:10:17: `video_percent` takes a whole number, not text",
                 "error: 3 problems found",
             ],
         ),
@@ -499,7 +499,7 @@ fn cases() -> Vec<Case> {
                     &format!("title = \"One\"\ngoals = [\"{long}\", 3, 4]"),
                 );
             },
-            &["course.toml:8:5000014: invalid type", "…"],
+            &["course.toml:8:5000014: `goals` is a list of text", "…"],
         ),
         check(
             "a require list of 10,000 unknown ids",

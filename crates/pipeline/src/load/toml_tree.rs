@@ -229,9 +229,20 @@ fn map_table<T: serde::de::DeserializeOwned>(
             }
         } else if !filled.contains(&span) {
             let text_expected = message.ends_with("expected a string");
-            diags.push(Diagnostic::error(message).at(path, Some(span.clone())).help(
-                "check the value's type and spelling against the annotated course.toml in the README",
-            ));
+            let place = key_of(&table, &span);
+            let (said, help) = match type_error_in_words(&message, place.as_ref()) {
+                Some(words) => words,
+                None => (
+                    message,
+                    "check the value's type and spelling against the annotated course.toml in the README"
+                        .to_string(),
+                ),
+            };
+            diags.push(
+                Diagnostic::error(said)
+                    .at(path, Some(span.clone()))
+                    .help(help),
+            );
             // Carry on, to report every wrong type: text expected gets an
             // empty text in its place (checks that would then complain
             // about it are skipped, as for a missing key); any other value
@@ -249,6 +260,93 @@ fn map_table<T: serde::de::DeserializeOwned>(
         }
         return None;
     }
+}
+
+/// Where a value sits: its key, and whether it is an item of a list there.
+struct Place {
+    key: String,
+    in_list: bool,
+}
+
+/// The key whose value is (or, in a list, holds) the value at `span`.
+fn key_of(root: &Spanned<DeTable<'_>>, span: &Range<usize>) -> Option<Place> {
+    // A table's own span may be only its header: search every table.
+    fn in_value(key: &str, v: &Spanned<DeValue<'_>>, span: &Range<usize>) -> Option<Place> {
+        match v.get_ref() {
+            DeValue::Table(t) => in_table(t, span),
+            DeValue::Array(a) => {
+                let vs = v.span();
+                if vs.start <= span.start && span.end <= vs.end {
+                    // A value inside the list, or the list itself.
+                    let in_tables = a.iter().find_map(|item| match item.get_ref() {
+                        DeValue::Table(t) => in_table(t, span),
+                        _ => None,
+                    });
+                    return in_tables.or_else(|| {
+                        Some(Place {
+                            key: key.to_string(),
+                            in_list: vs != *span,
+                        })
+                    });
+                }
+                a.iter().find_map(|item| match item.get_ref() {
+                    DeValue::Table(t) => in_table(t, span),
+                    _ => None,
+                })
+            }
+            _ => (v.span() == *span).then(|| Place {
+                key: key.to_string(),
+                in_list: false,
+            }),
+        }
+    }
+    fn in_table(table: &DeTable<'_>, span: &Range<usize>) -> Option<Place> {
+        table
+            .iter()
+            .find_map(|(k, v)| in_value(k.get_ref(), v, span))
+    }
+    in_table(root.get_ref(), span)
+}
+
+/// serde's "invalid type: integer `5`, expected a string" in an author's
+/// words, with an example of what the key takes: ("`title` takes text,
+/// not a number (`5`)", "write it in quotes: `title = \"…\"`").
+fn type_error_in_words(message: &str, place: Option<&Place>) -> Option<(String, String)> {
+    let rest = message.strip_prefix("invalid type: ")?;
+    let (found, expected) = rest.rsplit_once(", expected ")?;
+    let Place { key, in_list } = place?;
+    let (takes, example) = match expected {
+        "a string" if *in_list => ("text", format!("`{key} = [\"…\", \"…\"]`")),
+        "a string" => ("text", format!("write it in quotes: `{key} = \"…\"`")),
+        "a boolean" => ("`true` or `false`", format!("`{key} = true`")),
+        "a sequence" => ("a list", format!("`{key} = [\"…\", \"…\"]`")),
+        e if e.starts_with('u') || e.starts_with('i') || e.contains("integer") => {
+            ("a whole number", format!("e.g. `{key} = 10`"))
+        }
+        _ => return None,
+    };
+    let (kind, value) = match found.split_once(' ') {
+        Some((kind, value)) => (kind, Some(value)),
+        None => (found, None),
+    };
+    let kind = match kind {
+        "string" => "text",
+        "integer" | "floating" => "a number",
+        "boolean" => "a true/false value",
+        "sequence" => "a list",
+        "map" => "a table",
+        _ => return None,
+    };
+    let value = value
+        .map(|v| v.trim_start_matches("point ").trim_matches('`'))
+        .map(|v| format!(" (`{v}`)"))
+        .unwrap_or_default();
+    let says = if *in_list {
+        format!("`{key}` is a list of {takes}; an item is {kind}{value}")
+    } else {
+        format!("`{key}` takes {takes}, not {kind}{value}")
+    };
+    Some((says, example))
 }
 
 /// The value whose span is `span`, anywhere in the tree.
