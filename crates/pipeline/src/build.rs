@@ -87,10 +87,7 @@ fn render_pages(
         // With the course's own templates, a rendering error is the course's.
         Err(e) if loaded.course.templates.is_some() => {
             let mut diags = loaded.diagnostics;
-            diags.push(
-                Diagnostic::error(format!("{e:#}"))
-                    .help("check the variable names in your templates against the defaults (`coursepack init --templates`)"),
-            );
+            diags.push(template_error(&loaded.course, templates, &e));
             return Err(Error::Input(diags));
         }
         Err(e) => return Err(Error::Failed(e)),
@@ -130,4 +127,58 @@ pub fn build(
     }
     // Every package is complete: only now replace what was there, all or none.
     Ok(crate::archive::commit_all(pending)?)
+}
+
+/// A rendering error in the course's own templates, at the template's line
+/// and column, naming the variable and the nearest one the views have.
+fn template_error(
+    course: &crate::model::Course,
+    templates: &Templates,
+    e: &anyhow::Error,
+) -> Diagnostic {
+    let generic = "check the variable names in your templates against the defaults (`coursepack init --templates`)";
+    let Some(re) = e
+        .chain()
+        .find_map(|c| c.downcast_ref::<handlebars::RenderError>())
+    else {
+        return Diagnostic::error(format!("{e:#}")).help(generic);
+    };
+    let file = re
+        .template_name
+        .as_deref()
+        .map(|n| format!("{}.hbs", n.trim_end_matches(".hbs")));
+    let (message, help) = match re.reason() {
+        handlebars::RenderErrorReason::MissingVariable(Some(var)) => {
+            let names = render::variables(course);
+            let help = match crate::diagnostic::did_you_mean(var, names.iter().map(String::as_str))
+            {
+                Some(near) => format!("did you mean `{near}`?"),
+                None => generic.to_string(),
+            };
+            let within = file
+                .as_deref()
+                .map(|f| format!(" in {f}"))
+                .unwrap_or_default();
+            (
+                format!("the template variable `{var}`{within} does not exist"),
+                help,
+            )
+        }
+        reason => (format!("{reason}"), generic.to_string()),
+    };
+    let mut d = Diagnostic::error(message).help(help);
+    if let (Some(file), Some(dir)) = (file, course.templates.as_deref()) {
+        let text = templates.get(&file);
+        let span = re.line_no.zip(re.column_no).and_then(|(line, col)| {
+            let start: usize = text
+                .split_inclusive('\n')
+                .take(line.saturating_sub(1))
+                .map(str::len)
+                .sum();
+            let offset = start + col.saturating_sub(1);
+            (offset < text.len()).then_some(offset..offset + 1)
+        });
+        d = d.at(&dir.join(&file), span).with_source(text.into());
+    }
+    d
 }

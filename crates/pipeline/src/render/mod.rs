@@ -186,3 +186,45 @@ fn render_sessions(course: &Course, hb: &Handlebars<'_>, mode: Mode) -> Result<V
         Ok(pages)
     })
 }
+
+/// Every name a template can use with this course's views, as dotted
+/// paths from the page (`session.title`) and, inside `{{#each}}` over a
+/// list, from the item (`title`): what a misspelt variable is compared with.
+pub fn variables(course: &Course) -> Vec<String> {
+    fn walk(value: &serde_json::Value, prefix: &str, out: &mut std::collections::BTreeSet<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (k, v) in map {
+                    let path = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
+                    out.insert(path.clone());
+                    walk(v, &path, out);
+                }
+            }
+            // An item's names are also used on their own, inside `{{#each}}`.
+            serde_json::Value::Array(items) => {
+                for item in items.iter().take(8) {
+                    walk(item, "", out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut names = std::collections::BTreeSet::new();
+    let mut views = vec![
+        view::page(course, None, Mode::Interactive),
+        view::player(course),
+    ];
+    if !course.sessions.is_empty() {
+        views.push(view::page(course, Some(0), Mode::Interactive));
+    }
+    for v in views {
+        if let Ok(json) = serde_json::to_value(&v) {
+            walk(&json, "", &mut names);
+        }
+    }
+    names.into_iter().collect()
+}
