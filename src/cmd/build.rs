@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args as ClapArgs, ValueEnum};
 
-use super::{EXIT_OK, fail, human_size, report};
+use super::{EXIT_OK, fail, human_size, report, report_grouped};
 use coursepack_pipeline::build::{self, Error};
 use coursepack_pipeline::diagnostic::{Diagnostic, Diagnostics};
 use coursepack_pipeline::model::Sco;
@@ -38,6 +38,10 @@ pub struct Args {
     /// Print only errors and the summary
     #[arg(long, short)]
     pub quiet: bool,
+    /// Print every warning (warnings that say the same are otherwise
+    /// counted on one line)
+    #[arg(long, short, conflicts_with = "quiet")]
+    pub verbose: bool,
 }
 
 /// `--cc-flavour` values.
@@ -105,8 +109,10 @@ fn run(args: &Args) -> Result<(), Error> {
     let options = args.options().map_err(Error::Input)?;
     let targets = package::select(&args.target, &options).map_err(Error::Input)?;
     let prepared = build::prepare_for(&args.course_dir, &targets)?;
-    if !args.quiet {
+    if args.verbose {
         report(&prepared.loaded.diagnostics);
+    } else if !args.quiet {
+        report_grouped(&prepared.loaded.diagnostics);
         if options.tool_url.is_some() && !targets.iter().any(|t| t.uses_tool_url()) {
             eprintln!(
                 "warning: --tool-url is used only by the `lti` target and `--cc-flavour lti`; none is built here"

@@ -72,6 +72,68 @@ pub fn course_dir(given: &str) -> Result<std::path::PathBuf, String> {
 /// Most diagnostics printed; the count of the rest is printed instead.
 pub const MAX_PRINTED: usize = 200;
 
+/// Lines listed for a group of warnings before "…".
+const GROUP_LINES: usize = 8;
+
+/// Prints the diagnostics like [`report`], except that warnings saying the
+/// same (the same help, in the same file) are one warning and a line
+/// counting the others with their lines; `report` prints each.
+pub fn report_grouped(diags: &coursepack_pipeline::diagnostic::Diagnostics) {
+    use coursepack_pipeline::diagnostic::Diagnostic;
+    use std::collections::HashMap;
+    use std::io::Write as _;
+    let sorted = diags.sorted();
+    let kind = |d: &Diagnostic| {
+        (!d.is_error() && d.help.is_some())
+            .then(|| (d.help.clone(), d.location.as_ref().map(|l| l.path.clone())))
+    };
+    let mut groups: HashMap<_, Vec<&Diagnostic>> = HashMap::new();
+    for d in &sorted {
+        if let Some(k) = kind(d) {
+            groups.entry(k).or_default().push(d);
+        }
+    }
+    let mut err = std::io::stderr().lock();
+    let mut printed = 0;
+    let mut left = 0;
+    for d in &sorted {
+        let group = kind(d).and_then(|k| groups.get(&k));
+        if group.is_some_and(|g| !std::ptr::eq(g[0], *d)) {
+            continue;
+        }
+        if printed == MAX_PRINTED {
+            left += 1;
+            continue;
+        }
+        printed += 1;
+        let _ = write!(err, "{}", diags.render(d));
+        if let Some(rest) = group.map(|g| &g[1..]).filter(|r| !r.is_empty()) {
+            let mut lines: Vec<String> = rest
+                .iter()
+                .take(GROUP_LINES)
+                .filter_map(|o| diags.line_of(o))
+                .map(|l| l.to_string())
+                .collect();
+            if rest.len() > GROUP_LINES {
+                lines.push("…".into());
+            }
+            let at = if lines.is_empty() {
+                String::new()
+            } else {
+                format!(", on lines {}", lines.join(", "))
+            };
+            let _ = writeln!(
+                err,
+                "note: {} like this one{at} (`--verbose` shows each)",
+                count(rest.len(), "more warning")
+            );
+        }
+    }
+    if left > 0 {
+        let _ = writeln!(err, "note: {} not shown", count(left, "more problem"));
+    }
+}
+
 /// Prints the diagnostics to stderr, errors first: the first
 /// [`MAX_PRINTED`], then how many more there are.
 pub fn report(diags: &coursepack_pipeline::diagnostic::Diagnostics) {

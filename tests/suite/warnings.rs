@@ -112,3 +112,30 @@ fn raw_html_in_markdown_is_named_at_its_field() {
     );
     assert!(err.contains("intro = \"Read <b>this</b> first.\""), "{err}");
 }
+
+#[test]
+fn build_counts_warnings_that_say_the_same_and_verbose_shows_each() {
+    let out_dir = tempfile::tempdir().unwrap();
+    let out_arg = out_dir.path().to_str().unwrap();
+    let grouped = coursepack(&root(), &["build", "course", "--out", out_arg]);
+    assert!(grouped.status.success(), "{}", stderr(&grouped));
+    let err = stderr(&grouped);
+    let warnings = err.lines().filter(|l| l.starts_with("warning:")).count();
+    assert_eq!(warnings, 2, "{err}");
+    assert!(
+        err.contains("note: 10 more warnings like this one, on lines 75, 82,"),
+        "{err}"
+    );
+    assert!(
+        err.contains("note: 2 more warnings like this one, on lines 106, 174 ("),
+        "{err}"
+    );
+    let verbose = coursepack(&root(), &["build", "course", "--out", out_arg, "--verbose"]);
+    let err = stderr(&verbose);
+    assert_eq!(
+        err.lines().filter(|l| l.starts_with("warning:")).count(),
+        14,
+        "{err}"
+    );
+    assert!(!err.contains("more warnings like this one"), "{err}");
+}

@@ -384,6 +384,12 @@ impl Diagnostics {
         items
     }
 
+    /// The line a diagnostic points at, when it points at one.
+    pub fn line_of(&self, diagnostic: &Diagnostic) -> Option<usize> {
+        let span = diagnostic.location.as_ref()?.span.as_ref()?;
+        Some(line_col(self.source_for(diagnostic)?, span.start).0)
+    }
+
     /// Renders one diagnostic with its source line.
     pub fn render(&self, diagnostic: &Diagnostic) -> String {
         diagnostic.render(self.source_for(diagnostic))
