@@ -513,3 +513,31 @@ fn a_long_course_lists_nearby_sessions_so_pages_grow_linearly() {
     let overview = String::from_utf8(files["index.html"].clone()).unwrap();
     assert!((1..=40).all(|i| overview.contains(&format!(r#"href="s{i}.html""#))));
 }
+
+#[test]
+fn files_linked_from_markdown_are_packaged_and_a_missing_one_is_an_error() {
+    let course = seed_course_edited(
+        "title = \"What is the problem with patient feedback?\"\n",
+        "title = \"What is the problem with patient feedback?\"\nintro = \"Read the [handout](media/hand%20out.pdf) and [session 2](how-online-feedback-works.html).\"\n",
+    );
+    std::fs::create_dir_all(course.path().join("media")).unwrap();
+    std::fs::write(
+        course.path().join("media/hand out.pdf"),
+        b"%PDF-1.4 handout",
+    )
+    .unwrap();
+    let (out, output) = build(course.path(), "scorm12");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let path = out.path().join("care-opinion-feedback-1.0.0-scorm12.zip");
+    let files = unzip(&path);
+    assert_eq!(files["media/hand out.pdf"], b"%PDF-1.4 handout");
+    let manifest = String::from_utf8(files["imsmanifest.xml"].clone()).unwrap();
+    assert!(
+        manifest.contains("href=\"media/hand%20out.pdf\""),
+        "{manifest}"
+    );
+    std::fs::remove_file(course.path().join("media/hand out.pdf")).unwrap();
+    let out = coursepack(course.path(), &["check", "."]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("hand out.pdf"), "{}", stderr(&out));
+}

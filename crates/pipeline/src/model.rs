@@ -29,7 +29,8 @@ pub struct Course {
     pub before: Vec<Block>,
     pub sessions: Vec<Session>,
     pub after: Vec<Block>,
-    /// Local images the overview's Markdown shows (summary, bios).
+    /// Local files the overview's Markdown shows or links to (summary, bios):
+    /// images, and documents such as `[handout](media/handout.pdf)`.
     pub images: Vec<CourseFile>,
     /// Folder of template overrides, when the course has one.
     pub templates: Option<PathBuf>,
@@ -94,7 +95,7 @@ pub struct Session {
     pub goals: Vec<String>,
     pub blocks: Vec<Block>,
     pub completion: Completion,
-    /// Local images the session's intro shows.
+    /// Local files the session's intro shows or links to.
     pub images: Vec<CourseFile>,
 }
 
@@ -138,7 +139,8 @@ pub struct Block {
     pub title: Option<String>,
     pub required: bool,
     pub kind: BlockKind,
-    /// Local images its Markdown shows (`![alt](media/figure.png)`).
+    /// Local files its Markdown shows or links to (`![alt](media/figure.png)`,
+    /// `[handout](media/handout.pdf)`).
     pub images: Vec<CourseFile>,
 }
 

@@ -189,16 +189,29 @@ impl Checker<'_> {
         Some(CourseFile { rel, path: real })
     }
 
-    /// Checks a Markdown field: returns the course files its images show
-    /// (each checked), and warns of raw HTML, which the pages show as text.
+    /// Checks a Markdown field: returns the course files its images show and
+    /// its links point at (each checked like any file; problems point at
+    /// `span`), and warns of raw HTML, which the pages show as text.
     pub(super) fn markdown(&mut self, text: &str, span: Range<usize>) -> Vec<CourseFile> {
         use pulldown_cmark::{Event, Parser, Tag};
         let mut found: Vec<CourseFile> = Vec::new();
         let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
         let mut html: Option<String> = None;
         for event in Parser::new(text) {
-            let dest_url = match event {
-                Event::Start(Tag::Image { dest_url, .. }) => dest_url,
+            let (dest_url, types) = match event {
+                Event::Start(Tag::Image { dest_url, .. }) => (dest_url, IMAGE_TYPES),
+                // A link to a file in the course (`[handout](media/handout.pdf)`)
+                // is packaged with the page; links to pages and anchors are not files.
+                Event::Start(Tag::Link { dest_url, .. })
+                    if !dest_url.starts_with('#')
+                        && !dest_url.starts_with('/')
+                        && !dest_url
+                            .split(['?', '#'])
+                            .next()
+                            .is_some_and(|p| p.ends_with(".html") || p.ends_with(".htm")) =>
+                {
+                    (dest_url, LINKED_TYPES)
+                }
                 Event::Html(h) | Event::InlineHtml(h) => {
                     html.get_or_insert_with(|| h.trim().chars().take(40).collect());
                     continue;
@@ -213,7 +226,7 @@ impl Checker<'_> {
             let path = percent_decode(path).unwrap_or_else(|| path.to_string());
             if seen.insert(path.clone()) {
                 let value = Spanned::new(span.clone(), path);
-                found.extend(self.file(&value, IMAGE_TYPES));
+                found.extend(self.file(&value, types));
             }
         }
         if let Some(tag) = html {
@@ -282,6 +295,13 @@ impl Checker<'_> {
 
 /// Image types a page may show.
 const IMAGE_TYPES: &[&str] = &["png", "jpg", "jpeg", "svg", "webp", "gif"];
+/// What a Markdown link may point at in the course folder: documents,
+/// slides, sheets, archives, and media to download.
+const LINKED_TYPES: &[&str] = &[
+    "pdf", "doc", "docx", "odt", "rtf", "txt", "md", "ppt", "pptx", "odp", "xls", "xlsx", "ods",
+    "csv", "epub", "zip", "png", "jpg", "jpeg", "svg", "webp", "gif", "mp3", "m4a", "mp4", "webm",
+    "vtt",
+];
 
 /// Whether a link starts with a URL scheme (`https:`, `mailto:`, `data:`).
 fn has_scheme(link: &str) -> bool {
