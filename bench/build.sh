@@ -1,11 +1,20 @@
 #!/usr/bin/env bash
-# Benchmark: `coursepack build` against `zip -r` and `zip -r -n` on the same
-# files, for a synthetic course of 200 sessions and about 1 GiB of media.
-# Prints wall time and peak memory side by side, at two media sizes, so it
-# shows whether memory stays flat as the media grows. Run by hand:
+# Benchmark: `coursepack build` against `cp -r`, `zip -r -n` and `zip -r`
+# on the same files, for a synthetic course of 200 sessions, at two media
+# sizes (a quarter of MEDIA_MIB, then MEDIA_MIB), so it shows whether
+# memory stays flat as the media grows.
 #
-#   bash bench/build.sh            # 1 GiB of media (and a 256 MiB run)
-#   MEDIA_MIB=2048 bash bench/build.sh
+# Each command runs RUNS times after one warm-up round (the page cache is
+# warm: the floor is copying, not the disk), the commands taking turns
+# within a round so that a machine whose speed drifts slows them alike;
+# the figures are medians. `cp -r` copies exactly the files of the
+# one-target package; the zips are made of them too. All targets are
+# compared with as many one-target builds as they write packages. Run by
+# hand:
+#
+#   bash bench/build.sh            # 256 MiB and 1 GiB of media, 5 runs each
+#   MEDIA_MIB=2048 RUNS=7 bash bench/build.sh
+#   COURSEPACK=path/to/coursepack bash bench/build.sh   # another build of it
 #
 # Needs: zip, unzip, GNU time (`apt-get install zip unzip time`).
 set -euo pipefail
@@ -13,12 +22,19 @@ cd "$(dirname "$0")/.."
 
 SESSIONS=${SESSIONS:-200}
 MEDIA_MIB=${MEDIA_MIB:-1024}
-for tool in zip unzip /usr/bin/time; do
+RUNS=${RUNS:-5}
+for tool in zip unzip /usr/bin/time python3; do
   command -v "$tool" >/dev/null || { echo "bench needs $tool (apt-get install zip unzip time)" >&2; exit 1; }
 done
 
-cargo build --release --quiet
-BIN=$PWD/target/release/coursepack
+if [ -n "${COURSEPACK:-}" ]; then
+  BIN=$(realpath "$COURSEPACK")
+else
+  cargo build --release --quiet --bin coursepack
+  # Wherever cargo puts it (CARGO_TARGET_DIR, a workspace setting).
+  BIN=$(cargo metadata --format-version 1 --no-deps |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release/coursepack
+fi
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
@@ -43,28 +59,67 @@ make_course() {
   } > "$dir/course.toml"
 }
 
-# measure LABEL CMD...: prints "LABEL  seconds  peak-MiB"
-measure() {
-  local label=$1; shift
-  local log="$WORK/time.log"
-  /usr/bin/time -f '%e %M' -o "$log" "$@" >/dev/null 2>&1
-  read -r secs kib < "$log"
-  printf '%-34s %8.2f s %9.1f MiB\n' "$label" "$secs" "$(echo "$kib / 1024" | bc -l)"
+# once NAME CMD...: runs CMD, appending "wall user sys peak-KiB" to NAME's log.
+once() {
+  local name=$1; shift
+  /usr/bin/time -f '%e %U %S %M' -o "$WORK/time.log" "$@" >/dev/null 2>&1
+  cat "$WORK/time.log" >> "$WORK/$name.times"
+}
+
+# median NAME COLUMN: the median of one column of NAME's log.
+median() {
+  awk -v c="$2" '{print $c}' "$WORK/$1.times" | sort -g |
+    awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'
+}
+
+# row LABEL NAME [PER]: a line of medians, with the wall time against
+# `cp -r`'s (or, given PER, against PER one-target builds).
+row() {
+  local label=$1 name=$2 per=${3:-}
+  local wall user sys kib base ratio
+  wall=$(median "$name" 1) user=$(median "$name" 2) sys=$(median "$name" 3) kib=$(median "$name" 4)
+  if [ -n "$per" ]; then
+    base=$(median one 1)
+    ratio=$(awk -v a="$wall" -v b="$base" -v n="$per" 'BEGIN {printf "%.2fx %d x one target", a / (n * b), n}')
+  else
+    base=$(median cp 1)
+    ratio=$(awk -v a="$wall" -v b="$base" 'BEGIN {printf "%.2fx cp -r", a / b}')
+  fi
+  printf '%-36s %7.2f %7.2f %7.2f %9.1f   %s\n' "$label" "$wall" "$user" "$sys" \
+    "$(awk -v k="$kib" 'BEGIN {print k / 1024}')" "$ratio"
 }
 
 run_size() {
-  local mib=$1 course="$WORK/course-$1" out="$WORK/out-$1" stage="$WORK/stage-$1"
+  local mib=$1 course="$WORK/course-$1" stage="$WORK/stage-$1"
   make_course "$course" "$mib"
-  sync
-  echo "== $SESSIONS sessions, $(du -sm "$course/media" | cut -f1) MiB of media =="
-  measure "coursepack build (scorm12)" "$BIN" build "$course" --target scorm12 --out "$out" --quiet
-  # Stage exactly the files of the package, then zip them the usual ways.
+  "$BIN" build "$course" --target scorm12 --out "$WORK/one" --quiet >/dev/null
+  # Stage exactly the files of the package, then copy and zip them.
   mkdir -p "$stage"
-  (cd "$stage" && unzip -q "$out/bench-1.0.0-scorm12.zip")
-  measure "zip -r (deflate everything)" sh -c "cd '$stage' && zip -q -r -X '$WORK/plain.zip' ."
-  measure "zip -r -n mp4:jpg (store media)" sh -c "cd '$stage' && zip -q -r -X -n .mp4:.jpg:.png:.webm:.mp3 '$WORK/stored.zip' ."
-  printf '%-34s %8s   %s\n' "package size" "" "$(du -m "$out/bench-1.0.0-scorm12.zip" | cut -f1) MiB (zip -r -n: $(du -m "$WORK/stored.zip" | cut -f1) MiB)"
-  rm -rf "$course" "$out" "$stage" "$WORK/plain.zip" "$WORK/stored.zip"
+  (cd "$stage" && unzip -q "$WORK/one/bench-1.0.0-scorm12.zip")
+  "$BIN" build "$course" --out "$WORK/all" --quiet >/dev/null
+  local packages
+  packages=$(find "$WORK/all" -maxdepth 1 -type f | wc -l)
+  sync
+  rm -f "$WORK"/*.times
+  local round
+  for round in $(seq 0 "$RUNS"); do
+    once one "$BIN" build "$course" --target scorm12 --out "$WORK/one" --quiet
+    once cp sh -c "rm -rf '$WORK/copy' && cp -r '$stage' '$WORK/copy'"
+    once stored sh -c "rm -f '$WORK/stored.zip' && cd '$stage' && zip -q -r -X -n .mp4:.jpg:.png:.webm:.mp3 '$WORK/stored.zip' ."
+    once deflated sh -c "rm -f '$WORK/plain.zip' && cd '$stage' && zip -q -r -X '$WORK/plain.zip' ."
+    once all "$BIN" build "$course" --out "$WORK/all" --quiet
+    # The first round warms the page cache and is not counted.
+    [ "$round" = 0 ] && rm -f "$WORK"/*.times
+  done
+  echo "== $SESSIONS sessions, $(du -sm "$course/media" | cut -f1) MiB of media: medians of $RUNS runs, load average $(cut -d' ' -f1-3 /proc/loadavg) =="
+  printf '%-36s %7s %7s %7s %9s\n' "" "wall s" "user s" "sys s" "peak MiB"
+  row "coursepack build --target scorm12" one
+  row "cp -r (the package's files)" cp
+  row "zip -r -n mp4:jpg (store media)" stored
+  row "zip -r (deflate everything)" deflated
+  row "coursepack build ($packages packages)" all "$packages"
+  printf '%-36s %s\n' "package size" "$(du -m "$WORK/one/bench-1.0.0-scorm12.zip" | cut -f1) MiB (zip -r -n: $(du -m "$WORK/stored.zip" | cut -f1) MiB)"
+  rm -rf "$course" "$stage" "$WORK/one" "$WORK/all" "$WORK/copy" "$WORK/plain.zip" "$WORK/stored.zip"
 }
 
 run_size $(( MEDIA_MIB / 4 ))

@@ -6,9 +6,14 @@
 //! the zip is written to a temporary file that only replaces the output when
 //! it is complete.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::fs::File;
-use std::io::{self, BufWriter, Seek, Write};
+use std::io::{self, BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex};
 
 use anyhow::{Context, Result, bail};
 use zip::write::SimpleFileOptions;
@@ -57,7 +62,213 @@ pub struct Written {
 /// Writes `entries` as a zip into a temporary file beside `dest`. The caller
 /// renames it into place with [`Pending::commit`] once every package of the
 /// build has been written.
-pub fn write_zip(dest: &Path, mut entries: Vec<Entry>) -> Result<Pending> {
+pub fn write_zip(dest: &Path, entries: Vec<Entry>) -> Result<Pending> {
+    let mut pending = write_zips(vec![(dest.to_path_buf(), entries)])?;
+    Ok(pending.pop().expect("one package asked, one written"))
+}
+
+/// Where a package goes and what it holds.
+pub type PackageFiles = (PathBuf, Vec<Entry>);
+
+/// A file's CRC-32, once computed: its key and CRC, or `None` when it could
+/// not be read (the writer then meets the same problem itself, and reports
+/// it).
+type CrcSlot = Mutex<Option<Option<(FileKey, u32)>>>;
+
+/// Writes several packages, each as [`write_zip`] does, sharing the work
+/// they have in common: the CRC-32 of every media file stored (not
+/// deflated) is computed once, whatever the number of packages holding it,
+/// by threads of its own running ahead of the writers; the packages are
+/// written side by side, one a core, their stored bytes copied by the
+/// kernel. Returns them in the order asked; on an error none is kept (a
+/// dropped [`Pending`] deletes its file), and the error reported is the
+/// first package's in that order.
+pub fn write_zips(packages: Vec<PackageFiles>) -> Result<Vec<Pending>> {
+    let crcs = Crcs::new(&packages);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let writers = cores.min(packages.len()).max(1);
+    let jobs: Vec<Mutex<Option<PackageFiles>>> =
+        packages.into_iter().map(|p| Mutex::new(Some(p))).collect();
+    let results: Vec<Mutex<Option<Result<Pending>>>> =
+        jobs.iter().map(|_| Mutex::new(None)).collect();
+    let next = AtomicUsize::new(0);
+    let write = || {
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(job) = jobs.get(i) else { break };
+            let (dest, entries) = lock(job).take().expect("each job is taken once");
+            let result = write_one(&dest, entries, &crcs);
+            let failed = result.is_err();
+            *lock(&results[i]) = Some(result);
+            if failed {
+                // The build fails whatever the other packages do: start
+                // no more of them, and read no more media for them.
+                next.store(jobs.len(), Ordering::Relaxed);
+                crcs.stop();
+            }
+        }
+    };
+    std::thread::scope(|scope| {
+        // One CRC thread a core: the writers mostly wait on the disk and
+        // the kernel's copies, and a writer that catches up waits for the
+        // CRC it needs.
+        for _ in 0..cores.min(crcs.files.len()) {
+            scope.spawn(|| crcs.work());
+        }
+        for _ in 1..writers {
+            scope.spawn(write);
+        }
+        write();
+        crcs.stop();
+    });
+    let mut pending = Vec::with_capacity(results.len());
+    for result in results {
+        match result.into_inner().unwrap_or_else(|e| e.into_inner()) {
+            Some(r) => pending.push(r?),
+            // Never started because a package taken earlier failed; that
+            // failure is reported when its turn in the order comes.
+            None => continue,
+        }
+    }
+    Ok(pending)
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// What makes a file's CRC-32 still good: the same file (device and inode)
+/// of the same length, not written since (modification time to the
+/// nanosecond). Taken from the open file, so a path swapped for another
+/// file is a different key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct FileKey {
+    dev: u64,
+    ino: u64,
+    len: u64,
+    mtime: (i64, i64),
+}
+
+impl FileKey {
+    fn of(meta: &std::fs::Metadata) -> FileKey {
+        use std::os::unix::fs::MetadataExt;
+        FileKey {
+            dev: meta.dev(),
+            ino: meta.ino(),
+            len: meta.len(),
+            mtime: (meta.mtime(), meta.mtime_nsec()),
+        }
+    }
+}
+
+/// Bytes read at a time to compute a CRC-32: large enough that the read
+/// calls cost little next to the copy, small enough to stay in the cache
+/// the CRC then reads it from.
+const CRC_CHUNK: usize = 256 << 10;
+
+/// The CRC-32 of each distinct file the packages store, computed in the
+/// order the packages hold them by [`Crcs::work`], waited for by
+/// [`Crcs::get`].
+struct Crcs {
+    files: Vec<PathBuf>,
+    index: HashMap<PathBuf, usize>,
+    /// Per file: `None` until computed.
+    slots: Vec<CrcSlot>,
+    ready: Condvar,
+    next: AtomicUsize,
+    stopped: AtomicBool,
+}
+
+impl Crcs {
+    fn new(packages: &[PackageFiles]) -> Crcs {
+        let mut sorted: Vec<Vec<&Entry>> = packages
+            .iter()
+            .map(|(_, entries)| entries.iter().collect())
+            .collect();
+        for entries in &mut sorted {
+            entries.sort_by(|a, b| a.path.cmp(&b.path));
+        }
+        // Interleaved across the packages, in the order each writes them,
+        // so that what every writer needs next comes soon.
+        let longest = sorted.iter().map(Vec::len).max().unwrap_or(0);
+        let mut files = Vec::new();
+        let mut index = HashMap::new();
+        for i in 0..longest {
+            for entries in &sorted {
+                let Some(e) = entries.get(i) else { continue };
+                if let Source::File(p) = &e.source
+                    && crate::file_types::is_compressed(&e.path)
+                    && !index.contains_key(p)
+                {
+                    index.insert(p.clone(), files.len());
+                    files.push(p.clone());
+                }
+            }
+        }
+        Crcs {
+            slots: files.iter().map(|_| Mutex::new(None)).collect(),
+            files,
+            index,
+            ready: Condvar::new(),
+            next: AtomicUsize::new(0),
+            stopped: AtomicBool::new(false),
+        }
+    }
+
+    /// Computes CRCs until every file has one.
+    fn work(&self) {
+        let mut buf = vec![0u8; CRC_CHUNK];
+        loop {
+            let i = self.next.fetch_add(1, Ordering::Relaxed);
+            let Some(path) = self.files.get(i) else { break };
+            let value = if self.stopped.load(Ordering::Relaxed) {
+                None
+            } else {
+                crc_of(path, &mut buf).ok()
+            };
+            *lock(&self.slots[i]) = Some(value);
+            self.ready.notify_all();
+        }
+    }
+
+    /// No CRC is needed any more: the rest are skipped.
+    fn stop(&self) {
+        self.stopped.store(true, Ordering::Relaxed);
+    }
+
+    /// The CRC-32 of `path` if it is still good for the file opened as
+    /// `key`, waiting for it if it is being computed.
+    fn get(&self, path: &Path, key: FileKey) -> Option<u32> {
+        let slot = &self.slots[*self.index.get(path)?];
+        let mut value = lock(slot);
+        while value.is_none() {
+            value = self.ready.wait(value).unwrap_or_else(|e| e.into_inner());
+        }
+        match *value {
+            Some(Some((k, crc))) if k == key => Some(crc),
+            _ => None,
+        }
+    }
+}
+
+fn crc_of(path: &Path, buf: &mut [u8]) -> io::Result<(FileKey, u32)> {
+    use std::io::Read;
+    // Never block on a pipe or read a device (see `write_one`).
+    let mut f: File = crate::course_fs::open_regular(path).map_err(io::Error::other)?;
+    let key = FileKey::of(&f.metadata()?);
+    let mut hasher = crc32fast::Hasher::new();
+    loop {
+        match f.read(buf) {
+            Ok(0) => break,
+            Ok(n) => hasher.update(&buf[..n]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok((key, hasher.finalize()))
+}
+
+fn write_one(dest: &Path, mut entries: Vec<Entry>, crcs: &Crcs) -> Result<Pending> {
     entries.sort_by(|a, b| a.path.cmp(&b.path));
     for pair in entries.windows(2) {
         if pair[0].path == pair[1].path {
@@ -78,10 +289,12 @@ pub fn write_zip(dest: &Path, mut entries: Vec<Entry>) -> Result<Pending> {
         .reopen()
         .with_context(|| format!("cannot open {}", tmp.path().display()))?;
     let files = entries.len();
-    let mut zip = ZipWriter::new(BufWriter::with_capacity(1 << 20, file));
+    let out = Output::new(file);
+    let mut zip = ZipWriter::new(out.clone());
     let fixed = DateTime::from_date_and_time(1980, 1, 1, 0, 0, 0).expect("valid fixed date");
     for entry in &entries {
-        let method = if crate::file_types::is_compressed(&entry.path) {
+        let stored = crate::file_types::is_compressed(&entry.path);
+        let method = if stored {
             CompressionMethod::Stored
         } else {
             CompressionMethod::Deflated
@@ -89,26 +302,51 @@ pub fn write_zip(dest: &Path, mut entries: Vec<Entry>) -> Result<Pending> {
         let options = SimpleFileOptions::default()
             .compression_method(method)
             .last_modified_time(fixed)
-            .unix_permissions(0o644)
-            .large_file(matches!(&entry.source, Source::File(p) if p.metadata().map(|m| m.len() >= u32::MAX as u64).unwrap_or(false)));
-        zip.start_file(entry.path.as_str(), options)
-            .with_context(|| format!("cannot add {} to {}", entry.path, dest.display()))?;
+            .unix_permissions(0o644);
+        let add = || format!("cannot add {} to {}", entry.path, dest.display());
         match &entry.source {
-            Source::Bytes(b) => zip.write_all(b)?,
+            Source::Bytes(b) => {
+                zip.start_file(entry.path.as_str(), options)
+                    .with_context(add)?;
+                zip.write_all(b)?;
+            }
             Source::File(p) => {
                 // Checked when the course was loaded, but it may have been
                 // swapped since: never block on a pipe or read a device.
                 let mut f: File = crate::course_fs::open_regular(p)
                     .with_context(|| format!("cannot read {}", p.display()))?;
-                io::copy(&mut f, &mut zip)
-                    .with_context(|| format!("cannot read {}", p.display()))?;
+                let key = FileKey::of(&f.metadata()?);
+                let options = options.large_file(key.len >= u32::MAX as u64);
+                zip.start_file(entry.path.as_str(), options)
+                    .with_context(add)?;
+                match stored.then(|| crcs.get(p, key)).flatten() {
+                    Some(crc) => {
+                        out.copy_from(&f, key.len)
+                            .with_context(|| format!("cannot read {}", p.display()))?;
+                        // The bytes were written past the zip writer, which
+                        // would otherwise compute their CRC again.
+                        // SAFETY: `set_file_metadata`'s one condition: the
+                        // entry's bytes were written to the underlying
+                        // writer directly, and these are their length and
+                        // CRC-32.
+                        unsafe { zip.set_file_metadata(key.len, crc) }.with_context(add)?;
+                        if FileKey::of(&f.metadata()?) != key {
+                            bail!("{} changed while it was being packaged", p.display());
+                        }
+                    }
+                    None => {
+                        io::copy(&mut f, &mut zip)
+                            .with_context(|| format!("cannot read {}", p.display()))?;
+                    }
+                }
             }
         }
     }
-    let mut out = zip.finish().context("cannot finish the zip")?;
-    out.flush()?;
-    let mut file = out.into_inner().map_err(|e| e.into_error())?;
+    drop(zip.finish().context("cannot finish the zip")?);
+    let mut file = out.into_file()?;
     let bytes = file.stream_position()?;
+    // On disk before it is moved into place: without it, a power cut soon
+    // after the rename can leave a package of zeros under the final name.
     file.sync_all()?;
     // Temporary files are private; a package is an ordinary file.
     set_readable(tmp.path())?;
@@ -121,6 +359,166 @@ pub fn write_zip(dest: &Path, mut entries: Vec<Entry>) -> Result<Pending> {
             bytes,
         },
     })
+}
+
+/// The package file being written, shared between the zip writer (headers,
+/// deflated entries, the central directory, through a buffer) and
+/// [`Output::copy_from`] (stored media, copied by the kernel). It keeps its
+/// own position so that the zip writer asking where it is, several times
+/// an entry, costs neither a flush nor a system call.
+#[derive(Clone)]
+struct Output(Rc<RefCell<Buffered>>);
+
+struct Buffered {
+    file: BufWriter<File>,
+    pos: u64,
+}
+
+impl Output {
+    fn new(file: File) -> Output {
+        Output(Rc::new(RefCell::new(Buffered {
+            file: BufWriter::with_capacity(1 << 20, file),
+            pos: 0,
+        })))
+    }
+
+    /// Appends the first `len` bytes of `from`.
+    fn copy_from(&self, from: &File, len: u64) -> io::Result<()> {
+        let mut out = self.0.borrow_mut();
+        out.file.flush()?;
+        copy_range(from, out.file.get_ref(), len)?;
+        // The package is flushed to disk before it is moved into place;
+        // asking the disk to start on these bytes now lets that flush
+        // overlap the rest of the writing instead of following it.
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::fd::AsRawFd;
+            // SAFETY: a valid descriptor; the call only starts writeback.
+            unsafe {
+                libc::sync_file_range(
+                    out.file.get_ref().as_raw_fd(),
+                    out.pos as libc::off64_t,
+                    len as libc::off64_t,
+                    libc::SYNC_FILE_RANGE_WRITE,
+                )
+            };
+        }
+        out.pos += len;
+        Ok(())
+    }
+
+    fn into_file(self) -> Result<File> {
+        let cell = Rc::try_unwrap(self.0)
+            .map_err(|_| anyhow::anyhow!("the zip writer still holds the package file"))?;
+        cell.into_inner()
+            .file
+            .into_inner()
+            .map_err(|e| e.into_error().into())
+    }
+}
+
+impl Write for Output {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let mut out = self.0.borrow_mut();
+        let n = out.file.write(buf)?;
+        out.pos += n as u64;
+        Ok(n)
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        let mut out = self.0.borrow_mut();
+        out.file.write_all(buf)?;
+        out.pos += buf.len() as u64;
+        Ok(())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.borrow_mut().file.flush()
+    }
+}
+
+impl Seek for Output {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        let mut out = self.0.borrow_mut();
+        if to == SeekFrom::Current(0) {
+            return Ok(out.pos);
+        }
+        out.pos = out.file.seek(to)?;
+        Ok(out.pos)
+    }
+}
+
+/// Copies the first `len` bytes of `from` to the end of `to` (its current
+/// position), in the kernel when it can (`copy_file_range`: no copy through
+/// this process), by reading and writing otherwise. Fails if `from` holds
+/// fewer bytes than `len`.
+fn copy_range(from: &File, to: &File, len: u64) -> io::Result<()> {
+    let mut done = 0u64;
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        while done < len {
+            let mut off_in = done as libc::loff_t;
+            let want = (len - done).min(1 << 30) as usize;
+            // SAFETY: both descriptors are open for the whole call; the
+            // input offset is ours, the output one the file's own.
+            let n = unsafe {
+                libc::copy_file_range(
+                    from.as_raw_fd(),
+                    &mut off_in,
+                    to.as_raw_fd(),
+                    std::ptr::null_mut(),
+                    want,
+                    0,
+                )
+            };
+            match n {
+                0 => return Err(shrunk()),
+                n if n > 0 => done += n as u64,
+                _ => {
+                    let e = io::Error::last_os_error();
+                    match e.raw_os_error() {
+                        Some(libc::EINTR) => continue,
+                        // Not between these files (other file systems,
+                        // old kernels): copy through this process.
+                        Some(
+                            libc::EXDEV
+                            | libc::ENOSYS
+                            | libc::EOPNOTSUPP
+                            | libc::EINVAL
+                            | libc::EPERM
+                            | libc::ETXTBSY,
+                        ) if done == 0 => break,
+                        _ => return Err(e),
+                    }
+                }
+            }
+        }
+    }
+    if done < len {
+        use std::os::unix::fs::FileExt;
+        let mut buf = vec![0u8; CRC_CHUNK];
+        let mut to = to;
+        while done < len {
+            let want = (len - done).min(buf.len() as u64) as usize;
+            let n = match from.read_at(&mut buf[..want], done) {
+                Ok(0) => return Err(shrunk()),
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            to.write_all(&buf[..n])?;
+            done += n as u64;
+        }
+    }
+    Ok(())
+}
+
+fn shrunk() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::UnexpectedEof,
+        "the file grew shorter while it was being packaged",
+    )
 }
 
 #[cfg(unix)]
@@ -417,6 +815,93 @@ mod tests {
             .map(|e| e.unwrap().file_name().into_string().unwrap())
             .collect();
         assert_eq!(names, ["keep.zip"]);
+    }
+
+    /// Every entry of a zip, read back (which checks each CRC-32).
+    fn contents(bytes: Vec<u8>) -> Vec<(String, Vec<u8>)> {
+        use std::io::Read;
+        let mut zip = zip::ZipArchive::new(io::Cursor::new(bytes)).unwrap();
+        (0..zip.len())
+            .map(|i| {
+                let mut f = zip.by_index(i).unwrap();
+                let mut data = Vec::new();
+                f.read_to_end(&mut data).unwrap();
+                (f.name().to_string(), data)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn packages_written_together_are_those_written_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let clip = dir.path().join("clip.mp4");
+        let photo = dir.path().join("photo.jpg");
+        std::fs::write(
+            &clip,
+            (0..300_000u32).map(|i| (i * 7) as u8).collect::<Vec<_>>(),
+        )
+        .unwrap();
+        std::fs::write(&photo, b"").unwrap();
+        let package = |n: &str| {
+            vec![
+                Entry::file(format!("{n}/clip.mp4"), &clip),
+                Entry::file("photo.jpg", &photo),
+                Entry::bytes("index.html", format!("<p>{n}</p>")),
+            ]
+        };
+        let names = ["a", "b", "c"];
+        let together = write_zips(
+            names
+                .iter()
+                .map(|n| (dir.path().join(format!("{n}.zip")), package(n)))
+                .collect(),
+        )
+        .unwrap();
+        assert_eq!(together.len(), names.len());
+        let mut together_bytes = Vec::new();
+        for p in together {
+            let w = p.commit().unwrap();
+            together_bytes.push(std::fs::read(&w.path).unwrap());
+        }
+        for (n, bytes) in names.iter().zip(together_bytes) {
+            assert_eq!(
+                bytes,
+                build(dir.path(), &format!("{n}-alone.zip"), package(n))
+            );
+            let files = contents(bytes);
+            assert_eq!(files[0].1, std::fs::read(&clip).unwrap());
+        }
+    }
+
+    #[test]
+    fn a_file_changed_after_its_crc_was_taken_is_read_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let clip = dir.path().join("clip.mp4");
+        std::fs::write(&clip, b"the first version").unwrap();
+        let entries = vec![Entry::file("clip.mp4", &clip)];
+        let crcs = Crcs::new(&[(dir.path().join("p.zip"), entries.clone())]);
+        crcs.work();
+        std::fs::write(&clip, b"the second, longer version").unwrap();
+        let pending = write_one(&dir.path().join("p.zip"), entries, &crcs).unwrap();
+        let bytes = std::fs::read(pending.commit().unwrap().path).unwrap();
+        assert_eq!(
+            contents(bytes),
+            [(
+                "clip.mp4".to_string(),
+                b"the second, longer version".to_vec()
+            )]
+        );
+    }
+
+    #[test]
+    fn a_file_shorter_than_asked_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let from = dir.path().join("from");
+        std::fs::write(&from, b"12345").unwrap();
+        let to = File::create(dir.path().join("to")).unwrap();
+        let from = File::open(&from).unwrap();
+        copy_range(&from, &to, 5).unwrap();
+        assert!(copy_range(&from, &to, 6).is_err());
     }
 
     #[test]

@@ -111,7 +111,7 @@ pub fn build(
     std::fs::create_dir_all(out)
         .with_context(|| format!("cannot create the output folder {}", out.display()))?;
     crate::archive::remove_stale(out)?;
-    let mut pending = Vec::new();
+    let mut packages = Vec::new();
     let mut warned = std::collections::BTreeSet::new();
     for target in targets {
         progress(&format!("packaging {}", target.name()));
@@ -122,9 +122,12 @@ pub fn build(
         }
         for package in target.packages(&ctx)? {
             let dest = out.join(package::file_name(course, target.as_ref(), &package));
-            pending.push(crate::archive::write_zip(&dest, package.entries)?);
+            packages.push((dest, package.entries));
         }
     }
+    // Written together, so that they share the reading of the media and
+    // every core.
+    let pending = crate::archive::write_zips(packages)?;
     // Every package is complete: only now replace what was there, all or none.
     Ok(crate::archive::commit_all(pending)?)
 }
