@@ -185,9 +185,7 @@ impl Block {
     /// no assessment.
     pub fn assessment_title(&self) -> Option<&str> {
         match &self.kind {
-            BlockKind::Quiz(quiz)
-                if quiz.questions.iter().any(|q| q.kind.cc_profile().is_some()) =>
-            {
+            BlockKind::Quiz(quiz) if quiz.cartridge_questions().next().is_some() => {
                 Some(self.title.as_deref().unwrap_or(UNTITLED_QUIZ))
             }
             _ => None,
@@ -249,6 +247,13 @@ impl Quiz {
     /// How many questions one attempt holds.
     pub fn size(&self) -> usize {
         self.draw.map_or(self.questions.len(), |d| d as usize)
+    }
+
+    /// The questions a cartridge's QTI profile can carry.
+    pub fn cartridge_questions(&self) -> impl Iterator<Item = &Question> {
+        self.questions
+            .iter()
+            .filter(|q| q.kind.cc_profile().is_some())
     }
 }
 

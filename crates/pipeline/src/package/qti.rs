@@ -43,13 +43,6 @@ pub fn assessment_path(block: &Block) -> String {
     format!("quizzes/{}/assessment_qti.xml", block.id)
 }
 
-/// The questions of a quiz that the profile can carry.
-fn carried(quiz: &Quiz) -> impl Iterator<Item = &Question> {
-    quiz.questions
-        .iter()
-        .filter(|q| q.kind.cc_profile().is_some())
-}
-
 /// `cc_maxattempts`: `1`–`5`, or `unlimited`.
 pub fn max_attempts(quiz: &Quiz) -> String {
     match quiz.attempts {
@@ -84,7 +77,7 @@ pub fn warnings(course: &Course) -> Vec<String> {
                     if left_out.len() == 1 { "is" } else { "are" },
                 ));
             }
-            let n = carried(quiz).count();
+            let n = quiz.cartridge_questions().count();
             if n == 0 {
                 continue;
             }
@@ -225,7 +218,7 @@ pub fn assessment(block: &Block, quiz: &Quiz, schema_location: &str) -> Vec<u8> 
     }
     let section = format!("SECTION_{}", block.id);
     x.start("section", &[("ident", &section)]);
-    for q in carried(quiz) {
+    for q in quiz.cartridge_questions() {
         item(&mut x, block, quiz, q);
     }
     x.end("section");
