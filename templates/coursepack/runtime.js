@@ -1746,12 +1746,17 @@
     };
   }
 
-  /** A session's state for the overview: its completion and, with quizzes, its score. */
+  /** Where a learner is in a session: 'done', 'started' or 'new' (nothing saved yet). */
+  function sessionState(state) {
+    if (!state) return 'new';
+    if (state.c) return 'done';
+    return serialise(state) !== '{}' ? 'started' : 'new';
+  }
+
+  /** A session's state for the overview and the player's menu: its completion and, with quizzes, its score. */
   function sessionSummary(state, questions, pass) {
     if (!state) return '';
-    var parts = [];
-    var started = serialise(state) !== '{}';
-    parts.push(state.c ? 'Complete' : (started ? 'Started' : ''));
+    var parts = [{ done: 'Done', started: 'In progress', new: 'Not started' }[sessionState(state)]];
     var right = 0;
     var submitted = 0;
     Object.keys(state.q || {}).forEach(function (id) {
@@ -1765,28 +1770,75 @@
       var verdict = typeof pass === 'number' ? (pct >= pass ? ', passed' : ', not passed yet') : '';
       parts.push('score ' + pct + '%' + verdict);
     }
-    return parts.filter(Boolean).join(' · ');
+    return parts.join(' · ');
   }
 
-  /** The overview shows each session's state: from the course player, else this browser. */
+  /** Sets a <progress> bar's value in percent. */
+  function showBar(bar, share01) {
+    if (!bar) return;
+    var v = String(Math.round(Math.max(0, Math.min(1, share01)) * 100));
+    if (bar.getAttribute('value') !== v) bar.setAttribute('value', v);
+  }
+
+  /**
+   * The overview shows each session's state (from the course player, else this browser), the
+   * course's progress, a "Continue" to the first session not done, and a message once every
+   * session is done.
+   */
   function showOverview(win, doc, cfg) {
     var host = readProp(parentOf(win), 'coursepackHost');
     var ls = storage(win);
-    (cfg.sessions || []).forEach(function (s) {
-      var node = doc.querySelector('[data-cp-session-state="' + s.id + '"]');
-      if (!node) return;
+    var sessions = cfg.sessions || [];
+    var done = 0;
+    var next = null;
+    var known = !!host || !!ls;
+    sessions.forEach(function (s) {
       var state = null;
       try {
         if (host && typeof host.get === 'function') state = decodeState(host.get(s.id, 'suspend'));
         else if (ls) state = decodeState(ls.getItem('coursepack:' + cfg.course + ':' + cfg.version + ':' + s.id));
       } catch (e) { state = null; }
-      var text = sessionSummary(state, s.questions || 0, s.pass);
-      node.textContent = text ? '(' + text + ')' : '';
+      var kind = sessionState(state);
+      if (kind === 'done') done++;
+      else if (next === null) next = s.id;
+      var node = doc.querySelector('[data-cp-session-state="' + s.id + '"]');
+      if (node && known) {
+        node.textContent = sessionSummary(state || emptyState(), s.questions || 0, s.pass);
+        node.setAttribute('data-cp-state', kind);
+      }
+      var item = doc.querySelector('[data-cp-session-item="' + s.id + '"]');
+      if (item && known) item.setAttribute('data-cp-state', kind);
     });
+    if (!known || !sessions.length) return;
+    var box = doc.querySelector('[data-cp-course-progress]');
+    if (box) {
+      showBar(box.querySelector('[data-cp-progress]'), done / sessions.length);
+      var text = box.querySelector('[data-cp-progress-text]');
+      if (text) text.textContent = done + ' of ' + sessions.length + (sessions.length === 1 ? ' session' : ' sessions') + ' done';
+      box.hidden = false;
+    }
+    var start = doc.querySelector('[data-cp-start]');
+    if (start && done > 0) {
+      var link = next ? doc.querySelector('[data-cp-session-item="' + next + '"] a[href]') : null;
+      if (link) {
+        start.setAttribute('href', link.getAttribute('href'));
+        start.textContent = 'Continue: ' + link.textContent;
+      } else {
+        start.textContent = 'Go back to the first session';
+      }
+    }
+    var end = doc.querySelector('[data-cp-end]');
+    if (end) end.hidden = done < sessions.length;
+  }
+
+  /** A page inside the course player leaves its header and menus to the player's. */
+  function markFramed(win, doc) {
+    if (doc.body && readProp(parentOf(win), 'coursepackHost')) doc.body.setAttribute('data-cp-framed', '');
   }
 
   function boot(win, doc) {
     var body = doc.body;
+    if (body && body.getAttribute('data-cp-page') !== 'player') markFramed(win, doc);
     if (body && body.getAttribute('data-cp-page') === 'overview') {
       var overview = readJSONIsland(doc, 'cp-overview');
       if (overview) showOverview(win, doc, overview);
@@ -2054,14 +2106,51 @@
       }
       if (b.answer) {
         if (hasOwn(self.state.a, id)) b.answer.value = self.state.a[id];
+        self.showCount(b, false);
         b.answer.addEventListener('input', safe(function () {
           self.state.a[id] = b.answer.value;
           self.touch(id);
+          self.showCount(b, true);
         }));
       }
       if (b.media) self.bindMedia(b);
       if (b.quiz) self.bindQuiz(b);
     });
+  };
+
+  /**
+   * A reflection's character count against its limit, and, once the learner has typed, "Saved"
+   * (the answer is in this browser at once and goes to the LMS with the next save).
+   */
+  Runtime.prototype.showCount = function (b, typed) {
+    var count = b.node.querySelector('[data-cp-count]');
+    var max = b.answer.maxLength > 0 ? b.answer.maxLength : null;
+    if (count) {
+      var n = b.answer.value.length;
+      count.textContent = n + (max ? ' of ' + max : '') + (n === 1 && !max ? ' character' : ' characters');
+    }
+    var saved = b.node.querySelector('[data-cp-saved]');
+    if (!saved) return;
+    if (this.readOnly) {
+      saved.textContent = 'Not saved: this is a preview.';
+      return;
+    }
+    if (!typed) {
+      if (b.answer.value) {
+        saved.textContent = 'Saved';
+        saved.setAttribute('data-cp-state', 'saved');
+      }
+      return;
+    }
+    // Announced once the learner pauses, not at every key.
+    saved.textContent = 'Saving…';
+    saved.removeAttribute('data-cp-state');
+    if (b.savedTimer) this.win.clearTimeout(b.savedTimer);
+    b.savedTimer = this.win.setTimeout(safe(function () {
+      b.savedTimer = null;
+      saved.textContent = 'Saved';
+      saved.setAttribute('data-cp-state', 'saved');
+    }), 700);
   };
 
   // -- knowledge checks -----------------------------------------------------------------------
@@ -2378,6 +2467,9 @@
     var el = this.doc.getElementById('cp-status');
     var text = statusText(all);
     if (el && el.textContent !== text) el.textContent = text;
+    showBar(this.doc.querySelector('[data-cp-progress]'), all.complete ? 1 : all.progress);
+    var end = this.doc.querySelector('[data-cp-end]');
+    if (end) end.hidden = !this.state.c;
     var self = this;
     Object.keys(this.blocks).forEach(function (id) {
       var b = self.blocks[id];
@@ -2445,6 +2537,7 @@
     countRight: countRight,
     sessionScore: sessionScore,
     sessionSummary: sessionSummary,
+    sessionState: sessionState,
     interactionValues: interactionValues,
     mergeLocalAnswers: mergeLocalAnswers,
     findAPI: findAPI,

@@ -163,7 +163,8 @@ pub struct CompletionTable {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BlockTable {
-    /// `text`, `video`, `reading`, `activity` or `reflection`.
+    /// `text`, `video`, `audio`, `image`, `download`, `reading`, `activity`,
+    /// `reflection` or `quiz`.
     #[serde(rename = "type")]
     pub kind: Spanned<String>,
     /// Stable identifier, unique in the course. Required except for `text`.
@@ -181,16 +182,22 @@ pub struct BlockTable {
     /// `video`: length in minutes.
     #[serde(default)]
     pub minutes: Option<Spanned<u32>>,
-    /// `video`: a local file inside the course folder (mp4, webm).
+    /// `video`, `audio`, `image`, `download`: a local file inside the course folder.
     #[serde(default)]
     pub file: Option<Spanned<String>>,
+    /// `image`: the text alternative; `""` for a decorative image.
+    #[serde(default)]
+    pub alt: Option<Spanned<String>>,
+    /// `image`: a caption shown under it (Markdown, one line).
+    #[serde(default)]
+    pub caption: Option<Spanned<String>>,
     /// `video`: an https embed address (YouTube, Vimeo).
     #[serde(default)]
     pub embed: Option<Spanned<String>>,
     /// `video`: WebVTT captions file inside the course folder.
     #[serde(default)]
     pub captions: Option<Spanned<String>>,
-    /// `video`: Markdown transcript, or a `.md`/`.txt` file inside the course folder.
+    /// `video`, `audio`: Markdown transcript, or a `.md`/`.txt` file inside the course folder.
     #[serde(default)]
     pub transcript: Option<Spanned<String>>,
     /// `reading`: `study`, `blog`, `podcast`, `alert`, `video`, `website` or `article`.

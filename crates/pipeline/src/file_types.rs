@@ -52,6 +52,7 @@ const TABLE: &[FileType] = &[
     kind(&["mp3"], "audio/mpeg", true),
     kind(&["m4a"], "audio/mp4", true),
     kind(&["ogg", "oga"], "audio/ogg", true),
+    kind(&["wav"], "audio/wav", false),
     kind(&["pdf"], "application/pdf", true),
     kind(&["zip"], "application/zip", true),
     kind(&["woff2"], "font/woff2", true),

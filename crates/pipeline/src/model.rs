@@ -145,9 +145,10 @@ pub struct Block {
 }
 
 impl Block {
-    /// Every course file the block shows: video, captions, images.
+    /// Every course file the block shows: video, captions, audio, the
+    /// image, the download, images in its Markdown.
     pub fn files(&self) -> impl Iterator<Item = &CourseFile> {
-        let (video, captions) = match &self.kind {
+        let (file, captions) = match &self.kind {
             BlockKind::Video {
                 source, captions, ..
             } => (
@@ -157,14 +158,17 @@ impl Block {
                 },
                 captions.as_ref(),
             ),
+            BlockKind::Audio { file, .. }
+            | BlockKind::Image { file, .. }
+            | BlockKind::Download { file, .. } => (Some(file), None),
             _ => (None, None),
         };
-        video.into_iter().chain(captions).chain(&self.images)
+        file.into_iter().chain(captions).chain(&self.images)
     }
 
-    /// Whether a learner can mark this block done (text blocks cannot).
+    /// Whether a learner can mark this block done (text and images cannot).
     pub fn is_trackable(&self) -> bool {
-        !matches!(self.kind, BlockKind::Text { .. })
+        !matches!(self.kind, BlockKind::Text { .. } | BlockKind::Image { .. })
     }
 
     /// The title of the discussion topic a reflection becomes in a web
@@ -208,6 +212,31 @@ pub enum BlockKind {
         /// Markdown.
         transcript: Option<String>,
         /// Markdown shown above the video.
+        body: Option<String>,
+    },
+    /// A local sound file, tracked like a local video.
+    Audio {
+        minutes: Option<u32>,
+        file: CourseFile,
+        /// Markdown.
+        transcript: Option<String>,
+        /// Markdown shown above the player.
+        body: Option<String>,
+    },
+    /// A local picture; never tracked.
+    Image {
+        file: CourseFile,
+        /// The text alternative; empty for a decorative image.
+        alt: String,
+        /// Markdown, one line.
+        caption: Option<String>,
+    },
+    /// A local file offered to download.
+    Download {
+        file: CourseFile,
+        /// Its size in bytes, when the course was loaded.
+        bytes: u64,
+        /// Markdown shown above the link.
         body: Option<String>,
     },
     Reading {

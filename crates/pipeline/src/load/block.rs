@@ -13,10 +13,54 @@ use crate::course_fs;
 use crate::diagnostic::suggest;
 use crate::model::{Block, BlockKind, ReadingKind, VideoSource};
 
+/// Sound files an audio block plays.
+const AUDIO_TYPES: &[&str] = &["mp3", "ogg", "m4a", "wav"];
+
 impl Checker<'_> {
+    /// The `file` an audio, image or download block must have.
+    fn needed_file(
+        &mut self,
+        b: &BlockTable,
+        id: &str,
+        kind_name: &str,
+        types: &[&str],
+    ) -> Option<crate::model::CourseFile> {
+        let Some(f) = &b.file else {
+            let message = if id.contains('_') {
+                format!("this {kind_name} block has no `file`")
+            } else {
+                format!("{kind_name} `{id}` has no `file`")
+            };
+            self.error(
+                b.kind.span(),
+                message,
+                format!(
+                    "add `file = \"media/...\"`, a {} file inside the course folder",
+                    types
+                        .iter()
+                        .map(|e| format!(".{e}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            );
+            return None;
+        };
+        self.file(f, types)
+    }
+
     pub(super) fn block(&mut self, b: &BlockTable, scope: &str, index: usize) -> Option<Block> {
         let kind_name = b.kind.get_ref().as_str();
-        const KINDS: [&str; 6] = ["text", "video", "reading", "activity", "reflection", "quiz"];
+        const KINDS: [&str; 9] = [
+            "text",
+            "video",
+            "audio",
+            "image",
+            "download",
+            "reading",
+            "activity",
+            "reflection",
+            "quiz",
+        ];
         if !KINDS.contains(&kind_name) {
             let help = suggest(kind_name, &KINDS, "use one of");
             self.error(
@@ -27,7 +71,9 @@ impl Checker<'_> {
             return None;
         }
         // Which keys each type takes; `type`, `id` and `title` go everywhere.
-        let present: [(&str, Option<Range<usize>>); 14] = [
+        let present: [(&str, Option<Range<usize>>); 16] = [
+            ("alt", b.alt.as_ref().map(Spanned::span)),
+            ("caption", b.caption.as_ref().map(Spanned::span)),
             ("questions", b.questions.first().map(|q| q.id.span())),
             ("draw", b.draw.as_ref().map(Spanned::span)),
             ("attempts", b.attempts.as_ref().map(Spanned::span)),
@@ -54,6 +100,9 @@ impl Checker<'_> {
                 "captions",
                 "transcript",
             ],
+            "audio" => &["required", "body", "minutes", "file", "transcript"],
+            "image" => &["file", "alt", "caption"],
+            "download" => &["required", "body", "file"],
             "reading" => &["required", "body", "kind", "url"],
             "activity" => &["required", "body", "url"],
             "quiz" => &[
@@ -98,12 +147,15 @@ impl Checker<'_> {
             Some(id) => self.id(id, "block"),
             // `_` cannot appear in an id a course writes, so this never collides.
             None if kind_name == "text" => format!("{scope}_text_{}", index + 1),
+            // Nor is an image tracked: it needs no stable id.
+            None if kind_name == "image" => format!("{scope}_image_{}", index + 1),
             None => {
                 self.error(b.kind.span(), format!("this {kind_name} block has no `id`"), "add a stable id, e.g. `id = \"why-patients-post\"`; the LMS keeps learners' progress by it");
                 String::new()
             }
         };
         let title = b.title.as_ref().map(|t| t.get_ref().clone());
+        let asked_required = b.required.as_ref().is_some_and(|r| *r.get_ref());
         let body = b.body.as_ref().map(|t| t.get_ref().clone());
         let url = b.url.as_ref().and_then(|u| self.url(u, false));
         // On the `type` text, not a tagged enum: toml's `Spanned` does not survive serde's internally tagged enums.
@@ -136,7 +188,22 @@ impl Checker<'_> {
                         VideoSource::Embed(super::values::embed_form(&u))
                     }),
                     (None, None) => {
-                        self.warn(b.kind.span(), format!("video `{id}` has no source; the page shows its title and length only"), "add `file = \"media/....mp4\"` or `embed = \"https://...\"` when you have it");
+                        let (message, help) = if asked_required {
+                            (
+                                format!(
+                                    "video `{id}` has no source; the page shows its title and length only, and learners tick it as watched (`required = true`)"
+                                ),
+                                "add `file = \"media/....mp4\"` or `embed = \"https://...\"` when you have it",
+                            )
+                        } else {
+                            (
+                                format!(
+                                    "video `{id}` has no source, so it is optional; the page shows its title and length only"
+                                ),
+                                "add `file = \"media/....mp4\"` or `embed = \"https://...\"` when you have it, or `required = true` to ask learners to tick it as watched",
+                            )
+                        };
+                        self.warn(b.kind.span(), message, help);
                         VideoSource::Missing
                     }
                 };
@@ -174,6 +241,47 @@ impl Checker<'_> {
                     body,
                 }
             }
+            "audio" => {
+                let file = self.needed_file(b, &id, kind_name, AUDIO_TYPES)?;
+                let transcript = b.transcript.as_ref().and_then(|t| self.transcript(t));
+                if transcript.is_none() && b.transcript.is_none() {
+                    self.warn(b.kind.span(), format!("audio `{id}` has no transcript"), "add `transcript` (Markdown text or a .md/.txt file), so deaf and hard-of-hearing learners can follow it");
+                }
+                BlockKind::Audio {
+                    minutes: b.minutes.as_ref().map(|m| *m.get_ref()),
+                    file,
+                    transcript,
+                    body,
+                }
+            }
+            "image" => {
+                let file = self.needed_file(b, &id, kind_name, super::files::IMAGE_TYPES)?;
+                let Some(alt) = &b.alt else {
+                    self.error(
+                        b.kind.span(),
+                        format!("image `{}` has no `alt` text", file.rel),
+                        "say what the image shows for learners who cannot see it, e.g. `alt = \"Bar chart: replies rose from 20% to 60%\"`, or `alt = \"\"` when it is only decoration",
+                    );
+                    return None;
+                };
+                BlockKind::Image {
+                    file,
+                    alt: alt.get_ref().trim().to_string(),
+                    caption: b.caption.as_ref().map(|c| c.get_ref().clone()),
+                }
+            }
+            "download" => {
+                let file = self.needed_file(b, &id, kind_name, super::files::LINKED_TYPES)?;
+                if title.is_none() {
+                    self.error(
+                        b.kind.span(),
+                        format!("download `{id}` has no `title`"),
+                        "add `title = \"...\"`: the link's text, e.g. `title = \"Reflection worksheet\"`",
+                    );
+                }
+                let bytes = std::fs::metadata(&file.path).map_or(0, |m| m.len());
+                BlockKind::Download { file, bytes, body }
+            }
             "reading" => {
                 let kind = match &b.reading_kind {
                     None => ReadingKind::Article,
@@ -199,13 +307,22 @@ impl Checker<'_> {
                     );
                 }
                 if b.url.is_none() {
-                    self.warn(
-                        b.kind.span(),
-                        format!(
-                            "reading `{id}` has no url; the page says its source is not available"
-                        ),
-                        "add `url = \"https://...\"` when the address is known",
-                    );
+                    let (message, help) = if asked_required {
+                        (
+                            format!(
+                                "reading `{id}` has no url; the page says its source is not available, and learners tick it as read (`required = true`)"
+                            ),
+                            "add `url = \"https://...\"` when the address is known",
+                        )
+                    } else {
+                        (
+                            format!(
+                                "reading `{id}` has no url, so it is optional; the page says its source is not available"
+                            ),
+                            "add `url = \"https://...\"` when the address is known, or `required = true` to ask learners to tick it as read",
+                        )
+                    };
+                    self.warn(b.kind.span(), message, help);
                 }
                 BlockKind::Reading {
                     kind,
@@ -250,10 +367,14 @@ impl Checker<'_> {
             // On a text block, `required` is reported with the keys a text
             // block does not take.
             Some(r) => *r.get_ref() && kind_name != "text",
+            // Required by default, unless there is nothing to open: a reading
+            // with no address, a video with no source.
             None => matches!(
                 kind,
-                BlockKind::Video { .. }
-                    | BlockKind::Reading { .. }
+                BlockKind::Video {
+                    source: VideoSource::File(_) | VideoSource::Embed(_),
+                    ..
+                } | BlockKind::Reading { url: Some(_), .. }
                     | BlockKind::Reflection { .. }
                     | BlockKind::Quiz(_)
             ),
@@ -262,8 +383,15 @@ impl Checker<'_> {
         if let Some(body) = &b.body {
             images.extend(self.markdown(body.get_ref(), body.span()));
         }
+        if let (Some(caption), BlockKind::Image { .. }) = (&b.caption, &kind) {
+            images.extend(self.markdown(caption.get_ref(), caption.span()));
+        }
         if let (
             BlockKind::Video {
+                transcript: Some(text),
+                ..
+            }
+            | BlockKind::Audio {
                 transcript: Some(text),
                 ..
             },

@@ -252,8 +252,13 @@ impl Checker<'_> {
                         Some(b) if !b.is_trackable() => self.error(
                             r.span(),
                             format!(
-                                "block `{}` is text; a learner cannot complete it",
-                                r.get_ref()
+                                "block `{}` is {}; a learner cannot complete it",
+                                r.get_ref(),
+                                if matches!(b.kind, BlockKind::Image { .. }) {
+                                    "an image"
+                                } else {
+                                    "text"
+                                }
                             ),
                             "require a video, reading, activity or reflection",
                         ),

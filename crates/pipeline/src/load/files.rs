@@ -294,10 +294,10 @@ impl Checker<'_> {
 }
 
 /// Image types a page may show.
-const IMAGE_TYPES: &[&str] = &["png", "jpg", "jpeg", "svg", "webp", "gif"];
+pub(super) const IMAGE_TYPES: &[&str] = &["png", "jpg", "jpeg", "svg", "webp", "gif"];
 /// What a Markdown link may point at in the course folder: documents,
 /// slides, sheets, archives, and media to download.
-const LINKED_TYPES: &[&str] = &[
+pub(super) const LINKED_TYPES: &[&str] = &[
     "pdf", "doc", "docx", "odt", "rtf", "txt", "md", "ppt", "pptx", "odp", "xls", "xlsx", "ods",
     "csv", "epub", "zip", "png", "jpg", "jpeg", "svg", "webp", "gif", "mp3", "m4a", "mp4", "webm",
     "vtt",

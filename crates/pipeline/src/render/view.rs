@@ -17,6 +17,8 @@ pub struct PageView {
     pub course: CourseView,
     /// `overview` or `session`.
     pub page_kind: &'static str,
+    /// The header names the course (not on the overview, whose heading does).
+    pub show_course_title: bool,
     /// `<title>` of the page.
     pub page_title: String,
     pub sessions: Vec<SessionLink>,
@@ -32,6 +34,9 @@ pub struct PageView {
     pub player_json: Option<String>,
     /// The overview's JSON island: each session's state shown beside it.
     pub overview_json: Option<String>,
+    /// The page where the learner starts: the first session's page, when
+    /// the overview can link to it.
+    pub start_href: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -44,6 +49,10 @@ pub struct CourseView {
     pub goals: Vec<String>,
     pub licence: Option<String>,
     pub estimated_minutes: u32,
+    /// "about 1 hour 30 minutes", "5 minutes": the estimated time in words.
+    pub estimated_label: String,
+    /// How many sessions the course has, in words: "1 session", "4 sessions".
+    pub sessions_label: String,
     pub people: Vec<PersonView>,
     pub partners: Vec<PartnerView>,
     pub institution: Option<String>,
@@ -74,6 +83,8 @@ pub struct SessionLink {
     pub title: String,
     pub href: String,
     pub minutes: u32,
+    /// `minutes` in words: "1 minute", "12 minutes".
+    pub minutes_label: String,
     pub current: bool,
 }
 
@@ -86,6 +97,12 @@ pub struct SessionView {
     pub goals: Vec<String>,
     pub blocks: Vec<BlockView>,
     pub required_count: usize,
+    /// `required_count` in words: "1 step", "3 steps".
+    pub steps_label: String,
+    /// How many sessions the course has.
+    pub of: usize,
+    /// The course's last session.
+    pub is_last: bool,
     pub previous: Option<SessionLink>,
     pub next: Option<SessionLink>,
     /// The JSON island the runtime reads (already safe inside `<script>`).
@@ -101,11 +118,20 @@ pub struct BlockView {
     pub is_reading: bool,
     pub is_activity: bool,
     pub is_reflection: bool,
+    pub is_audio: bool,
+    pub is_image: bool,
+    pub is_download: bool,
     pub title: Option<String>,
     pub required: bool,
     pub body_html: Option<String>,
     pub minutes: Option<u32>,
+    /// `minutes` in words: "1 minute", "12 minutes".
+    pub minutes_label: Option<String>,
     pub video: Option<VideoFileView>,
+    /// An audio block's file.
+    pub audio: Option<VideoFileView>,
+    pub image: Option<ImageView>,
+    pub download: Option<DownloadView>,
     pub captions: Option<CaptionsView>,
     pub embed: Option<String>,
     pub transcript_html: Option<String>,
@@ -173,6 +199,93 @@ pub struct VideoFileView {
 }
 
 #[derive(Serialize)]
+pub struct ImageView {
+    pub src: String,
+    /// Empty for a decorative image.
+    pub alt: String,
+    pub caption_html: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct DownloadView {
+    pub href: String,
+    /// The file's name, e.g. `worksheet.pdf`.
+    pub name: String,
+    /// What sort of file, e.g. `PDF`.
+    pub type_label: String,
+    /// Its size, e.g. `48 kB`.
+    pub size_label: String,
+}
+
+/// `n` and a noun, with the noun's plural when `n` is not 1.
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// A length of time in minutes, in words: "1 minute", "45 minutes",
+/// "1 hour", "2 hours 5 minutes".
+pub fn duration(minutes: u32) -> String {
+    let (h, m) = (minutes / 60, minutes % 60);
+    match (h, m) {
+        (0, m) => count(m as usize, "minute", "minutes"),
+        (h, 0) => count(h as usize, "hour", "hours"),
+        (h, m) => format!(
+            "{} {}",
+            count(h as usize, "hour", "hours"),
+            count(m as usize, "minute", "minutes")
+        ),
+    }
+}
+
+/// A file size as people read it: `812 bytes`, `48 kB`, `3.2 MB` (powers of 1000).
+pub fn size(bytes: u64) -> String {
+    match bytes {
+        0..1000 => count(bytes as usize, "byte", "bytes"),
+        1000..1_000_000 => format!("{} kB", (bytes + 500) / 1000),
+        _ => {
+            let tenths = (bytes + 50_000) / 100_000;
+            if tenths >= 100 {
+                format!("{} MB", (tenths + 5) / 10)
+            } else {
+                format!("{}.{} MB", tenths / 10, tenths % 10)
+            }
+        }
+    }
+}
+
+/// What sort of file a download is, by its ending: `PDF`, `Word document`, …
+fn file_kind(rel: &str) -> String {
+    let ending = rel
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    let known = match ending.as_str() {
+        "pdf" => "PDF",
+        "doc" | "docx" => "Word document",
+        "odt" => "OpenDocument text",
+        "rtf" => "Rich text",
+        "txt" | "md" => "Text",
+        "ppt" | "pptx" => "PowerPoint slides",
+        "odp" => "OpenDocument slides",
+        "xls" | "xlsx" => "Excel spreadsheet",
+        "ods" => "OpenDocument spreadsheet",
+        "csv" => "CSV table",
+        "epub" => "EPUB book",
+        "zip" => "ZIP archive",
+        "png" | "jpg" | "jpeg" | "svg" | "webp" | "gif" => "Image",
+        "mp3" | "m4a" => "Audio",
+        "mp4" | "webm" => "Video",
+        "vtt" => "Captions",
+        _ => "",
+    };
+    if known.is_empty() {
+        ending.to_ascii_uppercase()
+    } else {
+        known.to_string()
+    }
+}
+
+#[derive(Serialize)]
 pub struct CaptionsView {
     pub src: String,
     pub srclang: String,
@@ -183,6 +296,7 @@ pub fn player(course: &Course) -> PageView {
     let mut view = page(course, None, Mode::Interactive);
     let data = CourseIsland::new(course);
     view.page_kind = "player";
+    view.show_course_title = true;
     view.overview_json = None;
     // The header must not link away: the player page is the SCO.
     view.linked = false;
@@ -207,28 +321,32 @@ pub enum Mode {
 
 pub fn page(course: &Course, session_index: Option<usize>, mode: Mode) -> PageView {
     let interactive = mode == Mode::Interactive;
-    let link = |i: usize, s: &Session| SessionLink {
-        id: s.id.clone(),
-        number: i + 1,
-        title: s.title.clone(),
-        href: session_page(s),
-        minutes: s
+    let link = |i: usize, s: &Session| {
+        let minutes = s
             .blocks
             .iter()
             .filter_map(|b| match b.kind {
                 BlockKind::Video { minutes, .. } => minutes,
                 _ => None,
             })
-            .sum(),
-        current: Some(i) == session_index,
+            .sum();
+        SessionLink {
+            id: s.id.clone(),
+            number: i + 1,
+            title: s.title.clone(),
+            href: session_page(s),
+            minutes,
+            minutes_label: duration(minutes),
+            current: Some(i) == session_index,
+        }
     };
     // A session page's bar lists every session of a short course; in a long one, the first,
     // the last and those near it (every page listing every session would make a course's
     // pages grow with the square of its sessions).
-    let count = course.sessions.len();
+    let total = course.sessions.len();
     let shown = |i: usize| match session_index {
-        Some(c) if count > NAV_ALL_UP_TO => {
-            i == 0 || i + 1 == count || i.abs_diff(c) <= NAV_NEIGHBOURS
+        Some(c) if total > NAV_ALL_UP_TO => {
+            i == 0 || i + 1 == total || i.abs_diff(c) <= NAV_NEIGHBOURS
         }
         _ => true,
     };
@@ -254,6 +372,9 @@ pub fn page(course: &Course, session_index: Option<usize>, mode: Mode) -> PageVi
                 .map(|b| block(course, b, mode, true))
                 .collect(),
             required_count: s.completion.required.len(),
+            steps_label: count(s.completion.required.len(), "step", "steps"),
+            of: total,
+            is_last: i + 1 == total,
             previous: i.checked_sub(1).map(|p| link(p, &course.sessions[p])),
             next: course.sessions.get(i + 1).map(|n| link(i + 1, n)),
             data_json: script_safe_json(&data),
@@ -264,6 +385,7 @@ pub fn page(course: &Course, session_index: Option<usize>, mode: Mode) -> PageVi
             Some(s) => format!("Session {}: {} – {}", s.number, s.title, course.title),
             None => course.title.clone(),
         },
+        show_course_title: session.is_some(),
         page_kind: if session.is_some() {
             "session"
         } else {
@@ -278,6 +400,8 @@ pub fn page(course: &Course, session_index: Option<usize>, mode: Mode) -> PageVi
             goals: course.goals.iter().map(|g| render_inline(g)).collect(),
             licence: course.licence.clone(),
             estimated_minutes: course.estimated_minutes,
+            estimated_label: duration(course.estimated_minutes),
+            sessions_label: count(course.sessions.len(), "session", "sessions"),
             people: course
                 .people
                 .iter()
@@ -322,6 +446,9 @@ pub fn page(course: &Course, session_index: Option<usize>, mode: Mode) -> PageVi
         player_json: None,
         overview_json: (session_index.is_none() && interactive)
             .then(|| script_safe_json(&OverviewIsland::new(course))),
+        start_href: (interactive && course.split == Split::Course)
+            .then(|| course.sessions.first().map(session_page))
+            .flatten(),
     }
 }
 
@@ -336,11 +463,18 @@ fn block(course: &Course, b: &Block, mode: Mode, in_session: bool) -> BlockView 
         is_reading: false,
         is_activity: false,
         is_reflection: false,
+        is_audio: false,
+        is_image: false,
+        is_download: false,
         title: b.title.clone(),
         required: b.required,
         body_html: None,
         minutes: None,
+        minutes_label: None,
         video: None,
+        audio: None,
+        image: None,
+        download: None,
         captions: None,
         embed: None,
         transcript_html: None,
@@ -381,6 +515,7 @@ fn block(course: &Course, b: &Block, mode: Mode, in_session: bool) -> BlockView 
             v.kind = "video";
             v.is_video = true;
             v.minutes = *minutes;
+            v.minutes_label = minutes.map(duration);
             v.body_html = body.as_deref().map(md);
             v.transcript_html = transcript.as_deref().map(md);
             match source {
@@ -400,6 +535,44 @@ fn block(course: &Course, b: &Block, mode: Mode, in_session: bool) -> BlockView 
             v.captions = captions.as_ref().map(|c| CaptionsView {
                 src: crate::contract::href(&c.rel),
                 srclang: course.language.clone(),
+            });
+        }
+        BlockKind::Audio {
+            minutes,
+            file,
+            transcript,
+            body,
+        } => {
+            v.kind = "audio";
+            v.is_audio = true;
+            v.minutes = *minutes;
+            v.minutes_label = minutes.map(duration);
+            v.body_html = body.as_deref().map(md);
+            v.transcript_html = transcript.as_deref().map(md);
+            v.audio = Some(VideoFileView {
+                src: crate::contract::href(&file.rel),
+                mime: file.mime(),
+            });
+            v.done_label = "I have listened to this";
+        }
+        BlockKind::Image { file, alt, caption } => {
+            v.kind = "image";
+            v.is_image = true;
+            v.image = Some(ImageView {
+                src: crate::contract::href(&file.rel),
+                alt: alt.clone(),
+                caption_html: caption.as_deref().map(render_inline),
+            });
+        }
+        BlockKind::Download { file, bytes, body } => {
+            v.kind = "download";
+            v.is_download = true;
+            v.body_html = body.as_deref().map(md);
+            v.download = Some(DownloadView {
+                href: crate::contract::href(&file.rel),
+                name: file.rel.rsplit('/').next().unwrap_or(&file.rel).to_string(),
+                type_label: file_kind(&file.rel),
+                size_label: size(*bytes),
             });
         }
         BlockKind::Reading { kind, url, body } => {
@@ -493,5 +666,27 @@ fn quiz_view(b: &Block, quiz: &Quiz) -> QuizView {
         questions,
         size: quiz.size(),
         attempts: quiz.attempts,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_for_numbers() {
+        assert_eq!(count(1, "step", "steps"), "1 step");
+        assert_eq!(count(0, "step", "steps"), "0 steps");
+        assert_eq!(duration(1), "1 minute");
+        assert_eq!(duration(45), "45 minutes");
+        assert_eq!(duration(60), "1 hour");
+        assert_eq!(duration(121), "2 hours 1 minute");
+        assert_eq!(size(1), "1 byte");
+        assert_eq!(size(999), "999 bytes");
+        assert_eq!(size(48_400), "48 kB");
+        assert_eq!(size(3_240_000), "3.2 MB");
+        assert_eq!(size(12_600_000), "13 MB");
+        assert_eq!(file_kind("media/a.PDF"), "PDF");
+        assert_eq!(file_kind("media/a.xyz"), "XYZ");
     }
 }
