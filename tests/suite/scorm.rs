@@ -135,7 +135,13 @@ fn session_pages_carry_the_completion_rules_and_escape_course_text() {
     let page = String::from_utf8(files["how-online-feedback-works.html"].clone()).unwrap();
     assert!(page.contains(r#"<html lang="en-GB">"#));
     assert!(page.contains(r#"<script src="coursepack/runtime.js"></script>"#));
-    assert!(page.contains(r#""required":["session-2-video","explore-care-opinion","what-people-valued","nhs-fife-video","story-and-responses","responses-differ","what-matters-in-a-response","munro-richards-podcast"]"#), "{page}");
+    // The video and readings with no address are optional: nothing to open.
+    assert!(
+        page.contains(
+            r#""required":["explore-care-opinion","what-people-valued","responses-differ"]"#
+        ),
+        "{page}"
+    );
     assert!(page.contains(r#"<textarea id="input-what-people-valued" data-cp-answer"#));
     assert!(page.contains("not available in this copy of the course"));
     assert!(page.contains(r#"href="https://www.careopinion.org.uk/""#));
@@ -540,4 +546,70 @@ fn files_linked_from_markdown_are_packaged_and_a_missing_one_is_an_error() {
     let out = coursepack(course.path(), &["check", "."]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("hand out.pdf"), "{}", stderr(&out));
+}
+
+/// The `<resource>` element with this identifier, as text.
+fn resource_xml(manifest: &[u8], id: &str) -> String {
+    let text = String::from_utf8(manifest.to_vec()).unwrap();
+    let start = text
+        .find(&format!(r#"<resource identifier="{id}""#))
+        .unwrap_or_else(|| panic!("no resource {id}: {text}"));
+    let end = start + text[start..].find("</resource>").unwrap();
+    text[start..end].to_string()
+}
+
+#[test]
+fn image_audio_and_download_blocks_are_packaged_listed_and_shown() {
+    let course = root().join("tests/fixtures/every-block");
+    for sco in ["session", "course"] {
+        let out = build_with(&course, &["--sco", sco]);
+        for (target, schema) in [
+            ("scorm12", "wrappers/scorm12.xsd"),
+            ("scorm2004", "wrappers/scorm2004-4th.xsd"),
+        ] {
+            let what = format!("{target} --sco {sco}");
+            let files = unzip(&out.path().join(format!("every-block-2.0.0-{target}.zip")));
+            let m = &files["imsmanifest.xml"];
+            assert_valid(m, schema, &what);
+            for f in ["media/talk.mp3", "media/handout.pdf", "media/fig.png"] {
+                assert!(files.contains_key(f), "{what}: {f} is packaged");
+            }
+            // Listed with the SCO that shows them: the session's, or the course's.
+            let res = match sco {
+                "session" => "RES-first",
+                _ => "RES-COURSE-every-block",
+            };
+            let listed = resource_xml(m, res);
+            for f in ["media/talk.mp3", "media/handout.pdf", "media/fig.png"] {
+                assert!(
+                    listed.contains(&format!(r#"href="{f}""#)),
+                    "{what}: {f} listed in {res}: {listed}"
+                );
+            }
+            let page = String::from_utf8(files["first.html"].clone()).unwrap();
+            assert!(page.contains(
+                r#"<img src="media/fig.png" alt="A bar chart: replies rose from 20% to 60%">"#
+            ));
+            assert!(page.contains(
+                r#"<p class="cp-caption">Replies to stories, <em>2019 to 2023</em>.</p>"#
+            ));
+            assert!(
+                page.contains(r#"<img src="media/logo.png" alt="">"#),
+                "a decorative image has an empty alt"
+            );
+            assert!(page.contains(
+                r#"<audio controls preload="metadata" data-cp-media aria-labelledby="title-talk">"#
+            ));
+            assert!(page.contains(r#"<source src="media/talk.mp3" type="audio/mpeg">"#));
+            assert!(page.contains("A short talk <span class=\"cp-meta\">(1 minute)</span>"));
+            assert!(page.contains(r#"<a href="media/handout.pdf" download data-cp-open>Download handout.pdf</a> <span class="cp-meta">(PDF, 53 bytes)</span>"#), "{page}");
+            // The audio is required (as the course says); the download is not.
+            assert!(
+                page.contains(
+                    r#""required":["clip","hosted","talk","paper","do-it","titled-q","plain-q"]"#
+                ),
+                "{page}"
+            );
+        }
+    }
 }

@@ -70,6 +70,11 @@ impl Checker<'_> {
             );
             return None;
         }
+        let a = if kind_name.starts_with(['a', 'e', 'i', 'o', 'u']) {
+            "an"
+        } else {
+            "a"
+        };
         // Which keys each type takes; `type`, `id` and `title` go everywhere.
         let present: [(&str, Option<Range<usize>>); 16] = [
             ("alt", b.alt.as_ref().map(Spanned::span)),
@@ -121,9 +126,9 @@ impl Checker<'_> {
             {
                 self.error(
                     span,
-                    format!("`{key}` does not apply to a {kind_name} block"),
+                    format!("`{key}` does not apply to {a} {kind_name} block"),
                     format!(
-                        "a {kind_name} block takes {}",
+                        "{a} {kind_name} block takes {}",
                         allowed
                             .iter()
                             .map(|k| format!("`{k}`"))
@@ -138,7 +143,7 @@ impl Checker<'_> {
         {
             self.error(
                 m.span(),
-                format!("`max_chars` does not apply to a {kind_name} block"),
+                format!("`max_chars` does not apply to {a} {kind_name} block"),
                 "only reflections take `max_chars`",
             );
         }
@@ -271,7 +276,6 @@ impl Checker<'_> {
                 }
             }
             "download" => {
-                let file = self.needed_file(b, &id, kind_name, super::files::LINKED_TYPES)?;
                 if title.is_none() {
                     self.error(
                         b.kind.span(),
@@ -279,6 +283,7 @@ impl Checker<'_> {
                         "add `title = \"...\"`: the link's text, e.g. `title = \"Reflection worksheet\"`",
                     );
                 }
+                let file = self.needed_file(b, &id, kind_name, super::files::LINKED_TYPES)?;
                 let bytes = std::fs::metadata(&file.path).map_or(0, |m| m.len());
                 BlockKind::Download { file, bytes, body }
             }
@@ -367,17 +372,14 @@ impl Checker<'_> {
             // On a text block, `required` is reported with the keys a text
             // block does not take.
             Some(r) => *r.get_ref() && kind_name != "text",
-            // Required by default, unless there is nothing to open: a reading
-            // with no address, a video with no source.
-            None => matches!(
-                kind,
-                BlockKind::Video {
-                    source: VideoSource::File(_) | VideoSource::Embed(_),
-                    ..
-                } | BlockKind::Reading { url: Some(_), .. }
-                    | BlockKind::Reflection { .. }
-                    | BlockKind::Quiz(_)
-            ),
+            // Required by default, unless the course gives nothing to open: a
+            // reading with no address, a video with no source.
+            None => match kind {
+                BlockKind::Video { .. } => b.file.is_some() || b.embed.is_some(),
+                BlockKind::Reading { .. } => b.url.is_some(),
+                BlockKind::Reflection { .. } | BlockKind::Quiz(_) => true,
+                _ => false,
+            },
         };
         let mut images = Vec::new();
         if let Some(body) = &b.body {
