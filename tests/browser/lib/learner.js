@@ -13,7 +13,8 @@ async function blocks(frame) {
         id,
         kind: n.getAttribute('data-cp-kind'),
         required: cfg.required.includes(id),
-        video: !!n.querySelector('video[data-cp-media]'),
+        // A local video or recording: played to be done.
+        video: !!n.querySelector('[data-cp-media]'),
         checkbox: cb ? cb.id : null,
         open: n.querySelectorAll('a[data-cp-open]').length,
         answer: ta ? ta.id : null,
@@ -49,7 +50,7 @@ async function openReadings(frame, id, context) {
 
 /** Plays a block's video from `from` seconds until `to` (default: the end), at `rate`. */
 async function playVideo(frame, id, { from = null, to = null, rate = 2 } = {}) {
-  const sel = `[data-cp-block="${id}"] video[data-cp-media]`;
+  const sel = `[data-cp-block="${id}"] [data-cp-media]`;
   await frame.waitForFunction((s) => document.querySelector(s).readyState >= 1, sel, { timeout: 10000 });
   await frame.evaluate(async ({ s, from, rate }) => {
     const v = document.querySelector(s);

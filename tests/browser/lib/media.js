@@ -27,4 +27,16 @@ function makeVideo(dir, name) {
   return { mp4, vtt, seconds: SECONDS };
 }
 
-module.exports = { makeVideo, SECONDS };
+/** Writes `<dir>/<name>.m4a` (AAC, 4 s of a tone). */
+function makeAudio(dir, name) {
+  fs.mkdirSync(dir, { recursive: true });
+  const m4a = path.join(dir, `${name}.m4a`);
+  execFileSync('ffmpeg', [
+    '-hide_banner', '-loglevel', 'error', '-y',
+    '-f', 'lavfi', '-i', `sine=frequency=330:sample_rate=44100:duration=${SECONDS}`,
+    '-c:a', 'aac', '-b:a', '64k', '-movflags', '+faststart', m4a,
+  ], { stdio: ['ignore', 'ignore', 'inherit'] });
+  return { m4a, seconds: SECONDS };
+}
+
+module.exports = { makeVideo, makeAudio, SECONDS };

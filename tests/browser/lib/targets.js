@@ -10,7 +10,7 @@ const path = require('node:path');
 const { execFileSync } = require('node:child_process');
 const { REPO_ROOT, FIXTURES_DIR } = require('./paths');
 const { contractPages, launchFiles, tmpDir } = require('./packages');
-const { makeVideo } = require('./media');
+const { makeVideo, makeAudio } = require('./media');
 
 const SEED = path.join(REPO_ROOT, 'course');
 let cache = null;
@@ -49,6 +49,7 @@ function videoCourse() {
   const dir = tmpDir('video-course');
   fs.cpSync(path.join(FIXTURES_DIR, 'video-course'), dir, { recursive: true });
   makeVideo(path.join(dir, 'media'), 'clip');
+  makeAudio(path.join(dir, 'media'), 'talk');
   return dir;
 }
 

@@ -67,7 +67,7 @@ async function focusInfo(page) {
       open: el.matches('a[data-cp-open]'),
       answer: el.matches('textarea[data-cp-answer]'),
       value: el.value || '',
-      video: el.matches('video[data-cp-media]'),
+      video: el.matches('[data-cp-media]'),
       block: block ? block.getAttribute('data-cp-block') : null,
     };
   });
@@ -183,7 +183,7 @@ for (const set of sets) {
               const status = frame.locator(`[data-cp-block="${f.block}"] [data-cp-block-status]`);
               if ((await status.textContent()).trim() !== 'Done') {
                 await page.keyboard.press('Space');
-                await frame.waitForFunction((id) => document.querySelector(`[data-cp-block="${id}"] video`).ended, f.block, { timeout: 20000 });
+                await frame.waitForFunction((id) => document.querySelector(`[data-cp-block="${id}"] [data-cp-media]`).ended, f.block, { timeout: 20000 });
               }
             }
           }

@@ -188,10 +188,12 @@ for (const p of all) {
           const dir = srv.mount(`quiz-overview-${p.version}`, p.dir);
           const ov = await context.newPage();
           await ov.goto(`${dir}index.html`);
-          assert.equal(await ov.locator('[data-cp-session-state="feedback-basics"]').textContent(), '(Complete · score 100%, passed)');
-          assert.equal(await ov.locator('[data-cp-session-state="responding"]').textContent(), '');
+          assert.equal(await ov.locator('[data-cp-session-state="feedback-basics"]').textContent(), 'Done · score 100%, passed');
+          assert.equal(await ov.locator('[data-cp-session-state="responding"]').textContent(), 'Not started');
+          assert.equal(await ov.locator('[data-cp-progress-text]').textContent(), '1 of 2 sessions done');
+          assert.match(await ov.locator('[data-cp-start]').textContent(), /^Continue: /);
         } else {
-          assert.equal(menu, 'Complete · score 100%, passed', 'the player\'s menu shows the state and score');
+          assert.equal(menu, 'Done · score 100%, passed', 'the player\'s menu shows the state and score');
           // One objective per session with its own score and success status.
           const k = p.version === '1.2' ? 'status' : 'success_status';
           const objs = Object.keys(rec).filter((x) => x.endsWith('.id') && x.startsWith('cmi.objectives.'));

@@ -529,7 +529,8 @@ fn block(course: &Course, b: &Block, mode: Mode, in_session: bool) -> BlockView 
                     v.embed = Some(url.clone());
                     v.self_marked = true;
                 }
-                VideoSource::Missing => v.self_marked = true,
+                // Nothing to watch: a box to tick only when the course still asks for it.
+                VideoSource::Missing => v.self_marked = b.required,
             }
             v.done_label = "I have watched this video";
             v.captions = captions.as_ref().map(|c| CaptionsView {
@@ -582,7 +583,8 @@ fn block(course: &Course, b: &Block, mode: Mode, in_session: bool) -> BlockView 
             v.verb = Some(kind.verb());
             v.url = url.clone();
             v.body_html = body.as_deref().map(md);
-            v.self_marked = url.is_none();
+            // Nothing to open: a box to tick only when the course still asks for it.
+            v.self_marked = url.is_none() && b.required;
             v.done_label = match kind {
                 ReadingKind::Podcast => "I have listened to this",
                 ReadingKind::Video => "I have watched this",
