@@ -1887,6 +1887,7 @@
     this.restore();
     this.bind();
     if (this.backend.ownsFrame) this.bindNav();
+    this.showNavStates();
     if (this.readOnly) showPreview(this.doc);
     this.update(true);
     var onHide = safe(function () { self.leave(); });
@@ -1966,6 +1967,42 @@
       for (var k = 0; k < hints.length; k++) hints[k].hidden = false;
     }
     return removed;
+  };
+
+  /**
+   * The session bar marks the sessions this browser has seen done (the page's own from its
+   * state); the others stay as they are, since the page cannot know them.
+   */
+  Runtime.prototype.showNavStates = function () {
+    var links = this.doc.querySelectorAll('.cp-nav a[href]');
+    var prefix = 'coursepack:' + this.cfg.course + ':' + this.cfg.version + ':';
+    for (var i = 0; i < links.length; i++) {
+      var m = /^([a-z][a-z0-9-]*)\.html$/.exec(links[i].getAttribute('href') || '');
+      if (!m || m[1] === 'index') continue;
+      var state = null;
+      if (m[1] === this.cfg.session) state = this.state;
+      else if (this.ls) {
+        try { state = decodeState(this.ls.getItem(prefix + m[1])); } catch (e) { state = null; }
+      }
+      this.markNav(links[i], sessionState(state) === 'done');
+    }
+  };
+
+  Runtime.prototype.markNav = function (link, done) {
+    if ((link.getAttribute('data-cp-state') === 'done') === done) return;
+    var note = link.querySelector('.cp-visually-hidden');
+    if (done) {
+      link.setAttribute('data-cp-state', 'done');
+      if (!note) {
+        note = this.doc.createElement('span');
+        note.className = 'cp-visually-hidden';
+        note.textContent = ' (done)';
+        link.appendChild(note);
+      }
+    } else {
+      link.removeAttribute('data-cp-state');
+      if (note) link.removeChild(note);
+    }
   };
 
   /** A link that cannot be followed: its text stays (in content), navigation items go. */
@@ -2447,6 +2484,7 @@
     var newlyComplete = r.complete && !this.state.c;
     if (r.complete) this.state.c = true;
     this.showStatus(r);
+    if (newlyComplete) this.showNavStates();
     this.writeLocal();
     this.backend.save(newlyComplete ? 'complete' : (initial ? 'start' : 'edit'));
   };

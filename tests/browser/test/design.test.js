@@ -184,6 +184,9 @@ for (const set of sets.filter((s) => s.name === 'seed-course')) {
           assert.equal((await progressBar(page)).value, 100);
         }
         assert.ok(await page.locator('[data-cp-end]').isVisible(), 'the last session says the course ends here');
+        // Its session bar marks every session done, for the eye and for screen readers.
+        assert.deepEqual(await page.locator('.cp-nav a[data-cp-state="done"]').allTextContents(),
+          ['Session 1 (done)', 'Session 2 (done)', 'Session 3 (done)']);
         await page.goto(url('index.html'));
         assert.deepEqual(await page.locator('[data-cp-session-state]').allTextContents(), ['Done', 'Done', 'Done']);
         assert.equal(await page.locator('[data-cp-progress-text]').textContent(), '3 of 3 sessions done');

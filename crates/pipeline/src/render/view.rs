@@ -165,7 +165,11 @@ pub struct QuizView {
     pub questions: Vec<QuestionView>,
     /// Questions each attempt shows (all, or the draw).
     pub size: usize,
+    /// `size` in words: "1 question", "4 questions".
+    pub size_label: String,
     pub attempts: Option<u32>,
+    /// `attempts` in words: "1 attempt", "3 attempts".
+    pub attempts_label: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -667,7 +671,11 @@ fn quiz_view(b: &Block, quiz: &Quiz) -> QuizView {
     QuizView {
         questions,
         size: quiz.size(),
+        size_label: count(quiz.size(), "question", "questions"),
         attempts: quiz.attempts,
+        attempts_label: quiz
+            .attempts
+            .map(|a| count(a as usize, "attempt", "attempts")),
     }
 }
 
