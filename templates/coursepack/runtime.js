@@ -1833,7 +1833,10 @@
 
   /** A page inside the course player leaves its header and menus to the player's. */
   function markFramed(win, doc) {
-    if (doc.body && readProp(parentOf(win), 'coursepackHost')) doc.body.setAttribute('data-cp-framed', '');
+    var parent = parentOf(win);
+    if (doc.body && (readProp(parent, 'coursepackHost') || readProp(parent, 'coursepackPlayer'))) {
+      doc.body.setAttribute('data-cp-framed', '');
+    }
   }
 
   function boot(win, doc) {

@@ -199,6 +199,24 @@ for (const set of sets.filter((s) => s.name === 'seed-course')) {
       }
     });
 
+    test('inside the course player a page leaves its header and session bar to the player', async () => {
+      const context = await newContext(browser, { viewport: WIDTHS[0] });
+      try {
+        const page = await context.newPage();
+        await page.goto(url('course.html'));
+        const frame = page.frameLocator('#cp-content');
+        await frame.locator('h1').waitFor();
+        assert.ok(await frame.locator('.cp-header').isHidden(), 'the overview\'s own header is hidden');
+        await frame.locator('[data-cp-start]').click();
+        await frame.locator('[data-cp-session-head], .cp-session-head').waitFor();
+        assert.ok(await frame.locator('.cp-nav').isHidden(), 'the session bar is hidden');
+        assert.ok(await page.locator('.cp-header').isVisible(), 'the player\'s header stays');
+        assert.deepEqual(await scriptErrors(context, page), []);
+      } finally {
+        await context.close();
+      }
+    });
+
     test('the layout checks find the problems they look for', async () => {
       const context = await newContext(browser, { viewport: WIDTHS[1] });
       try {
