@@ -12,7 +12,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { launch, newContext, scriptErrors } = require('../lib/browser');
 const server = require('../lib/server');
-const { packageSets } = require('../lib/targets');
+const { packageSets, buildCourse, SEED } = require('../lib/targets');
 const learner = require('../lib/learner');
 
 const { sets } = packageSets();
@@ -203,7 +203,8 @@ for (const set of sets.filter((s) => s.name === 'seed-course')) {
       const context = await newContext(browser, { viewport: WIDTHS[0] });
       try {
         const page = await context.newPage();
-        await page.goto(url('course.html'));
+        const player = srv.mount('design-player', buildCourse(SEED, 'design-player', ['--sco', 'course'])['2004']);
+        await page.goto(`${player}course.html`);
         const frame = page.frameLocator('#cp-content');
         await frame.locator('h1').waitFor();
         assert.ok(await frame.locator('.cp-header').isHidden(), 'the overview\'s own header is hidden');
