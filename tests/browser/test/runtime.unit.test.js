@@ -283,3 +283,17 @@ test.describe('knowledge checks', () => {
     assert.deepEqual(back.q.k1, state.q.k1);
   });
 });
+
+test('a session\'s state for the overview: not started, in progress, done, with its score', () => {
+  assert.equal(rt.sessionState(null), 'new');
+  assert.equal(rt.sessionState(rt.decodeState('{}')), 'new');
+  assert.equal(rt.sessionState(rt.decodeState('{"d":["a"]}')), 'started');
+  assert.equal(rt.sessionState(rt.decodeState('{"c":1}')), 'done');
+  assert.equal(rt.sessionSummary(null, 0), '');
+  assert.equal(rt.sessionSummary(rt.decodeState('{}'), 0), 'Not started');
+  assert.equal(rt.sessionSummary(rt.decodeState('{"a":{"q":"Kindness."}}'), 0), 'In progress');
+  const quizzed = rt.decodeState('{"c":1,"q":{"check":{"n":1,"b":3,"k":["a","b","c","d"]}}}');
+  assert.equal(rt.sessionSummary(quizzed, 4, 75), 'Done · score 75%, passed');
+  assert.equal(rt.sessionSummary(quizzed, 4, 80), 'Done · score 75%, not passed yet');
+  assert.equal(rt.sessionSummary(quizzed, 4), 'Done · score 75%');
+});
