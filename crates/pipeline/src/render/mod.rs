@@ -95,8 +95,11 @@ pub fn render(course: &Course, templates: &Templates, static_pages: bool) -> Res
         .sessions
         .iter()
         .map(|session| {
+            // A file the page shows twice (an image in the intro and in a block) is one entry.
+            let mut seen = std::collections::HashSet::new();
             session
                 .files()
+                .filter(|f| seen.insert(f.rel.as_str()))
                 .map(|f| Entry::file(f.rel.clone(), f.path.clone()))
                 .collect()
         })
