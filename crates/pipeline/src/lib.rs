@@ -17,6 +17,7 @@ pub mod diagnostic;
 pub mod file_types;
 pub mod ids;
 pub mod load;
+pub mod locale;
 pub mod markdown;
 pub mod model;
 pub mod package;
