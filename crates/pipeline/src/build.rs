@@ -167,6 +167,24 @@ fn template_error(
                 help,
             )
         }
+        handlebars::RenderErrorReason::Other(message)
+            if message.starts_with(render::UNKNOWN_KEY) =>
+        {
+            let key = message[render::UNKNOWN_KEY.len()..]
+                .split('`')
+                .next()
+                .unwrap_or_default();
+            let keys: Vec<&str> = course.interface.keys().collect();
+            let help = crate::diagnostic::suggest(key, &keys, "the interface keys include");
+            let within = file
+                .as_deref()
+                .map(|f| format!(" in {f}"))
+                .unwrap_or_default();
+            (
+                format!("the interface key `{key}`{within} does not exist"),
+                help,
+            )
+        }
         reason => (format!("{reason}"), generic.to_string()),
     };
     let mut d = Diagnostic::error(message).help(help);

@@ -47,7 +47,6 @@ pub struct Catalogue {
     /// Whether pages in this language are written right to left.
     pub rtl: bool,
     entries: BTreeMap<String, Entry>,
-    rules: PluralRules,
 }
 
 /// What went wrong choosing or reading a catalogue.
@@ -227,14 +226,12 @@ pub fn load(language: &str, course_dir: Option<&Path>) -> Result<Loaded, Problem
     if let Some(own) = own {
         entries.extend(own);
     }
-    let rules = plural_rules(language);
     Ok(Loaded {
         catalogue: Some(Catalogue {
             language: language.to_string(),
             chosen: tag,
             rtl: is_rtl(language),
             entries,
-            rules,
         }),
         missing,
     })
@@ -302,7 +299,9 @@ impl Catalogue {
 
     /// The CLDR plural category of `n` in this language.
     pub fn category(&self, n: u64) -> &'static str {
-        match self.rules.category_for(n) {
+        // Built when asked (compiled data, no I/O): the rules are not
+        // `Sync`, and a course is rendered on several threads.
+        match plural_rules(&self.language).category_for(n) {
             PluralCategory::Zero => "zero",
             PluralCategory::One => "one",
             PluralCategory::Two => "two",
@@ -331,6 +330,27 @@ impl Catalogue {
         let mut out = raw.to_string();
         if let Some(n) = &n {
             out = out.replace("{n}", n);
+        }
+        for (name, value) in params {
+            out = out.replace(&format!("{{{name}}}"), value);
+        }
+        Some(out)
+    }
+
+    /// [`Catalogue::text`] as HTML: the catalogue's text with `&`, `<`,
+    /// `>` and `"` escaped (so it fits in text and attributes), and
+    /// `params` put in as given (the caller escapes them).
+    pub fn html(&self, key: &str, count: Option<u64>, params: &[(&str, &str)]) -> Option<String> {
+        let raw = self.text(key, count, &[])?;
+        let mut out = String::with_capacity(raw.len());
+        for c in raw.chars() {
+            match c {
+                '&' => out.push_str("&amp;"),
+                '<' => out.push_str("&lt;"),
+                '>' => out.push_str("&gt;"),
+                '"' => out.push_str("&quot;"),
+                c => out.push(c),
+            }
         }
         for (name, value) in params {
             out = out.replace(&format!("{{{name}}}"), value);

@@ -15,6 +15,8 @@ pub struct Course {
     pub title: String,
     pub version: String,
     pub language: String,
+    /// The learner interface's words in `language`.
+    pub interface: std::sync::Arc<crate::locale::Catalogue>,
     pub summary: Option<String>,
     pub goals: Vec<String>,
     pub licence: Option<String>,

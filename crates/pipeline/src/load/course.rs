@@ -12,7 +12,8 @@ use toml::Spanned;
 use super::{Checker, DEFAULT_COLOUR, DEFAULT_VIDEO_PERCENT, MAX_NAME_PART};
 use crate::config::{BrandingTable, CourseFile as RawCourse, SessionTable};
 use crate::contract::{SCORM12_SUSPEND_LIMIT, suspend_data_worst_case};
-use crate::diagnostic::suggest;
+use crate::diagnostic::{Diagnostic, suggest};
+use crate::locale;
 use crate::model::{
     Block, BlockKind, Branding, Completion, Course, Partner, Person, Sco, Session, Split,
 };
@@ -62,6 +63,7 @@ impl Checker<'_> {
             }
             None => "en".to_string(),
         };
+        let interface = self.interface(&language, c.language.as_ref().map(|l| l.span()));
         let templates = self.templates_dir(c.templates.as_ref());
 
         let people = raw
@@ -169,6 +171,7 @@ impl Checker<'_> {
             title,
             version,
             language,
+            interface,
             summary: c.summary.map(Spanned::into_inner),
             goals: c.goals.into_iter().map(Spanned::into_inner).collect(),
             licence: c.licence.map(Spanned::into_inner),
@@ -373,6 +376,55 @@ impl Checker<'_> {
             self.warn(s.id.span(), format!("session `{}` may need {worst} characters of suspend_data; SCORM 1.2 keeps 4096", session.id), "lower `max_chars` on its reflections; under SCORM 1.2 long answers are shortened in the LMS and kept whole in the browser");
         }
         Some(session)
+    }
+}
+
+impl Checker<'_> {
+    /// The learner interface's catalogue for `language` (at `span` in
+    /// course.toml, when the key is there): an error when there is none,
+    /// a warning for each entry a course's own catalogue leaves to English.
+    fn interface(
+        &mut self,
+        language: &str,
+        span: Option<std::ops::Range<usize>>,
+    ) -> std::sync::Arc<locale::Catalogue> {
+        match locale::load(language, Some(self.root)) {
+            Ok(loaded) => {
+                let catalogue = loaded.catalogue.expect("a catalogue when loading succeeds");
+                for key in &loaded.missing {
+                    let file = format!("{}/{}.toml", locale::COURSE_DIR, catalogue.chosen);
+                    self.diags.push(
+                        Diagnostic::warning(format!(
+                            "the interface entry `{key}` is not in {file}; it is shown in English"
+                        ))
+                        .at(&self.root.join(&file), None)
+                        .help(format!("add `{key}` to {file}")),
+                    );
+                }
+                std::sync::Arc::new(catalogue)
+            }
+            Err(locale::Problem::NoCatalogue { available, .. }) => {
+                let list: Vec<String> = available.iter().map(|t| format!("`{t}`")).collect();
+                self.error(
+                    span.unwrap_or(0..0),
+                    format!("there is no catalogue of interface words for the language `{language}`"),
+                    format!(
+                        "the languages available are {}; or add your own as {}/<language>.toml beside course.toml",
+                        list.join(", "),
+                        locale::COURSE_DIR
+                    ),
+                );
+                std::sync::Arc::new(locale::Catalogue::english())
+            }
+            Err(locale::Problem::BadFile { path, message }) => {
+                self.diags.push(
+                    Diagnostic::error(format!("the interface catalogue is not valid: {message}"))
+                        .at(&path, None)
+                        .help("an entry is a text, or a table of plural forms (zero, one, two, few, many, other)"),
+                );
+                std::sync::Arc::new(locale::Catalogue::english())
+            }
+        }
     }
 }
 

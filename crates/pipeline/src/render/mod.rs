@@ -69,6 +69,7 @@ pub fn render(course: &Course, templates: &Templates, static_pages: bool) -> Res
     let mut hb = Handlebars::new();
     hb.set_strict_mode(true);
     hb.register_escape_fn(handlebars::html_escape);
+    hb.register_helper("t", Box::new(Translate(course.interface.clone())));
     for name in [
         "layout.hbs",
         "overview.hbs",
@@ -230,4 +231,54 @@ pub fn variables(course: &Course) -> Vec<String> {
         }
     }
     names.into_iter().collect()
+}
+
+/// The `t` helper: `{{t "session.goals"}}`, `{{t "session.number" number=n of=m}}`,
+/// `{{t "count.steps" count=n}}`: the interface catalogue's text for the
+/// key, its plural form for `count`, with the other hash values put in
+/// for `{name}` (HTML-escaped). An unknown key is an error.
+pub struct Translate(pub std::sync::Arc<crate::locale::Catalogue>);
+
+/// How an unknown key's error message starts (build.rs finds it by this).
+pub const UNKNOWN_KEY: &str = "the interface key `";
+
+impl handlebars::HelperDef for Translate {
+    fn call<'reg: 'rc, 'rc>(
+        &self,
+        h: &handlebars::Helper<'rc>,
+        _: &'reg Handlebars<'reg>,
+        _: &'rc handlebars::Context,
+        _: &mut handlebars::RenderContext<'reg, 'rc>,
+        out: &mut dyn handlebars::Output,
+    ) -> handlebars::HelperResult {
+        let key = h
+            .param(0)
+            .and_then(|p| p.value().as_str())
+            .ok_or(handlebars::RenderErrorReason::ParamNotFoundForIndex("t", 0))?;
+        let count = h.hash_get("count").and_then(|v| v.value().as_u64());
+        let params: Vec<(&str, String)> = h
+            .hash()
+            .iter()
+            .filter(|(k, _)| **k != "count")
+            .map(|(k, v)| {
+                let text = match v.value() {
+                    serde_json::Value::String(s) => s.clone(),
+                    serde_json::Value::Null => String::new(),
+                    other => other.to_string(),
+                };
+                (*k, handlebars::html_escape(&text))
+            })
+            .collect();
+        let params: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        match self.0.html(key, count, &params) {
+            Some(text) => {
+                out.write(&text)?;
+                Ok(())
+            }
+            None => Err(handlebars::RenderErrorReason::Other(format!(
+                "{UNKNOWN_KEY}{key}` does not exist"
+            ))
+            .into()),
+        }
+    }
 }

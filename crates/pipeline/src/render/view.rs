@@ -45,6 +45,8 @@ pub struct CourseView {
     pub title: String,
     pub version: String,
     pub language: String,
+    /// Whether the language is written right to left (`dir="rtl"`).
+    pub rtl: bool,
     pub summary_html: Option<String>,
     pub goals: Vec<String>,
     pub licence: Option<String>,
@@ -99,6 +101,8 @@ pub struct SessionView {
     pub required_count: usize,
     /// `required_count` in words: "1 step", "3 steps".
     pub steps_label: String,
+    /// How many required steps.
+    pub steps: usize,
     /// How many sessions the course has.
     pub of: usize,
     /// The course's last session.
@@ -226,8 +230,28 @@ pub fn count(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-/// A length of time in minutes, in words: "1 minute", "45 minutes",
+/// `n` and a noun from the interface catalogue's plural entry `key`.
+fn tr(cat: &crate::locale::Catalogue, key: &str, n: usize) -> String {
+    cat.get(key, Some(n as u64), &[])
+}
+
+/// [`duration`] in the interface's language.
+pub fn duration_in(cat: &crate::locale::Catalogue, minutes: u32) -> String {
+    let (h, m) = (minutes / 60, minutes % 60);
+    match (h, m) {
+        (0, m) => tr(cat, "count.minutes", m as usize),
+        (h, 0) => tr(cat, "count.hours", h as usize),
+        (h, m) => format!(
+            "{} {}",
+            tr(cat, "count.hours", h as usize),
+            tr(cat, "count.minutes", m as usize)
+        ),
+    }
+}
+
+/// A length of time in minutes, in English words: "1 minute", "45 minutes",
 /// "1 hour", "2 hours 5 minutes".
+#[cfg(test)]
 pub fn duration(minutes: u32) -> String {
     let (h, m) = (minutes / 60, minutes % 60);
     match (h, m) {
@@ -340,7 +364,7 @@ pub fn page(course: &Course, session_index: Option<usize>, mode: Mode) -> PageVi
             title: s.title.clone(),
             href: session_page(s),
             minutes,
-            minutes_label: duration(minutes),
+            minutes_label: duration_in(&course.interface, minutes),
             current: Some(i) == session_index,
         }
     };
@@ -376,7 +400,12 @@ pub fn page(course: &Course, session_index: Option<usize>, mode: Mode) -> PageVi
                 .map(|b| block(course, b, mode, true))
                 .collect(),
             required_count: s.completion.required.len(),
-            steps_label: count(s.completion.required.len(), "step", "steps"),
+            steps_label: tr(
+                &course.interface,
+                "count.steps",
+                s.completion.required.len(),
+            ),
+            steps: s.completion.required.len(),
             of: total,
             is_last: i + 1 == total,
             previous: i.checked_sub(1).map(|p| link(p, &course.sessions[p])),
@@ -400,12 +429,13 @@ pub fn page(course: &Course, session_index: Option<usize>, mode: Mode) -> PageVi
             title: course.title.clone(),
             version: course.version.clone(),
             language: course.language.clone(),
+            rtl: course.interface.rtl,
             summary_html: course.summary.as_deref().map(md),
             goals: course.goals.iter().map(|g| render_inline(g)).collect(),
             licence: course.licence.clone(),
             estimated_minutes: course.estimated_minutes,
-            estimated_label: duration(course.estimated_minutes),
-            sessions_label: count(course.sessions.len(), "session", "sessions"),
+            estimated_label: duration_in(&course.interface, course.estimated_minutes),
+            sessions_label: tr(&course.interface, "count.sessions", course.sessions.len()),
             people: course
                 .people
                 .iter()
@@ -519,7 +549,7 @@ fn block(course: &Course, b: &Block, mode: Mode, in_session: bool) -> BlockView 
             v.kind = "video";
             v.is_video = true;
             v.minutes = *minutes;
-            v.minutes_label = minutes.map(duration);
+            v.minutes_label = minutes.map(|m| duration_in(&course.interface, m));
             v.body_html = body.as_deref().map(md);
             v.transcript_html = transcript.as_deref().map(md);
             match source {
@@ -551,7 +581,7 @@ fn block(course: &Course, b: &Block, mode: Mode, in_session: bool) -> BlockView 
             v.kind = "audio";
             v.is_audio = true;
             v.minutes = *minutes;
-            v.minutes_label = minutes.map(duration);
+            v.minutes_label = minutes.map(|m| duration_in(&course.interface, m));
             v.body_html = body.as_deref().map(md);
             v.transcript_html = transcript.as_deref().map(md);
             v.audio = Some(VideoFileView {
@@ -615,13 +645,13 @@ fn block(course: &Course, b: &Block, mode: Mode, in_session: bool) -> BlockView 
             v.kind = "quiz";
             v.is_quiz = true;
             v.body_html = quiz.body.as_deref().map(md);
-            v.quiz = Some(quiz_view(b, quiz));
+            v.quiz = Some(quiz_view(course, b, quiz));
         }
     }
     v
 }
 
-fn quiz_view(b: &Block, quiz: &Quiz) -> QuizView {
+fn quiz_view(course: &Course, b: &Block, quiz: &Quiz) -> QuizView {
     let questions = quiz
         .questions
         .iter()
@@ -671,11 +701,11 @@ fn quiz_view(b: &Block, quiz: &Quiz) -> QuizView {
     QuizView {
         questions,
         size: quiz.size(),
-        size_label: count(quiz.size(), "question", "questions"),
+        size_label: tr(&course.interface, "count.questions", quiz.size()),
         attempts: quiz.attempts,
         attempts_label: quiz
             .attempts
-            .map(|a| count(a as usize, "attempt", "attempts")),
+            .map(|a| tr(&course.interface, "count.attempts", a as usize)),
     }
 }
 
