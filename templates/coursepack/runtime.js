@@ -227,10 +227,45 @@
     return ok;
   }
 
+  // ---------------------------------------------------------------------------------------------
+  // The learner interface's words
+  // ---------------------------------------------------------------------------------------------
+  //
+  // The page's island #cp-strings holds the catalogue's `runtime.` entries in the course's
+  // language: { lang: BCP 47 tag, s: { key: text, or { zero, one, two, few, many, other } } }.
+  // A new string is one catalogue entry (crates/pipeline/locales/*.toml, under [runtime]) and one
+  // tr() call here.
+
+  var strings = { lang: 'en', s: {} };
+
+  /** Uses `data` (the island's content) for tr(). */
+  function useStrings(data) {
+    if (data && typeof data === 'object' && data.s && typeof data.s === 'object') {
+      strings = { lang: typeof data.lang === 'string' ? data.lang : 'en', s: data.s };
+    }
+  }
+
+  /**
+   * The entry `key` with `{name}` replaced from `vars`; a plural entry's form for `n` is chosen
+   * by Intl.PluralRules in the page's language, and `{n}` is `n`. An unknown key shows as itself.
+   */
+  function tr(key, vars, n) {
+    var e = Object.prototype.hasOwnProperty.call(strings.s, key) ? strings.s[key] : key;
+    if (e && typeof e === 'object') {
+      var form = 'other';
+      try { form = new Intl.PluralRules(strings.lang).select(n); } catch (err) { form = 'other'; }
+      e = typeof e[form] === 'string' ? e[form] : e.other;
+    }
+    var out = String(e);
+    if (n !== undefined) out = out.split('{n}').join(String(n));
+    Object.keys(vars || {}).forEach(function (k) { out = out.split('{' + k + '}').join(String(vars[k])); });
+    return out;
+  }
+
   function statusText(result) {
-    if (result.complete) return 'Session complete';
-    if (result.needsPass) return 'Pass the knowledge check to complete this session';
-    return result.done + ' of ' + result.total + ' steps done';
+    if (result.complete) return tr('session_complete');
+    if (result.needsPass) return tr('needs_pass');
+    return tr('steps_done', { done: result.done }, result.total);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -1756,7 +1791,7 @@
   /** A session's state for the overview and the player's menu: its completion and, with quizzes, its score. */
   function sessionSummary(state, questions, pass) {
     if (!state) return '';
-    var parts = [{ done: 'Done', started: 'In progress', new: 'Not started' }[sessionState(state)]];
+    var parts = [tr({ done: 'done', started: 'in_progress', new: 'not_started' }[sessionState(state)])];
     var right = 0;
     var submitted = 0;
     Object.keys(state.q || {}).forEach(function (id) {
@@ -1767,8 +1802,8 @@
     });
     if (questions > 0 && submitted > 0) {
       var pct = Math.round((right / questions) * 100);
-      var verdict = typeof pass === 'number' ? (pct >= pass ? ', passed' : ', not passed yet') : '';
-      parts.push('score ' + pct + '%' + verdict);
+      var key = typeof pass === 'number' ? (pct >= pass ? 'score_passed' : 'score_not_passed') : 'score';
+      parts.push(tr(key, { pct: pct }));
     }
     return parts.join(' · ');
   }
@@ -1814,7 +1849,7 @@
     if (box) {
       showBar(box.querySelector('[data-cp-progress]'), done / sessions.length);
       var text = box.querySelector('[data-cp-progress-text]');
-      if (text) text.textContent = done + ' of ' + sessions.length + (sessions.length === 1 ? ' session' : ' sessions') + ' done';
+      if (text) text.textContent = tr('sessions_done', { done: done }, sessions.length);
       box.hidden = false;
     }
     var start = doc.querySelector('[data-cp-start]');
@@ -1822,9 +1857,9 @@
       var link = next ? doc.querySelector('[data-cp-session-item="' + next + '"] a[href]') : null;
       if (link) {
         start.setAttribute('href', link.getAttribute('href'));
-        start.textContent = 'Continue: ' + link.textContent;
+        start.textContent = tr('continue', { title: link.textContent });
       } else {
-        start.textContent = 'Go back to the first session';
+        start.textContent = tr('first_session');
       }
     }
     var end = doc.querySelector('[data-cp-end]');
@@ -1840,6 +1875,7 @@
   }
 
   function boot(win, doc) {
+    useStrings(readJSONIsland(doc, 'cp-strings'));
     var body = doc.body;
     if (body && body.getAttribute('data-cp-page') !== 'player') markFramed(win, doc);
     if (body && body.getAttribute('data-cp-page') === 'overview') {
@@ -1999,7 +2035,7 @@
       if (!note) {
         note = this.doc.createElement('span');
         note.className = 'cp-visually-hidden';
-        note.textContent = ' (done)';
+        note.textContent = tr('done_mark');
         link.appendChild(note);
       }
     } else {
@@ -2167,28 +2203,28 @@
     var max = b.answer.maxLength > 0 ? b.answer.maxLength : null;
     if (count) {
       var n = b.answer.value.length;
-      count.textContent = n + (max ? ' of ' + max : '') + (n === 1 && !max ? ' character' : ' characters');
+      count.textContent = max ? tr('characters_of', { count: n }, max) : tr('characters', null, n);
     }
     var saved = b.node.querySelector('[data-cp-saved]');
     if (!saved) return;
     if (this.readOnly) {
-      saved.textContent = 'Not saved: this is a preview.';
+      saved.textContent = tr('not_saved_preview');
       return;
     }
     if (!typed) {
       if (b.answer.value) {
-        saved.textContent = 'Saved';
+        saved.textContent = tr('saved');
         saved.setAttribute('data-cp-state', 'saved');
       }
       return;
     }
     // Announced once the learner pauses, not at every key.
-    saved.textContent = 'Saving…';
+    saved.textContent = tr('saving');
     saved.removeAttribute('data-cp-state');
     if (b.savedTimer) this.win.clearTimeout(b.savedTimer);
     b.savedTimer = this.win.setTimeout(safe(function () {
       b.savedTimer = null;
-      saved.textContent = 'Saved';
+      saved.textContent = tr('saved');
       saved.setAttribute('data-cp-state', 'saved');
     }), 700);
   };
@@ -2258,7 +2294,7 @@
       if (!set) return;
       form.insertBefore(set, anchor);
       var num = set.querySelector('[data-cp-qnum]');
-      if (num) num.textContent = 'Question ' + (i + 1) + ' of ' + st.k.length;
+      if (num) num.textContent = tr('question_of', { i: i + 1 }, st.k.length);
       var order = st.o[id];
       if (order) {
         var holder = set.querySelector('[data-cp-result]');
@@ -2315,7 +2351,7 @@
     var scoreNode = b.quiz.querySelector('[data-cp-score]');
     if (missing) {
       if (scoreNode) {
-        scoreNode.textContent = 'Answer every question first: ' + missing + (missing === 1 ? ' question is' : ' questions are') + ' not answered yet.';
+        scoreNode.textContent = tr('unanswered', null, missing);
         if (scoreNode.focus) scoreNode.focus();
       }
       return;
@@ -2368,7 +2404,7 @@
       var ok = gradeQuestion(q, r);
       set.setAttribute('data-cp-correct', String(ok));
       var res = set.querySelector('[data-cp-result]');
-      if (res) res.textContent = ok ? 'Right.' : 'Not quite.';
+      if (res) res.textContent = ok ? tr('right') : tr('not_quite');
       if (Array.isArray(r)) {
         r.forEach(function (oid) {
           var fb = set.querySelector('[data-cp-option="' + oid + '"] [data-cp-feedback]');
@@ -2393,17 +2429,17 @@
     var parts = [];
     if (submitted) {
       var right = countRight(quiz, st.k, st.r);
-      parts.push('You answered ' + right + ' of ' + size + ' right (' + Math.round((right / Math.max(1, size)) * 100) + '%).');
+      parts.push(tr('answered', { right: right, pct: Math.round((right / Math.max(1, size)) * 100) }, size));
       var s = this.score();
-      if (s.passed === true) parts.push('Pass mark ' + this.cfg.pass_percent + '%: passed.');
-      else if (s.passed === false) parts.push('Pass mark ' + this.cfg.pass_percent + '%: not passed yet.');
-      if (st.b > right) parts.push('Your best attempt: ' + st.b + ' of ' + size + '.');
+      if (s.passed === true) parts.push(tr('pass_mark_passed', { pct: this.cfg.pass_percent }));
+      else if (s.passed === false) parts.push(tr('pass_mark_not_passed', { pct: this.cfg.pass_percent }));
+      if (st.b > right) parts.push(tr('best_attempt', { best: st.b }, size));
       var canRetry = (left === null || left > 0) && right < size && !this.readOnly;
       if (retry) retry.hidden = !canRetry;
-      if (left !== null) parts.push(left === 0 ? 'No attempts left.' : left + (left === 1 ? ' attempt left.' : ' attempts left.'));
+      if (left !== null) parts.push(left === 0 ? tr('no_attempts_left') : tr('attempts_left', null, left));
     } else {
       if (retry) retry.hidden = true;
-      if (left !== null && st.n > 0) parts.push(left + (left === 1 ? ' attempt left.' : ' attempts left.'));
+      if (left !== null && st.n > 0) parts.push(tr('attempts_left', null, left));
       if (left === 0) this.lockQuiz(b, true);
     }
     if (node) {
@@ -2519,7 +2555,7 @@
       // The stylesheet marks done blocks with [data-cp-done="true"].
       if (b.node.getAttribute('data-cp-done') !== String(done)) b.node.setAttribute('data-cp-done', String(done));
       if (!b.status) return;
-      var t = done ? 'Done' : 'Not done yet';
+      var t = done ? tr('done') : tr('not_done_yet');
       if (b.status.textContent !== t) b.status.textContent = t;
     });
   };
@@ -2568,6 +2604,8 @@
     trackStep: trackStep,
     evaluate: evaluate,
     statusText: statusText,
+    useStrings: useStrings,
+    tr: tr,
     encodeState: encodeState,
     decodeState: decodeState,
     encodeCourse: encodeCourse,

@@ -4,6 +4,9 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const { RUNTIME_PATH } = require('../lib/paths');
 const rt = require(RUNTIME_PATH);
+const { runtimeStrings } = require('../lib/strings');
+
+rt.useStrings(runtimeStrings('en'));
 
 const TIME12 = /^\d{4}:\d{2}:\d{2}\.\d{2}$/;
 const TIME2004 = /^P(?:\d+D)?T(?:\d+H)?(?:\d+M)?(?:\d+(?:\.\d{1,2})?S)?$/;
@@ -296,4 +299,23 @@ test('a session\'s state for the overview: not started, in progress, done, with 
   assert.equal(rt.sessionSummary(quizzed, 4, 75), 'Done · score 75%, passed');
   assert.equal(rt.sessionSummary(quizzed, 4, 80), 'Done · score 75%, not passed yet');
   assert.equal(rt.sessionSummary(quizzed, 4), 'Done · score 75%');
+});
+
+test('the runtime speaks the page\'s language, with its plural forms', () => {
+  try {
+    rt.useStrings(runtimeStrings('cy'));
+    const status = (done, total) => rt.statusText({ complete: false, needsPass: false, done, total });
+    // Welsh: 2 gam (soft mutation), 3 and 6 cham (aspirate), 10 cam.
+    assert.equal(status(1, 2), "1 o 2 gam wedi'u gwneud");
+    assert.equal(status(0, 3), "0 o 3 cham wedi'u gwneud");
+    assert.equal(status(0, 6), "0 o 6 cham wedi'u gwneud");
+    assert.equal(status(4, 10), "4 o 10 cam wedi'u gwneud");
+    assert.equal(rt.statusText({ complete: true }), "Sesiwn wedi'i chwblhau");
+    assert.equal(rt.tr('attempts_left', null, 2), '2 ymgais ar ôl.');
+    assert.equal(rt.tr('no.such.key'), 'no.such.key');
+  } finally {
+    rt.useStrings(runtimeStrings('en'));
+  }
+  assert.equal(rt.tr('attempts_left', null, 1), '1 attempt left.');
+  assert.equal(rt.tr('question_of', { i: 1 }, 3), 'Question 1 of 3');
 });

@@ -29,6 +29,8 @@ pub struct PageView {
     /// The page is driven by the runtime (SCORM, LTI); `false` for the static
     /// variant that Common Cartridge importers turn into LMS pages.
     pub interactive: bool,
+    /// The island #cp-strings: the runtime's words in the course's language.
+    pub runtime_strings: Option<String>,
     pub generator: &'static str,
     /// The course player's JSON island (on the player page only).
     pub player_json: Option<String>,
@@ -319,6 +321,20 @@ pub struct CaptionsView {
     pub srclang: String,
 }
 
+/// The island #cp-strings: `{"lang": tag, "s": {key: text or plural forms}}`
+/// with the catalogue's `runtime.` entries.
+pub fn runtime_strings(course: &Course) -> String {
+    #[derive(Serialize)]
+    struct Strings<'a> {
+        lang: &'a str,
+        s: std::collections::BTreeMap<&'a str, &'a crate::locale::Entry>,
+    }
+    script_safe_json(&Strings {
+        lang: &course.language,
+        s: course.interface.section("runtime."),
+    })
+}
+
 /// The view of the course player page.
 pub fn player(course: &Course) -> PageView {
     let mut view = page(course, None, Mode::Interactive);
@@ -476,6 +492,7 @@ pub fn page(course: &Course, session_index: Option<usize>, mode: Mode) -> PageVi
         session,
         linked: interactive && course.split == Split::Course,
         interactive,
+        runtime_strings: interactive.then(|| runtime_strings(course)),
         generator: concat!("coursepack ", env!("CARGO_PKG_VERSION")),
         player_json: None,
         overview_json: (session_index.is_none() && interactive)
