@@ -11,6 +11,7 @@ mod fuzz;
 mod hostile;
 mod init;
 mod layers;
+mod locale;
 mod lti_bundle;
 mod qti;
 mod scorm;
