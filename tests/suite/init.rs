@@ -17,7 +17,7 @@ fn a_new_course_builds_and_its_templates_can_be_edited() {
     let session = course.join("templates/session.hbs");
     let edited = std::fs::read_to_string(&session)
         .unwrap()
-        .replace("Goals of this session", "What you will learn");
+        .replace("{{t \"session.goals\"}}", "What you will learn");
     std::fs::write(&session, edited).unwrap();
     let (out_dir, output) = build(&course, "scorm12");
     assert!(!stderr(&output).contains("warning"), "{}", stderr(&output));

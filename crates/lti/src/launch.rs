@@ -287,18 +287,22 @@ pub fn may_deep_link(roles: &[String]) -> bool {
 /// the tool is a first party. Nothing is consumed; the login state just expires.
 fn open_in_new_window(app: &SharedApp, state: &str) -> Response {
     let href = app.cfg.url(&format!("{}/{state}", route::RELAUNCH));
+    let t = |key: &str| super::escape_html(&app.site.interface.get(key, None, &[]));
     let body = format!(
-        "<p>Your browser did not let this activity keep its sign-in inside the course page \
-         (it blocks cookies in embedded frames).</p>\
+        "<p>{blocked}</p>\
          <p><a id=\"cp-new-window\" href=\"{href}\" target=\"_blank\" rel=\"noopener\" \
          style=\"display:inline-block;padding:.6rem 1.2rem;background:#2b5797;color:#fff;\
-         border-radius:4px;text-decoration:none\">Open the activity in a new window</a></p>\
-         <p>It opens signed in as you, through your course.</p>",
+         border-radius:4px;text-decoration:none\">{open}</a></p>\
+         <p>{signed_in}</p>",
+        blocked = t("tool.new_window_blocked"),
+        open = t("tool.new_window_open"),
+        signed_in = t("tool.new_window_signed_in"),
         href = super::escape_html(&href),
     );
+    let title = app.site.interface.get("tool.new_window_title", None, &[]);
     super::html_response(
         StatusCode::FORBIDDEN,
-        &super::page("Open this activity in a new window", &body),
+        &super::page_in(&app.site.interface, &title, &body),
     )
 }
 

@@ -299,6 +299,21 @@ pub fn page(title: &str, body_html: &str) -> String {
     )
 }
 
+/// [`page`] for learners: in the course's language (`lang`, and `dir="rtl"` when it is
+/// written right to left).
+pub fn page_in(
+    cat: &coursepack_pipeline::locale::Catalogue,
+    title: &str,
+    body_html: &str,
+) -> String {
+    let dir = if cat.rtl { " dir=\"rtl\"" } else { "" };
+    page(title, body_html).replacen(
+        "<html lang=\"en\">",
+        &format!("<html lang=\"{}\"{dir}>", escape_html(&cat.language)),
+        1,
+    )
+}
+
 /// A page saying one thing, as text.
 pub fn message_page(title: &str, body: &str) -> String {
     page(title, &format!("<p>{}</p>", escape_html(body)))
@@ -347,4 +362,20 @@ pub fn now_ms() -> i64 {
 
 pub fn now_secs() -> i64 {
     now_ms() / 1000
+}
+
+#[cfg(test)]
+mod learner_page_tests {
+    use coursepack_pipeline::locale;
+
+    #[test]
+    fn a_learner_page_is_in_the_course_language() {
+        let cy = locale::load("cy-GB", None).unwrap().catalogue.unwrap();
+        let title = cy.get("tool.new_window_title", None, &[]);
+        let html = super::page_in(&cy, &title, "<p>x</p>");
+        assert!(html.contains("<html lang=\"cy-GB\">"), "{html}");
+        assert!(html.contains("<h1>Agor y gweithgaredd hwn mewn ffenestr newydd</h1>"));
+        let en = super::page_in(&locale::Catalogue::english(), "T", "");
+        assert!(en.contains("<html lang=\"en\">"));
+    }
 }

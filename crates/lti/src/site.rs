@@ -59,6 +59,8 @@ impl std::error::Error for LoadError {}
 /// The course the tool serves: its title, its sessions in order, and every file by its path.
 pub struct ServedCourse {
     pub title: String,
+    /// The learner interface's words in the course's language (the tool's learner pages).
+    pub interface: std::sync::Arc<coursepack_pipeline::locale::Catalogue>,
     files: BTreeMap<String, SiteFile>,
     sessions: Vec<PageSession>,
 }
@@ -118,6 +120,7 @@ impl ServedCourse {
             .collect();
         ServedCourse {
             title: course.title.clone(),
+            interface: course.interface.clone(),
             files,
             sessions,
         }
@@ -139,8 +142,17 @@ impl ServedCourse {
             pages.insert(path.clone(), String::from_utf8_lossy(&bytes).into_owned());
         }
         let (title, sessions) = contract::read_rendered(&pages).map_err(anyhow::Error::msg)?;
+        // Rendered pages say their language on <html lang>; a shipped catalogue for it, or English.
+        let interface = pages
+            .get(OVERVIEW)
+            .and_then(|html| html.split("<html lang=\"").nth(1))
+            .and_then(|rest| rest.split('"').next())
+            .and_then(|lang| coursepack_pipeline::locale::load(lang, None).ok())
+            .and_then(|loaded| loaded.catalogue)
+            .unwrap_or_else(coursepack_pipeline::locale::Catalogue::english);
         Ok(ServedCourse {
             title,
+            interface: std::sync::Arc::new(interface),
             files,
             sessions,
         })

@@ -63,7 +63,12 @@ impl Checker<'_> {
             }
             None => "en".to_string(),
         };
-        let interface = self.interface(&language, c.language.as_ref().map(|l| l.span()));
+        // A tag that is not one has its error already; its pages are in English.
+        let interface = if is_language_tag(&language) {
+            self.interface(&language, c.language.as_ref().map(|l| l.span()))
+        } else {
+            std::sync::Arc::new(locale::Catalogue::english())
+        };
         let templates = self.templates_dir(c.templates.as_ref());
 
         let people = raw
