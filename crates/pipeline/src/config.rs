@@ -219,6 +219,21 @@ pub struct BlockTable {
     pub shuffle: Option<Spanned<bool>>,
 }
 
+impl BlockTable {
+    /// Whether `transcript` names a file (`.md`/`.txt`, no spaces) rather
+    /// than being the Markdown itself.
+    pub fn transcript_is_file(&self) -> bool {
+        self.transcript
+            .as_ref()
+            .is_some_and(|t| transcript_names_file(t.get_ref()))
+    }
+}
+
+/// Whether a `transcript` value names a file rather than being the text.
+pub fn transcript_names_file(v: &str) -> bool {
+    !v.contains(char::is_whitespace) && (v.ends_with(".md") || v.ends_with(".txt"))
+}
+
 /// `[[session.block.questions]]`: one question of a `quiz` block.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
