@@ -318,7 +318,7 @@ pub struct VariantCourseTable {
     pub overview_end: Option<Spanned<String>>,
     /// The session ids included, in the course's order. Default: all.
     #[serde(default)]
-    pub sessions: Option<Vec<Spanned<String>>>,
+    pub sessions: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 /// `[packaging]` of a variant.
@@ -331,5 +331,5 @@ pub struct VariantPackagingTable {
     pub sco: Option<Spanned<String>>,
     /// Targets `build` makes when `--target` is not given.
     #[serde(default)]
-    pub targets: Option<Vec<Spanned<String>>>,
+    pub targets: Option<Spanned<Vec<Spanned<String>>>>,
 }

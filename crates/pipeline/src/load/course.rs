@@ -193,7 +193,7 @@ impl Checker<'_> {
         })
     }
 
-    fn branding(&mut self, b: &BrandingTable) -> Branding {
+    pub(super) fn branding(&mut self, b: &BrandingTable) -> Branding {
         let logo = b
             .logo
             .as_ref()
