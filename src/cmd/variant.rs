@@ -190,7 +190,9 @@ pub fn init(dir: &Path, name: &str) -> Result<String, String> {
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
     if !valid {
-        return Err(format!("`{name}` is not a valid variant name\n  = help: use lower-case letters, digits and `-`, starting with a letter (64 characters at most), e.g. `cardiff`"));
+        return Err(format!(
+            "`{name}` is not a valid variant name\n  = help: use lower-case letters, digits and `-`, starting with a letter (64 characters at most), e.g. `cardiff`"
+        ));
     }
     let path = dir.join(load::VARIANTS_DIR).join(format!("{name}.toml"));
     if path.exists() {

@@ -40,7 +40,12 @@ fn run(args: &[&str]) -> std::process::Output {
 }
 
 /// Builds every variant into a new folder: file name -> its files.
-fn build_all(course: &Path) -> (tempfile::TempDir, BTreeMap<String, BTreeMap<String, Vec<u8>>>) {
+fn build_all(
+    course: &Path,
+) -> (
+    tempfile::TempDir,
+    BTreeMap<String, BTreeMap<String, Vec<u8>>>,
+) {
     let out = tempfile::tempdir().unwrap();
     let o = run(&[
         "build",
@@ -92,7 +97,11 @@ fn every_variant_builds_valid_distinct_and_stable_packages() {
     for (name, files) in &first {
         let manifest = &files["imsmanifest.xml"];
         assert_valid(manifest, schema(name), name);
-        let variant = if name.contains("-cardiff-") { "cardiff" } else { "leeds" };
+        let variant = if name.contains("-cardiff-") {
+            "cardiff"
+        } else {
+            "leeds"
+        };
         let text = String::from_utf8_lossy(manifest);
         if name.contains("scorm") {
             for tag in ["manifest", "organization", "item", "resource"] {
@@ -129,9 +138,18 @@ fn every_variant_builds_valid_distinct_and_stable_packages() {
     assert!(c.contains("ITEM-cardiff-where"), "{c:?}");
     assert!(l.contains("RES-leeds-local"), "{l:?}");
     let shared: Vec<_> = c.intersection(l).collect();
-    assert!(shared.is_empty(), "identifiers shared by two variants: {shared:?}");
-    assert_eq!(keys["cardiff"], BTreeSet::from(["feedback-basics-cardiff".to_string()]));
-    assert_eq!(keys["leeds"], BTreeSet::from(["feedback-basics-leeds".to_string()]));
+    assert!(
+        shared.is_empty(),
+        "identifiers shared by two variants: {shared:?}"
+    );
+    assert_eq!(
+        keys["cardiff"],
+        BTreeSet::from(["feedback-basics-cardiff".to_string()])
+    );
+    assert_eq!(
+        keys["leeds"],
+        BTreeSet::from(["feedback-basics-leeds".to_string()])
+    );
     // Cardiff leaves out the session `local`; Leeds keeps it.
     let cardiff = &first["feedback-basics-cardiff-2.1.0-scorm12.zip"];
     assert!(!cardiff.contains_key("local.html"));
@@ -159,9 +177,18 @@ fn a_welsh_variant_shows_the_welsh_text_and_its_own_branding() {
     assert!(o.status.success(), "{}", stderr(&o));
     // Cardiff's own targets; Leeds, with none, gets every default one.
     let written = stdout(&o);
-    assert!(written.contains("feedback-basics-cardiff-2.1.0-cc13.imscc"), "{written}");
-    assert!(!written.contains("feedback-basics-cardiff-2.1.0-cc11.imscc"), "{written}");
-    assert!(written.contains("feedback-basics-leeds-2.1.0-cc11.imscc"), "{written}");
+    assert!(
+        written.contains("feedback-basics-cardiff-2.1.0-cc13.imscc"),
+        "{written}"
+    );
+    assert!(
+        !written.contains("feedback-basics-cardiff-2.1.0-cc11.imscc"),
+        "{written}"
+    );
+    assert!(
+        written.contains("feedback-basics-leeds-2.1.0-cc11.imscc"),
+        "{written}"
+    );
     let err = stderr(&o);
     // An untranslated unit falls back to its source, with a warning at its place.
     assert!(
@@ -173,14 +200,23 @@ fn a_welsh_variant_shows_the_welsh_text_and_its_own_branding() {
     let session = String::from_utf8_lossy(&files["where.html"]);
     assert!(index.contains("<html lang=\"cy\""), "{index}");
     assert!(index.contains("Hanfodion adborth"));
-    assert!(index.contains("<strong>adborth ar-lein</strong>"), "Markdown kept");
-    assert!(index.contains("To reply well"), "the untranslated goal in English");
+    assert!(
+        index.contains("<strong>adborth ar-lein</strong>"),
+        "Markdown kept"
+    );
+    assert!(
+        index.contains("To reply well"),
+        "the untranslated goal in English"
+    );
     assert!(index.contains("Prifysgol Enghraifft Caerdydd"));
     assert!(index.contains("Dr Rhian Enghraifft"));
     assert!(!index.contains("Dr Ada Example"));
     assert!(index.contains("#9b1b30"));
     assert!(index.contains("cp-overview-start") && index.contains("cp-overview-end"));
-    assert!(files.contains_key("media/cardiff.svg"), "the variant's logo");
+    assert!(
+        files.contains_key("media/cardiff.svg"),
+        "the variant's logo"
+    );
     assert!(session.contains("Mae cleifion yn postio mewn llawer o lefydd."));
     assert!(session.contains("Pa sianeli y mae eich gwasanaeth yn eu defnyddio?"));
     let leeds = unzip(&out.path().join("feedback-basics-leeds-2.1.0-scorm12.zip"));
@@ -195,15 +231,23 @@ fn check_checks_every_variant_and_reports_coverage() {
     let o = run(&["check", fixture().to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
-    assert!(out.contains("variant `cardiff` (cy) is ready to build: 2 sessions"), "{out}");
-    assert!(out.contains("variant `leeds` (en-GB) is ready to build: 3 sessions"), "{out}");
+    assert!(
+        out.contains("variant `cardiff` (cy) is ready to build: 2 sessions"),
+        "{out}"
+    );
+    assert!(
+        out.contains("variant `leeds` (en-GB) is ready to build: 3 sessions"),
+        "{out}"
+    );
     assert!(
         out.contains("cy: 9 of 26 units translated, 0 stale (translations/cy.xlf)"),
         "{out}"
     );
     // The base course's own warnings are not repeated; a variant's are named.
     assert!(
-        stderr(&o).contains(":11:50: variant `cardiff`: `course.goals.2` (course goal 2) has no cy translation"),
+        stderr(&o).contains(
+            ":11:50: variant `cardiff`: `course.goals.2` (course goal 2) has no cy translation"
+        ),
         "{}",
         stderr(&o)
     );
@@ -223,9 +267,15 @@ fn problems_in_a_variant_are_at_its_line_and_column() {
     let path = dir.path().join("variants/broken.toml");
     let at = |l: &str| format!("error: {}:{l}", path.display());
     // Unknown keys stop the mapping, as in course.toml: reported first.
-    assert!(err.contains(&format!("{}: unknown key `institutoin`", at("6:1"))), "{err}");
+    assert!(
+        err.contains(&format!("{}: unknown key `institutoin`", at("6:1"))),
+        "{err}"
+    );
     assert!(err.contains("= help: did you mean `institution`?"), "{err}");
-    assert!(err.contains("6 | institutoin = \"X\"\n  | ^^^^^^^^^^^"), "{err}");
+    assert!(
+        err.contains("6 | institutoin = \"X\"\n  | ^^^^^^^^^^^"),
+        "{err}"
+    );
     std::fs::write(
         &path,
         "[course]\nsessions = [\"where\", \"replies\"]\nlanguage = \"Welsh language\"\n\n[packaging]\ntargets = [\"scorm13\"]\n",
@@ -233,18 +283,44 @@ fn problems_in_a_variant_are_at_its_line_and_column() {
     .unwrap();
     let o = run(&["check", dir.path().to_str().unwrap()]);
     let err = stderr(&o);
-    assert!(err.contains(&format!("{}: the course has no session `replies`", at("2:22"))), "{err}");
+    assert!(
+        err.contains(&format!(
+            "{}: the course has no session `replies`",
+            at("2:22")
+        )),
+        "{err}"
+    );
     assert!(err.contains("did you mean `reply`?"), "{err}");
-    assert!(err.contains(&format!("{}: `Welsh language` is not a language tag", at("3:12"))), "{err}");
-    assert!(err.contains(&format!("{}: unknown target `scorm13`", at("6:12"))), "{err}");
-    assert!(err.contains("error: variant `broken`: 3 problems found"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "{}: `Welsh language` is not a language tag",
+            at("3:12")
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("{}: unknown target `scorm13`", at("6:12"))),
+        "{err}"
+    );
+    assert!(
+        err.contains("error: variant `broken`: 3 problems found"),
+        "{err}"
+    );
     // The others still check.
     assert!(stdout(&o).contains("variant `leeds` (en-GB) is ready to build"));
 
     let o = run(&["build", dir.path().to_str().unwrap(), "--variant", "leds"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("the course has no variant `leds`"), "{}", stderr(&o));
-    assert!(stderr(&o).contains("did you mean `leeds`?"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("the course has no variant `leds`"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stderr(&o).contains("did you mean `leeds`?"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -279,7 +355,10 @@ fn fill_po(po: &str) -> String {
     let mut out = String::new();
     let mut last_id: Option<String> = None;
     for line in po.lines() {
-        if let Some(id) = line.strip_prefix("msgid \"").and_then(|l| l.strip_suffix('"')) {
+        if let Some(id) = line
+            .strip_prefix("msgid \"")
+            .and_then(|l| l.strip_suffix('"'))
+        {
             last_id = (!id.is_empty()).then(|| id.to_string());
         }
         match (&last_id, line) {
@@ -298,7 +377,13 @@ fn the_translation_file_round_trips_through_translate_toolkit() {
     let dir = fixture_copy();
     let course = dir.path();
     std::fs::remove_dir_all(course.join("translations")).unwrap();
-    let o = run(&["translate", "extract", course.to_str().unwrap(), "--lang", "cy"]);
+    let o = run(&[
+        "translate",
+        "extract",
+        course.to_str().unwrap(),
+        "--lang",
+        "cy",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).contains("(26 units: 26 new"), "{}", stdout(&o));
     let xlf = course.join("translations/cy.xlf");
@@ -307,7 +392,13 @@ fn the_translation_file_round_trips_through_translate_toolkit() {
     assert!(!extracted.contains("https://example.org"));
     assert!(!extracted.contains("<source>where</source>"));
     // Extracting again gives the same file.
-    let o = run(&["translate", "extract", course.to_str().unwrap(), "--lang", "cy"]);
+    let o = run(&[
+        "translate",
+        "extract",
+        course.to_str().unwrap(),
+        "--lang",
+        "cy",
+    ]);
     assert!(o.status.success());
     assert_eq!(std::fs::read_to_string(&xlf).unwrap(), extracted);
 
@@ -316,8 +407,14 @@ fn the_translation_file_round_trips_through_translate_toolkit() {
     let po = work.path().join("cy.po");
     tool("xliff2po", &[&xlf, &po]);
     let text = std::fs::read_to_string(&po).unwrap();
-    assert!(text.contains("#: session.where.title"), "the unit id as the location");
-    assert!(text.contains("#. source-hash: "), "the hash as a developer comment");
+    assert!(
+        text.contains("#: session.where.title"),
+        "the unit id as the location"
+    );
+    assert!(
+        text.contains("#. source-hash: "),
+        "the hash as a developer comment"
+    );
     std::fs::write(&po, fill_po(&text)).unwrap();
     tool("po2xliff", &[&po, &xlf]);
     tool("pocount", &[&xlf]);
@@ -345,12 +442,20 @@ fn the_translation_file_round_trips_through_translate_toolkit() {
     assert!(page.contains("CY Where patients post"), "{page}");
     assert!(page.contains("CY Which channels does your service use?"));
     let o = run(&["check", course.to_str().unwrap()]);
-    assert!(stdout(&o).contains("cy: 25 of 26 units translated, 0 stale"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("cy: 25 of 26 units translated, 0 stale"),
+        "{}",
+        stdout(&o)
+    );
 
     // The source changes: that unit is stale, and the source is shown.
     let toml = course.join("course.toml");
     let text = std::fs::read_to_string(&toml).unwrap();
-    std::fs::write(&toml, text.replace("\"Where patients post\"", "\"Where patients write\"")).unwrap();
+    std::fs::write(
+        &toml,
+        text.replace("\"Where patients post\"", "\"Where patients write\""),
+    )
+    .unwrap();
     let o = build(out.path());
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
@@ -362,16 +467,36 @@ fn the_translation_file_round_trips_through_translate_toolkit() {
     let page = String::from_utf8_lossy(&files["where.html"]);
     assert!(page.contains("Where patients write") && !page.contains("CY Where patients post"));
     let o = run(&["check", course.to_str().unwrap()]);
-    assert!(stdout(&o).contains("cy: 24 of 26 units translated, 1 stale"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("cy: 24 of 26 units translated, 1 stale"),
+        "{}",
+        stdout(&o)
+    );
 
     // Extracting again keeps the translations, numbered by tools or not,
     // and marks the changed one for review.
-    let o = run(&["translate", "extract", course.to_str().unwrap(), "--lang", "cy"]);
+    let o = run(&[
+        "translate",
+        "extract",
+        course.to_str().unwrap(),
+        "--lang",
+        "cy",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stdout(&o).contains("0 new, 1 changed since translated"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("0 new, 1 changed since translated"),
+        "{}",
+        stdout(&o)
+    );
     let again = std::fs::read_to_string(&xlf).unwrap();
     assert!(again.contains("<trans-unit id=\"session.where.title\""));
-    assert!(again.contains("<target state=\"needs-review-translation\">CY Where patients post</target>"), "{again}");
-    assert!(again.contains("<target state=\"translated\">CY Which channels does your service use?</target>"));
+    assert!(
+        again
+            .contains("<target state=\"needs-review-translation\">CY Where patients post</target>"),
+        "{again}"
+    );
+    assert!(again.contains(
+        "<target state=\"translated\">CY Which channels does your service use?</target>"
+    ));
     tool("pocount", &[&xlf]);
 }

@@ -79,12 +79,17 @@ pub fn check_variant(dir: &Path, variant: &str) -> Result<Loaded, Error> {
     render_pages(loaded, &templates, true).map(|p| p.loaded)
 }
 
+/// Chooses the targets of a loaded course (a variant may have targets of
+/// its own).
+pub type SelectTargets<'a> =
+    dyn Fn(&crate::model::Course) -> Result<Vec<Box<dyn Target>>, Diagnostics> + 'a;
+
 /// Loads the course in `dir` as `variant` and renders the pages the targets
-/// `select` chooses for it need (a variant may have targets of its own).
+/// `select` chooses for it need.
 pub fn prepare_variant(
     dir: &Path,
     variant: &str,
-    select: &dyn Fn(&crate::model::Course) -> Result<Vec<Box<dyn Target>>, Diagnostics>,
+    select: &SelectTargets<'_>,
 ) -> Result<(Prepared, Vec<Box<dyn Target>>), Error> {
     let (loaded, templates) = load_variant_with_templates(dir, Some(variant))?;
     let targets = select(&loaded.course).map_err(Error::Input)?;

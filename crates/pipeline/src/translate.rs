@@ -41,28 +41,44 @@ pub struct Unit<'a> {
 
 /// Calls `f` with every translatable field of the course, in file order.
 pub fn visit(raw: &mut RawCourse, f: &mut dyn FnMut(Unit<'_>)) {
-    let mut unit = |id: String, place: String, session: Option<&str>, text: &mut Spanned<String>| {
-        f(Unit {
-            id,
-            place,
-            session: session.map(str::to_string),
-            text,
-        })
-    };
+    let mut unit =
+        |id: String, place: String, session: Option<&str>, text: &mut Spanned<String>| {
+            f(Unit {
+                id,
+                place,
+                session: session.map(str::to_string),
+                text,
+            })
+        };
     let c = &mut raw.course;
-    unit("course.title".into(), "course title".into(), None, &mut c.title);
+    unit(
+        "course.title".into(),
+        "course title".into(),
+        None,
+        &mut c.title,
+    );
     if let Some(s) = &mut c.summary {
         unit("course.summary".into(), "course summary".into(), None, s);
     }
     for (i, g) in c.goals.iter_mut().enumerate() {
         let n = i + 1;
-        unit(format!("course.goals.{n}"), format!("course goal {n}"), None, g);
+        unit(
+            format!("course.goals.{n}"),
+            format!("course goal {n}"),
+            None,
+            g,
+        );
     }
     for (i, p) in raw.people.iter_mut().enumerate() {
         let n = i + 1;
         let who = p.name.get_ref().clone();
         if let Some(r) = &mut p.role {
-            unit(format!("people.{n}.role"), format!("role of {who}"), None, r);
+            unit(
+                format!("people.{n}.role"),
+                format!("role of {who}"),
+                None,
+                r,
+            );
         }
         if let Some(b) = &mut p.bio {
             unit(format!("people.{n}.bio"), format!("bio of {who}"), None, b);
@@ -342,10 +358,7 @@ pub fn read(text: &str) -> Result<Vec<Translation>, (String, Range<usize>)> {
                             "quot" => s.push('"'),
                             "apos" => s.push('\''),
                             other => {
-                                return Err((
-                                    format!("unknown entity `&{other};`"),
-                                    before..after,
-                                ));
+                                return Err((format!("unknown entity `&{other};`"), before..after));
                             }
                         },
                     }
@@ -442,10 +455,12 @@ pub fn write(source_lang: &str, target_lang: &str, units: &[OutUnit]) -> String 
     ]);
     ok(w.write_event(Event::Start(file)));
     ok(w.write_event(Event::Start(BytesStart::new("header"))));
-    ok(w.write_event(Event::Empty(BytesStart::new("tool").with_attributes([
-        ("tool-id", "coursepack"),
-        ("tool-name", "coursepack"),
-    ]))));
+    ok(
+        w.write_event(Event::Empty(BytesStart::new("tool").with_attributes([
+            ("tool-id", "coursepack"),
+            ("tool-name", "coursepack"),
+        ]))),
+    );
     ok(w.write_event(Event::End(BytesEnd::new("header"))));
     ok(w.write_event(Event::Start(BytesStart::new("body"))));
     for u in units {
@@ -538,7 +553,10 @@ mod tests {
         assert_eq!(read[0].target, None);
         assert_eq!(read[0].status(&units[0].source), Status::Missing);
         assert_eq!(read[1].state.as_deref(), Some("signed-off"));
-        assert_eq!(read[1].status("Session one"), Status::Translated("Sesiwn un"));
+        assert_eq!(
+            read[1].status("Session one"),
+            Status::Translated("Sesiwn un")
+        );
         assert_eq!(read[1].status("Session 1"), Status::Stale);
         assert_eq!(xml, write("en-GB", "cy", &units), "deterministic");
     }

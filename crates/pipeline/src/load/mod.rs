@@ -173,7 +173,11 @@ pub fn extract_translation(
         return Err(diags);
     }
     let out = translation::extract(dir, lang, &mut raw, overlay.as_ref(), &text, &mut diags);
-    if diags.has_errors() { Err(diags) } else { Ok(out) }
+    if diags.has_errors() {
+        Err(diags)
+    } else {
+        Ok(out)
+    }
 }
 
 /// Reads course.toml: its text, its path, and the diagnostics that render

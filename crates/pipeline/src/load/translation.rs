@@ -80,7 +80,9 @@ fn read(
             diags.push(
                 Diagnostic::error(message)
                     .at(&path, Some(span))
-                    .help("repair the file, or extract it again with `coursepack translate extract`")
+                    .help(
+                        "repair the file, or extract it again with `coursepack translate extract`",
+                    )
                     .with_source(text),
             );
             None
@@ -166,7 +168,11 @@ pub(super) fn apply(
 }
 
 /// Every translation file's coverage of the whole course, by language.
-pub(super) fn coverage_all(dir: &Path, raw: &mut RawCourse, diags: &mut Diagnostics) -> Vec<Coverage> {
+pub(super) fn coverage_all(
+    dir: &Path,
+    raw: &mut RawCourse,
+    diags: &mut Diagnostics,
+) -> Vec<Coverage> {
     let mut files: Vec<String> = std::fs::read_dir(dir.join(translate::DIR))
         .into_iter()
         .flatten()
@@ -235,7 +241,9 @@ pub(super) fn extract(
     diags: &mut Diagnostics,
 ) -> Extracted {
     let rel = translate::file_for(lang);
-    let existing = read(dir, &rel, diags).map(|(_, _, u)| u).unwrap_or_default();
+    let existing = read(dir, &rel, diags)
+        .map(|(_, _, u)| u)
+        .unwrap_or_default();
     let map = by_name(&existing);
     let source_lang = raw
         .course

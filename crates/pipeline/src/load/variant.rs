@@ -86,7 +86,9 @@ pub(super) fn read(dir: &Path, name: &str, diags: &mut Diagnostics) -> Option<Ov
             let known = variants(dir);
             let names: Vec<&str> = known.iter().map(String::as_str).collect();
             let help = if names.is_empty() {
-                format!("the course has no variants; create {rel} (`coursepack init --variant {name} DIR`)")
+                format!(
+                    "the course has no variants; create {rel} (`coursepack init --variant {name} DIR`)"
+                )
             } else {
                 suggest(name, &names, "the course's variants are")
             };
@@ -117,9 +119,12 @@ pub(super) fn read(dir: &Path, name: &str, diags: &mut Diagnostics) -> Option<Ov
     let mut found = Diagnostics::default();
     let raw = super::toml_tree::parse_variant(&text, &path, &mut found);
     let failed = found.has_errors();
-    diags
-        .items
-        .extend(found.items.into_iter().map(|d| d.with_source(shared.clone())));
+    diags.items.extend(
+        found
+            .items
+            .into_iter()
+            .map(|d| d.with_source(shared.clone())),
+    );
     if failed {
         return None;
     }
