@@ -68,7 +68,7 @@ fn build_all(
 
 #[test]
 fn every_variant_builds_valid_distinct_and_stable_packages() {
-    let (_a, first) = build_all(&fixture());
+    let (out, first) = build_all(&fixture());
     let names: Vec<&str> = first.keys().map(String::as_str).collect();
     assert_eq!(
         names,
@@ -97,18 +97,24 @@ fn every_variant_builds_valid_distinct_and_stable_packages() {
     for (name, files) in &first {
         let manifest = &files["imsmanifest.xml"];
         assert_valid(manifest, schema(name), name);
+        // A cartridge's other XML files valid too, every reference resolved.
+        for v in crate::cc::VERSIONS {
+            if name.ends_with(&format!("-{}.imscc", v.target)) {
+                crate::cc::check_common(&out.path().join(name), v);
+            }
+        }
         let variant = if name.contains("-cardiff-") {
             "cardiff"
         } else {
             "leeds"
         };
         let text = String::from_utf8_lossy(manifest);
+        for tag in ["manifest", "organization", "item", "resource"] {
+            ids.entry(variant)
+                .or_default()
+                .extend(attr_values(manifest, tag, "identifier"));
+        }
         if name.contains("scorm") {
-            for tag in ["manifest", "organization", "item", "resource"] {
-                ids.entry(variant)
-                    .or_default()
-                    .extend(attr_values(manifest, tag, "identifier"));
-            }
             // The runtime's storage keys come from the pages' `course`.
             for (f, bytes) in files.iter().filter(|(f, _)| f.ends_with(".html")) {
                 let page = String::from_utf8_lossy(bytes);
@@ -121,10 +127,6 @@ fn every_variant_builds_valid_distinct_and_stable_packages() {
                     assert!(!f.ends_with("where.html"), "{name} {f} has no island");
                 }
             }
-        } else {
-            ids.entry(variant)
-                .or_default()
-                .extend(attr_values(manifest, "manifest", "identifier"));
         }
         // Manifests carry the variant's language.
         let lang = if variant == "cardiff" { "cy" } else { "en-GB" };
@@ -137,6 +139,11 @@ fn every_variant_builds_valid_distinct_and_stable_packages() {
     assert!(c.contains("MANIFEST-feedback-basics-cardiff"), "{c:?}");
     assert!(c.contains("ITEM-cardiff-where"), "{c:?}");
     assert!(l.contains("RES-leeds-local"), "{l:?}");
+    assert!(
+        c.contains("ITEM_cardiff_page_where"),
+        "cartridge items: {c:?}"
+    );
+    assert!(l.contains("RES_leeds_shared"), "cartridge resources: {l:?}");
     let shared: Vec<_> = c.intersection(l).collect();
     assert!(
         shared.is_empty(),
