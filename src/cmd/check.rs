@@ -29,9 +29,11 @@ pub fn execute(args: Args) -> i32 {
         items: d.items.clone(),
         source: d.source.clone(),
     });
+    let loaded = result.is_ok();
     let code = check_course(&args, result);
-    // Every variant, and every translation's coverage.
-    let variants_ok = super::variant::check_all(&args.course_dir, base.as_ref(), args.quiet);
+    // Every variant, and (when the course loads) every translation's coverage.
+    let variants_ok =
+        super::variant::check_all(&args.course_dir, base.as_ref(), loaded, args.quiet);
     if code == EXIT_OK && !variants_ok {
         return super::EXIT_BAD_INPUT;
     }

@@ -105,22 +105,34 @@ fn named(name: &str, mut diags: Diagnostics) -> Diagnostics {
 }
 
 /// `check` of every variant and the coverage of every translation file,
-/// after the course itself was checked: prints what it finds and returns
-/// whether everything is ready to build. Problems the course has without
-/// a variant were printed already and are not repeated.
-pub fn check_all(dir: &Path, base: Option<&Diagnostics>, quiet: bool) -> bool {
+/// after the course itself was checked (`loaded`: with no error): prints
+/// what it finds and returns whether everything is ready to build.
+/// Problems the course has without a variant were printed already and are
+/// not repeated.
+pub fn check_all(dir: &Path, base: Option<&Diagnostics>, loaded: bool, quiet: bool) -> bool {
     let mut ok = true;
-    let seen: std::collections::HashSet<String> = base
-        .map(|b| b.items.iter().map(|d| b.render(d)).collect())
-        .unwrap_or_default();
-    for name in load::variants(dir) {
+    // What a problem is, cheaply: its words and its place.
+    let key = |d: &Diagnostic| {
+        let loc = d.location.as_ref();
+        (
+            d.message.clone(),
+            loc.map(|l| l.path.clone()),
+            loc.and_then(|l| l.span.clone()),
+        )
+    };
+    let names = load::variants(dir);
+    let seen: std::collections::HashSet<_> = match (base, names.is_empty()) {
+        (Some(b), false) => b.items.iter().map(key).collect(),
+        _ => Default::default(),
+    };
+    for name in names {
         let fresh = |diags: Diagnostics| {
             let mut out = Diagnostics {
                 source: diags.source.clone(),
                 ..Diagnostics::default()
             };
             for d in &diags.items {
-                if !seen.contains(&diags.render(d)) {
+                if !seen.contains(&key(d)) {
                     out.items.push(d.clone());
                 }
             }
@@ -157,6 +169,9 @@ pub fn check_all(dir: &Path, base: Option<&Diagnostics>, quiet: bool) -> bool {
                 eprintln!("error: variant `{name}`: {e:#}");
             }
         }
+    }
+    if !loaded {
+        return ok;
     }
     match load::translation_coverage(dir) {
         Ok(found) => {

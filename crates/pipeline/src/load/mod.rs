@@ -129,6 +129,9 @@ pub fn load_variant(dir: &Path, variant: Option<&str>) -> Result<Loaded, Diagnos
 /// How much of the course each of its translation files covers, by
 /// language (`translations/*.xlf`).
 pub fn translation_coverage(dir: &Path) -> Result<Vec<Coverage>, Diagnostics> {
+    if !dir.join(crate::translate::DIR).is_dir() {
+        return Ok(Vec::new());
+    }
     let (text, toml_path, mut diags) = read_course(dir)?;
     let (raw, _) = toml_tree::parse(&text, &toml_path, &mut diags);
     let Some(mut raw) = raw else {
