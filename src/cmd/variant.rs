@@ -53,7 +53,18 @@ pub fn build_all(
             } else {
                 target_names
             };
-            package::select(wanted, options)
+            let targets = package::select(wanted, options)?;
+            if targets.iter().any(|t| t.uses_tool_url()) {
+                let mut diags = Diagnostics::default();
+                diags.push(
+                    Diagnostic::error(
+                        "the LTI tool (`lti`, `--cc-flavour lti`) serves the course without variants",
+                    )
+                    .help("build the variant's SCORM packages or web cartridges (`--target scorm12,scorm2004,cc11,cc13`)"),
+                );
+                return Err(diags);
+            }
+            Ok(targets)
         };
         match build::prepare_variant(dir, name, &select) {
             Ok(p) => prepared.push((name, p)),
@@ -125,8 +136,11 @@ pub fn check_all(dir: &Path, base: Option<&Diagnostics>, loaded: bool, quiet: bo
         (Some(b), false) => b.items.iter().map(key).collect(),
         _ => Default::default(),
     };
+    // Problems with a translation file a variant reported, not repeated
+    // by the coverage.
+    let mut reported = std::collections::HashSet::new();
     for name in names {
-        let fresh = |diags: Diagnostics| {
+        let mut fresh = |diags: Diagnostics| {
             let mut out = Diagnostics {
                 source: diags.source.clone(),
                 ..Diagnostics::default()
@@ -136,6 +150,7 @@ pub fn check_all(dir: &Path, base: Option<&Diagnostics>, loaded: bool, quiet: bo
                     out.items.push(d.clone());
                 }
             }
+            reported.extend(out.items.iter().map(key));
             named(&name, out)
         };
         match build::check_variant(dir, &name) {
@@ -179,8 +194,9 @@ pub fn check_all(dir: &Path, base: Option<&Diagnostics>, loaded: bool, quiet: bo
                 println!("{c}");
             }
         }
-        Err(diags) => {
+        Err(mut diags) => {
             ok = false;
+            diags.items.retain(|d| !reported.contains(&key(d)));
             report(&diags);
         }
     }
