@@ -316,6 +316,41 @@ fn problems_in_a_variant_are_at_its_line_and_column() {
     // The others still check.
     assert!(stdout(&o).contains("variant `leeds` (en-GB) is ready to build"));
 
+    // The LTI tool serves the course as it is: not for a variant.
+    let o = run(&[
+        "build",
+        dir.path().to_str().unwrap(),
+        "--variant",
+        "leeds",
+        "--tool-url",
+        "https://tool.example.org",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("error: variant `leeds`: the LTI tool (`lti`, `--cc-flavour lti`) serves the course without variants"),
+        "{}",
+        stderr(&o)
+    );
+
+    // A broken translation file, at its line and column, once.
+    std::fs::remove_file(&path).unwrap();
+    std::fs::write(
+        dir.path().join("translations/cy.xlf"),
+        "<xliff version=\"1.2\">\n<file><body>\n<trans-unit id=\"a\"><source>x</source></file>\n",
+    )
+    .unwrap();
+    let o = run(&["check", dir.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    let xlf = dir.path().join("translations/cy.xlf");
+    assert_eq!(
+        err.matches(&format!("error: {}:3:38: ", xlf.display()))
+            .count(),
+        1,
+        "{err}"
+    );
+    assert!(err.contains("the file is not well-formed XML"), "{err}");
+
     let o = run(&["build", dir.path().to_str().unwrap(), "--variant", "leds"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
