@@ -419,6 +419,14 @@ fn the_translation_file_round_trips_through_translate_toolkit() {
     let dir = fixture_copy();
     let course = dir.path();
     std::fs::remove_dir_all(course.join("translations")).unwrap();
+    let o = run(&["check", course.to_str().unwrap()]);
+    assert!(
+        stderr(&o).contains(
+            "cardiff.toml:5:12: the variant is in `cy` but the course has no translations/cy.xlf"
+        ),
+        "{}",
+        stderr(&o)
+    );
     let o = run(&[
         "translate",
         "extract",

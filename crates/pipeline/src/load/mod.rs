@@ -86,7 +86,7 @@ pub fn load_variant(dir: &Path, variant: Option<&str>) -> Result<Loaded, Diagnos
         .or(raw.course.language.as_ref().map(|l| l.get_ref().as_str()))
         .unwrap_or("en")
         .to_string();
-    translation::apply(
+    let translated = translation::apply(
         dir,
         &language,
         &mut raw,
@@ -94,6 +94,25 @@ pub fn load_variant(dir: &Path, variant: Option<&str>) -> Result<Loaded, Diagnos
         overlay.as_ref(),
         &mut diags,
     );
+    // A variant in another language with nothing to translate the course with.
+    let written_in = raw.course.language.as_ref().map_or("en", |l| l.get_ref());
+    let primary = |l: &str| l.split('-').next().unwrap_or(l).to_ascii_lowercase();
+    if let Some(o) = &overlay
+        && let Some(l) = &o.raw.course.language
+        && translated.is_none()
+        && o.language().is_some()
+        && primary(&language) != primary(written_in)
+    {
+        diags.push(
+            Diagnostic::warning(format!(
+                "the variant is in `{language}` but the course has no {}; its pages show the course's text, in `{written_in}`",
+                crate::translate::file_for(&language)
+            ))
+            .at(&o.path, Some(l.span()))
+            .help(format!("translate the course: `coursepack translate extract --lang {language} --variant {}`", o.name))
+            .with_source(o.text.clone()),
+        );
+    }
     let root = dir.to_path_buf();
     let mut checked = Diagnostics {
         source: diags.source.clone(),
