@@ -76,6 +76,7 @@ pub(super) fn read(dir: &Path, name: &str, diags: &mut Diagnostics) -> Option<Ov
     if !super::values::spelled_as_id(name, super::MAX_NAME_PART, false) {
         diags.push(
             Diagnostic::error(format!("`{name}` is not a valid variant name"))
+                .at(&path, None)
                 .help("name the file with lower-case letters, digits and `-`, starting with a letter (64 characters at most), e.g. `variants/cardiff.toml`; the name is part of the packages' names and identifiers"),
         );
         return None;
