@@ -579,6 +579,38 @@ mod tests {
     }
 
     #[test]
+    fn units_numbered_by_a_tool_are_found_by_their_location() {
+        // As po2xliff writes a PO file back: XLIFF 1.1, numbered units, the
+        // original id as the location and the notes merged into one.
+        let xml = format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?>
+<xliff xmlns="urn:oasis:names:tc:xliff:document:1.1" version="1.1">
+  <file original="cy.po" source-language="en-US" datatype="po">
+    <body>
+      <trans-unit xml:space="preserve" id="3" approved="yes"><source>Line one &amp;
+two</source>
+        <target state="translated">Llinell &#x41;<g id="1">un</g></target>
+        <context-group name="po-reference" purpose="location"><context context-type="sourcefile">session.s1.intro</context></context-group>
+        <note from="developer">course.toml:9:9: session `s1`, intro
+source-hash: {}</note>
+      </trans-unit>
+    </body>
+  </file>
+</xliff>"#,
+            hash("Line one &\ntwo")
+        );
+        let units = read(&xml).unwrap();
+        assert_eq!(units.len(), 1);
+        let u = &units[0];
+        assert_eq!(u.names, ["3", "session.s1.intro"]);
+        assert_eq!(u.source.as_deref(), Some("Line one &\ntwo"));
+        assert_eq!(
+            u.status("Line one &\ntwo"),
+            Status::Translated("Llinell Aun")
+        );
+    }
+
+    #[test]
     fn malformed_files_say_where() {
         let (msg, at) = read("<xliff><file><body><trans-unit id='a'></file>").unwrap_err();
         assert!(msg.contains("not well-formed"), "{msg}");
