@@ -283,6 +283,8 @@ pub fn read(text: &str) -> Result<Vec<Translation>, (String, Range<usize>)> {
     let mut depth_in_collect = 0usize;
     let mut location = false;
     let mut context_type: Option<String> = None;
+    // Inside an `<alt-trans>`: a tool's suggestion, not the translation.
+    let mut alt_depth = 0usize;
     let mut unit_start = 0;
     loop {
         let before = reader.buffer_position() as usize;
@@ -295,9 +297,13 @@ pub fn read(text: &str) -> Result<Vec<Translation>, (String, Range<usize>)> {
             Event::Eof => break,
             Event::Start(e) => {
                 let name = e.local_name().as_ref().to_vec();
-                if let Some(_c) = &collecting {
+                if collecting.is_some() {
                     // Inline markup inside a target (<g>, <mrk>): its text counts.
                     depth_in_collect += 1;
+                    continue;
+                }
+                if name == b"alt-trans" || alt_depth > 0 {
+                    alt_depth += 1;
                     continue;
                 }
                 match name.as_slice() {
@@ -330,7 +336,9 @@ pub fn read(text: &str) -> Result<Vec<Translation>, (String, Range<usize>)> {
                 }
             }
             Event::Empty(e) => {
-                if e.local_name().as_ref() == b"target"
+                if alt_depth == 0
+                    && collecting.is_none()
+                    && e.local_name().as_ref() == b"target"
                     && let Some(t) = &mut current
                 {
                     t.state = attr(&e, b"state");
@@ -368,6 +376,10 @@ pub fn read(text: &str) -> Result<Vec<Translation>, (String, Range<usize>)> {
                 let name = e.local_name().as_ref().to_vec();
                 if collecting.is_some() && depth_in_collect > 0 {
                     depth_in_collect -= 1;
+                    continue;
+                }
+                if alt_depth > 0 {
+                    alt_depth -= 1;
                     continue;
                 }
                 if let Some((open, s, start)) = collecting.take_if(|(n, _, _)| *n == name) {
@@ -590,6 +602,7 @@ mod tests {
       <trans-unit xml:space="preserve" id="3" approved="yes"><source>Line one &amp;
 two</source>
         <target state="translated">Llinell &#x41;<g id="1">un</g></target>
+        <alt-trans origin="tm"><source>Line one</source><target>Awgrym</target></alt-trans>
         <context-group name="po-reference" purpose="location"><context context-type="sourcefile">session.s1.intro</context></context-group>
         <note from="developer">course.toml:9:9: session `s1`, intro
 source-hash: {}</note>
