@@ -75,11 +75,6 @@ function packageSets() {
     if (fs.existsSync(path.join(FIXTURES_DIR, 'video-course', 'course.toml'))) {
       sets.push(describeSet('video-course', buildCourse(videoCourse(), 'video', ['--sco', 'session'])));
     }
-    // A variant in Welsh (tests/fixtures/variants): its own identifiers, storage keys and language.
-    const variants = path.join(REPO_ROOT, 'tests', 'fixtures', 'variants');
-    if (fs.existsSync(path.join(variants, 'variants', 'cardiff.toml'))) {
-      sets.push(describeSet('welsh-variant', buildCourse(variants, 'cardiff', ['--sco', 'session', '--variant', 'cardiff'])));
-    }
   }
   // The hand-written pages stand in until the binary builds packages (and on request).
   if (sets.length === 0 || process.env.COURSEPACK_CONTRACT_PAGES) {
