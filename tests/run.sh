@@ -29,6 +29,9 @@ apt_install() {
 
 # xmllint validates every manifest against the official schemas.
 apt_install xmllint:libxml2-utils
+# translate-toolkit reads and writes the translation files independently
+# (tests/suite/variants.rs: xliff2po, po2xliff, pocount).
+apt_install xliff2po:translate-toolkit
 # PHP and HTML Purifier clean the cartridges' pages as Moodle does
 # (tests/moodle/page.php).
 apt_install php:php-cli /usr/share/php/HTMLPurifier.auto.php:php-htmlpurifier

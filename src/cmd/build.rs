@@ -35,6 +35,13 @@ pub struct Args {
     /// course [default: `[packaging] sco`, else scorm12 session, scorm2004 course]
     #[arg(long, value_enum, value_name = "SCO")]
     pub sco: Option<ScoArg>,
+    /// Build this variant (variants/NAME.toml) instead of the course as it
+    /// is; repeat it for several
+    #[arg(long, value_name = "NAME")]
+    pub variant: Vec<String>,
+    /// Build every variant in the course's variants/ folder
+    #[arg(long, conflicts_with = "variant")]
+    pub all_variants: bool,
     /// Print only errors and the summary
     #[arg(long, short)]
     pub quiet: bool,
@@ -107,6 +114,18 @@ pub fn execute(args: Args) -> i32 {
 
 fn run(args: &Args) -> Result<(), Error> {
     let options = args.options().map_err(Error::Input)?;
+    if !args.variant.is_empty() || args.all_variants {
+        let names = super::variant::chosen(&args.course_dir, &args.variant, args.all_variants)?;
+        return super::variant::build_all(
+            &args.course_dir,
+            &names,
+            &args.target,
+            &options,
+            &args.out,
+            args.quiet,
+            args.verbose,
+        );
+    }
     let targets = package::select(&args.target, &options).map_err(Error::Input)?;
     let prepared = build::prepare_for(&args.course_dir, &targets)?;
     if args.verbose {

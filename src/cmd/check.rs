@@ -18,7 +18,33 @@ pub struct Args {
 }
 
 pub fn execute(args: Args) -> i32 {
-    match build::check(&args.course_dir) {
+    let result = build::check(&args.course_dir);
+    // What the course says without a variant, not repeated for each variant.
+    let base = match &result {
+        Ok(loaded) => Some(&loaded.diagnostics),
+        Err(build::Error::Input(diags)) => Some(diags),
+        Err(_) => None,
+    }
+    .map(|d| coursepack_pipeline::diagnostic::Diagnostics {
+        items: d.items.clone(),
+        source: d.source.clone(),
+    });
+    let loaded = result.is_ok();
+    let code = check_course(&args, result);
+    // Every variant, and (when the course loads) every translation's coverage.
+    let variants_ok =
+        super::variant::check_all(&args.course_dir, base.as_ref(), loaded, args.quiet);
+    if code == EXIT_OK && !variants_ok {
+        return super::EXIT_BAD_INPUT;
+    }
+    code
+}
+
+fn check_course(
+    args: &Args,
+    result: Result<coursepack_pipeline::load::Loaded, build::Error>,
+) -> i32 {
+    match result {
         Ok(loaded) => {
             let diags = &loaded.diagnostics;
             if !args.quiet {

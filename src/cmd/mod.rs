@@ -6,6 +6,8 @@ pub mod check;
 pub mod init;
 #[cfg(feature = "serve")]
 pub mod serve;
+pub mod translate;
+pub mod variant;
 
 use clap::{Parser, Subcommand};
 
@@ -39,6 +41,8 @@ pub enum Command {
     /// Serve the course as an LTI 1.3 tool (launches, grades, deep linking, registration)
     #[cfg(feature = "serve")]
     Serve(serve::Args),
+    /// Translate the course's text: extract an XLIFF file for translators
+    Translate(translate::Args),
 }
 
 /// Runs the command line and returns the exit code.
@@ -49,6 +53,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Init(args) => init::execute(args),
         #[cfg(feature = "serve")]
         Command::Serve(args) => serve::execute(args),
+        Command::Translate(args) => translate::execute(args),
     }
 }
 

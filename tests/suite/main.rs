@@ -14,4 +14,5 @@ mod layers;
 mod lti_bundle;
 mod qti;
 mod scorm;
+mod variants;
 mod warnings;

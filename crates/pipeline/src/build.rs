@@ -38,7 +38,15 @@ pub struct Prepared {
 
 /// Loads the course in `dir` and its templates.
 fn load_with_templates(dir: &Path) -> Result<(Loaded, Templates), Error> {
-    let loaded = load::load(dir).map_err(Error::Input)?;
+    load_variant_with_templates(dir, None)
+}
+
+/// Loads the course in `dir`, as `variant` when given, and its templates.
+fn load_variant_with_templates(
+    dir: &Path,
+    variant: Option<&str>,
+) -> Result<(Loaded, Templates), Error> {
+    let loaded = load::load_variant(dir, variant).map_err(Error::Input)?;
     match Templates::load(&loaded.course.root, loaded.course.templates.as_deref()) {
         Ok(t) => Ok((loaded, t)),
         Err(problems) => {
@@ -60,6 +68,33 @@ pub fn check(dir: &Path) -> Result<Loaded, Error> {
         return Ok(loaded);
     }
     render_pages(loaded, &templates, true).map(|p| p.loaded)
+}
+
+/// [`check`] of the course in `dir` as `variant` (`variants/<name>.toml`).
+pub fn check_variant(dir: &Path, variant: &str) -> Result<Loaded, Error> {
+    let (loaded, templates) = load_variant_with_templates(dir, Some(variant))?;
+    if loaded.course.templates.is_none() {
+        return Ok(loaded);
+    }
+    render_pages(loaded, &templates, true).map(|p| p.loaded)
+}
+
+/// Chooses the targets of a loaded course (a variant may have targets of
+/// its own).
+pub type SelectTargets<'a> =
+    dyn Fn(&crate::model::Course) -> Result<Vec<Box<dyn Target>>, Diagnostics> + 'a;
+
+/// Loads the course in `dir` as `variant` and renders the pages the targets
+/// `select` chooses for it need.
+pub fn prepare_variant(
+    dir: &Path,
+    variant: &str,
+    select: &SelectTargets<'_>,
+) -> Result<(Prepared, Vec<Box<dyn Target>>), Error> {
+    let (loaded, templates) = load_variant_with_templates(dir, Some(variant))?;
+    let targets = select(&loaded.course).map_err(Error::Input)?;
+    let static_pages = targets.iter().any(|t| t.uses_static_pages());
+    Ok((render_pages(loaded, &templates, static_pages)?, targets))
 }
 
 /// Loads the course in `dir` and renders every page.

@@ -89,7 +89,7 @@ pub struct SessionIsland {
 impl SessionIsland {
     pub fn new(course: &Course, s: &Session) -> Self {
         SessionIsland {
-            course: course.id.clone(),
+            course: course.key(),
             version: course.version.clone(),
             session: s.id.clone(),
             title: s.title.clone(),
@@ -104,11 +104,11 @@ impl SessionIsland {
                 })
                 .max()
                 .unwrap_or(DEFAULT_MAX_CHARS),
-            item: ids::item(s),
+            item: ids::item(course, s),
             nav: NavData {
                 overview: OVERVIEW.into(),
                 player: PLAYER.into(),
-                item_prefix: ids::ITEM_PREFIX.into(),
+                item_prefix: ids::item_prefix(course),
             },
             pass_percent: s.completion.pass_percent,
             require_pass: s.completion.require_pass,
@@ -232,7 +232,7 @@ pub struct PlayerSession {
 impl CourseIsland {
     pub fn new(course: &Course) -> Self {
         CourseIsland {
-            course: course.id.clone(),
+            course: course.key(),
             version: course.version.clone(),
             overview: OVERVIEW.into(),
             sessions: course
@@ -271,7 +271,7 @@ pub struct OverviewSession {
 impl OverviewIsland {
     pub fn new(course: &Course) -> Self {
         OverviewIsland {
-            course: course.id.clone(),
+            course: course.key(),
             version: course.version.clone(),
             sessions: course
                 .sessions

@@ -23,3 +23,4 @@ pub mod package;
 pub mod render;
 pub mod templates;
 pub mod tool;
+pub mod translate;

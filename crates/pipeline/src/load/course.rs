@@ -186,10 +186,14 @@ impl Checker<'_> {
             after,
             images,
             templates,
+            variant: None,
+            overview_start: None,
+            overview_end: None,
+            default_targets: Vec::new(),
         })
     }
 
-    fn branding(&mut self, b: &BrandingTable) -> Branding {
+    pub(super) fn branding(&mut self, b: &BrandingTable) -> Branding {
         let logo = b
             .logo
             .as_ref()
@@ -376,7 +380,7 @@ impl Checker<'_> {
     }
 }
 
-fn is_language_tag(tag: &str) -> bool {
+pub(super) fn is_language_tag(tag: &str) -> bool {
     let mut parts = tag.split('-');
     let first = parts.next().unwrap_or("");
     (2..=3).contains(&first.len())
@@ -386,7 +390,7 @@ fn is_language_tag(tag: &str) -> bool {
 
 /// A colour as `#rrggbb` in lower case, from `#rrggbb` or the short
 /// `#rgb`; or the help for what was written instead.
-fn colour(given: &str) -> Result<String, String> {
+pub(super) fn colour(given: &str) -> Result<String, String> {
     let hex = |s: &str| !s.is_empty() && s.chars().all(|ch| ch.is_ascii_hexdigit());
     match given.strip_prefix('#') {
         Some(h) if h.len() == 6 && hex(h) => Ok(given.to_ascii_lowercase()),

@@ -153,7 +153,7 @@ fn needs_tool(options: &Options, what: &str) -> Result<ToolUrl, Diagnostic> {
 
 /// The file name of one package.
 pub fn file_name(course: &Course, target: &dyn Target, package: &Package) -> String {
-    let mut name = format!("{}-{}-{}", course.id, course.version, target.name());
+    let mut name = format!("{}-{}-{}", course.key(), course.version, target.name());
     if let Some(suffix) = &package.suffix {
         name.push('-');
         name.push_str(suffix);

@@ -159,7 +159,7 @@ fn manifest(
     x.leaf("title", &[], &course.title);
     for &i in sessions {
         let s = &course.sessions[i];
-        let (item, res) = (ids::item(s), ids::resource(s));
+        let (item, res) = (ids::item(course, s), ids::resource(course, s));
         x.start("item", &[("identifier", &item), ("identifierref", &res)]);
         x.leaf("title", &[], &s.title);
         edition.session_item_extra(&mut x, s);
@@ -175,7 +175,7 @@ fn manifest(
     let shared = ids::shared_resource(course);
     for &i in sessions {
         let s = &course.sessions[i];
-        let (res, page) = (ids::resource(s), session_page(s));
+        let (res, page) = (ids::resource(course, s), session_page(s));
         x.start(
             "resource",
             &[
