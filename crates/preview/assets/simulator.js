@@ -753,6 +753,8 @@
       badge.textContent = 'build ' + st.build + (st.course && st.course.warnings ? ', ' + st.course.warnings + ' warnings' : '');
       badge.className = '';
     }
+    $('pv-warnings').hidden = !st.warnings;
+    $('pv-warnings-text').textContent = st.warnings || '';
     if (st.course) {
       course = st.course;
       var list = LMS === 'scorm12' ? course.scos12 : course.scos2004;

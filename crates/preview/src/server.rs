@@ -148,16 +148,18 @@ async fn simulator_js() -> Response {
 }
 
 async fn shell_css() -> Response {
-    no_store(([(header::CONTENT_TYPE, "text/css; charset=utf-8")], SHELL_CSS).into_response())
+    no_store(
+        (
+            [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+            SHELL_CSS,
+        )
+            .into_response(),
+    )
 }
 
 /// The build (its course, SCOs, problems) and the LTI record, for the shell.
 fn status(app: &App) -> Value {
-    let cur = app
-        .builds
-        .current
-        .read()
-        .unwrap_or_else(|p| p.into_inner());
+    let cur = app.builds.current.read().unwrap_or_else(|p| p.into_inner());
     let course = cur.site.as_ref().map(|s| {
         json!({
             "id": s.course_id,
@@ -192,7 +194,9 @@ async fn events(State(app): State<Shared>) -> Response {
             return None;
         }
         rx.borrow_and_update();
-        let event = Event::default().event("status").data(status(&app).to_string());
+        let event = Event::default()
+            .event("status")
+            .data(status(&app).to_string());
         Some((Ok::<Event, Infallible>(event), (app, rx, false)))
     });
     let sse: Sse<_> = Sse::new(Box::pin(stream) as std::pin::Pin<Box<dyn Stream<Item = _> + Send>>)
@@ -201,7 +205,7 @@ async fn events(State(app): State<Shared>) -> Response {
 }
 
 /// The file at `path` of the last good build, or 404 (503 before any build succeeded).
-fn file(app: &App, path: &str) -> Result<(File, &'static str), Response> {
+fn file(app: &App, path: &str) -> Result<(File, &'static str), (StatusCode, String)> {
     let site = app
         .builds
         .current
@@ -212,17 +216,15 @@ fn file(app: &App, path: &str) -> Result<(File, &'static str), Response> {
     let Some(site) = site else {
         return Err((
             StatusCode::SERVICE_UNAVAILABLE,
-            "The course has problems: see the preview page or the terminal.",
-        )
-            .into_response());
+            "The course has problems: see the preview page or the terminal.".into(),
+        ));
     };
     match site.get(path) {
         Some(f) => Ok((f.clone(), content_type(path))),
         None => Err((
             StatusCode::NOT_FOUND,
             format!("No file {path} in the course's packages."),
-        )
-            .into_response()),
+        )),
     }
 }
 
@@ -251,7 +253,7 @@ async fn course_file(
 ) -> Response {
     match file(&app, &path) {
         Ok((f, ct)) => send(f, ct, req).await,
-        Err(r) => r,
+        Err(r) => no_store(r.into_response()),
     }
 }
 
@@ -265,7 +267,7 @@ async fn lti_file(
 ) -> Response {
     let (f, ct) = match file(&app, &path) {
         Ok(x) => x,
-        Err(r) => return r,
+        Err(r) => return no_store(r.into_response()),
     };
     match f {
         File::Bytes(b) if path.ends_with(".html") => {
@@ -318,7 +320,9 @@ async fn lti_progress(State(app): State<Shared>, headers: HeaderMap, body: Bytes
         Err(e) => {
             return (
                 StatusCode::BAD_REQUEST,
-                axum::Json(json!({ "saved": false, "error": format!("Invalid progress JSON: {e}") })),
+                axum::Json(
+                    json!({ "saved": false, "error": format!("Invalid progress JSON: {e}") }),
+                ),
             )
                 .into_response();
         }
@@ -334,7 +338,9 @@ async fn lti_progress(State(app): State<Shared>, headers: HeaderMap, body: Bytes
     if !known {
         return (
             StatusCode::BAD_REQUEST,
-            axum::Json(json!({ "saved": false, "error": format!("Unknown session {:?}.", post.session) })),
+            axum::Json(
+                json!({ "saved": false, "error": format!("Unknown session {:?}.", post.session) }),
+            ),
         )
             .into_response();
     }

@@ -76,7 +76,9 @@ impl Failure {
         match self {
             Failure::Course { text, errors } => {
                 let s = if *errors == 1 { "" } else { "s" };
-                format!("{text}error: {errors} problem{s} found; still serving the last good build\n")
+                format!(
+                    "{text}error: {errors} problem{s} found; still serving the last good build\n"
+                )
             }
             Failure::Other(e) => format!("error: {e}\nstill serving the last good build\n"),
         }
@@ -86,7 +88,11 @@ impl Failure {
 /// Every diagnostic, errors first, each with its file:line:col and source line: the text
 /// `coursepack check` prints.
 pub fn diagnostics_text(diags: &Diagnostics) -> String {
-    diags.sorted().into_iter().map(|d| diags.render(d)).collect()
+    diags
+        .sorted()
+        .into_iter()
+        .map(|d| diags.render(d))
+        .collect()
 }
 
 /// Builds the course in `dir`. `sco` is `--sco`, which overrides the course's

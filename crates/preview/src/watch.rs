@@ -49,8 +49,9 @@ impl Builds {
     }
 }
 
-/// Builds the course once; prints what happened to stderr (the terminal). `first`: the
-/// preview is starting (warnings are printed then, and not again on each rebuild).
+/// Builds the course once; prints what happened to stderr (the terminal): the diagnostics of
+/// a failed build, as `check` prints them, else how long it took. `first`: the preview is
+/// starting (the warnings are counted then, not on each rebuild).
 pub fn rebuild(builds: &Builds, dir: &Path, sco: Option<ScoChoice>, first: bool) -> bool {
     let started = Instant::now();
     let result = site::build(dir, sco);
@@ -59,10 +60,13 @@ pub fn rebuild(builds: &Builds, dir: &Path, sco: Option<ScoChoice>, first: bool)
     cur.attempt += 1;
     let ok = match result {
         Ok((site, warnings)) => {
-            if first {
-                eprint!("{warnings}");
-            }
             let n = site.warnings;
+            if first && n > 0 {
+                eprintln!(
+                    "{n} warning{} (`coursepack check` prints them; so does the preview's panel)",
+                    if n == 1 { "" } else { "s" }
+                );
+            }
             if !first {
                 eprintln!(
                     "rebuilt in {ms} ms{}; the page reloads",
