@@ -11,7 +11,8 @@
  *   moodle       Moodle 4.5 (mod/scorm, ../shared/LMS-NOTES.md "Moodle 4.5.0, observed"): SCORM
  *                1.2 limits enforced (scorm12standard), ONE SCORM 2004 API object per player page,
  *                never reset after Terminate (a second SCO's Initialize fails with 104), no
- *                sequencing (adl.nav.request_valid.* is "unknown"), and in browse mode a 1.2 SCO
+ *                sequencing (adl.nav.request_valid.* is "unknown"), its 1.2 player gives back the
+ *                whole attempt after any exit (get_scorm_default), and in browse mode a 1.2 SCO
  *                that set no lesson_status is recorded completed by Moodle's finish code;
  *   blackboard   Blackboard Learn's SCORM engine: a fresh API per SCO, sequencing honoured, and
  *                the attempt is graded only when the SCO finishes (a SCO that never calls
@@ -19,9 +20,11 @@
  *   scorm-cloud  SCORM Cloud: a fresh API per SCO, sequencing honoured, values beyond the
  *                limits kept (and flagged in the panel).
  *
- * Re-launch (every profile): the data model comes back (entry = resume, with suspend_data and
- * the location) only after exit = suspend; otherwise a new attempt: SCORM 2004 starts afresh
- * (entry = ab-initio, completion_status unknown), SCORM 1.2 keeps the status only (entry "").
+ * Re-launch: the data model comes back (entry = resume, with suspend_data and the location)
+ * after exit = suspend; otherwise a new attempt: SCORM 2004 starts afresh (entry = ab-initio,
+ * completion_status unknown), SCORM 1.2 keeps the status only (entry ""). Moodle's 1.2 player
+ * is the exception: it gives back the whole attempt whatever the exit (entry "").
+ *
  *
  * `--lms lti` frames the pages as the LTI tool serves them and shows what its progress endpoint
  * received; `--lms none` frames the pages alone and shows this browser's copy.
@@ -245,12 +248,15 @@
     var v = {};
     var kept = r && r.kept;
     var suspended = !!kept && r.exit === 'suspend';
+    // Moodle's SCORM 1.2 player gives back every value of the attempt whatever the exit was
+    // (mod/scorm/datamodels/scorm_12lib.php, get_scorm_default): only `entry` tells.
+    var wholeAttempt = !!kept && (suspended || sameAttempt(r));
     if (V12) {
       v['cmi.core.student_id'] = 'preview-learner';
       v['cmi.core.student_name'] = 'Learner, Preview';
       v['cmi.core.lesson_status'] = 'not attempted';
       v['cmi.core.total_time'] = (r && r.total12) || '0000:00:00.00';
-      v['cmi.core.entry'] = !kept ? 'ab-initio' : (suspended ? 'resume' : '');
+      v['cmi.core.entry'] = !kept || !r.status ? 'ab-initio' : (suspended ? 'resume' : '');
       v['cmi.launch_data'] = '';
       v['cmi.comments_from_lms'] = '';
       v['cmi.suspend_data'] = '';
@@ -270,7 +276,7 @@
     if (kept) {
       Object.keys(kept).forEach(function (k) {
         var objective = /^cmi\.objectives\./.test(k);
-        if (suspended) {
+        if (wholeAttempt) {
           // The data model comes back whole, but for what a launch sets afresh.
           if (k !== P.entry && k !== P.mode && k !== P.credit && k !== P.exit && k !== P.time && k !== P.total) v[k] = kept[k];
         } else if (V12 && (k === P.status || k === P.raw || k === P.max || k === 'cmi.core.score.min' || objective)) {
@@ -286,6 +292,11 @@
     return v;
   }
 
+  /** Whether a launch after an exit other than `suspend` goes on with the same attempt. */
+  function sameAttempt(r) {
+    return PROFILE === 'moodle' && V12 && !!r && !!r.kept;
+  }
+
   // -------------------------------------------------------------------------------------------
   // The API object
   // -------------------------------------------------------------------------------------------
@@ -297,7 +308,8 @@
     this.lastError = 0;
     this.diagnostic = '';
     this.nav = '_none_';
-    this.attempt = (records[sco.id] && records[sco.id].exit === 'suspend') ? records[sco.id].attempt : ((records[sco.id] && records[sco.id].attempt) || 0) + 1;
+    var r = records[sco.id];
+    this.attempt = r && (r.exit === 'suspend' || sameAttempt(r)) ? r.attempt : ((r && r.attempt) || 0) + 1;
     this.notes = {};      // element -> flag shown in the panel (limits)
   }
 

@@ -165,6 +165,40 @@ describe('coursepack preview', () => {
     }
   });
 
+  test('SCORM 1.2 after exit "": Moodle gives the attempt back, strict starts a new one', async (t) => {
+    for (const profile of ['strict', 'moodle']) {
+      await t.test(profile, async (t) => {
+        const { page } = await open(t, ['--lms', 'scorm12', '--profile', profile]);
+        const frame = await content(page);
+        await frame.locator('[data-cp-block="try-it"] input[type=checkbox][data-cp-done]').check();
+        await page.waitForFunction(() => /try-it/.test(document.getElementById('pv-suspend-value').textContent), null, { timeout: 15000 });
+        await frame.evaluate(() => {
+          window.parent.API.LMSSetValue('cmi.core.exit', '');
+          window.parent.API.LMSFinish('');
+        });
+        await page.click('#pv-relaunch');
+        await page.waitForFunction(() => /entry ""/.test(document.getElementById('pv-launch').textContent), null, { timeout: 15000 });
+        await content(page);
+        // What the new launch was handed: the first reads after its LMSInitialize.
+        await page.waitForFunction(() => Array.from(document.querySelectorAll('#pv-calls tbody tr'))
+          .filter((tr) => /^LMSGetValue\("cmi\.suspend_data"\)/.test(tr.cells[2].textContent)).length >= 2, null, { timeout: 10000 });
+        const log = await calls(page);
+        const start = log.lastIndexOf('ITEM-first-steps LMSInitialize("") -> "true" 0');
+        const read = (el) => log.slice(start).find((l) => l.includes(`LMSGetValue("${el}")`));
+        assert.equal(read('cmi.core.entry'), 'ITEM-first-steps LMSGetValue("cmi.core.entry") -> "" 0');
+        assert.equal(read('cmi.core.lesson_status'), 'ITEM-first-steps LMSGetValue("cmi.core.lesson_status") -> "incomplete" 0');
+        const attempt = await page.locator('#pv-launch').textContent();
+        if (profile === 'moodle') {
+          assert.match(read('cmi.suspend_data'), /try-it/);
+          assert.match(attempt, /attempt 1,/);
+        } else {
+          assert.equal(read('cmi.suspend_data'), 'ITEM-first-steps LMSGetValue("cmi.suspend_data") -> "" 0');
+          assert.match(attempt, /attempt 2,/);
+        }
+      });
+    }
+  });
+
   test('browse mode records nothing', async (t) => {
     const { page } = await open(t, ['--lms', 'scorm12', '--profile', 'moodle']);
     await content(page);
