@@ -199,6 +199,64 @@ describe('coursepack preview', () => {
     }
   });
 
+  test('the data model is checked: error codes of each version, limits by profile', async (t) => {
+    const cases = {
+      scorm12: [
+        ['LMSGetValue', ['cmi.core.exit'], '', '404'],
+        ['LMSSetValue', ['cmi.core.entry', 'resume'], 'false', '403'],
+        ['LMSSetValue', ['cmi.core.lesson_status', 'done'], 'false', '405'],
+        ['LMSSetValue', ['cmi.core.lesson_status', 'not attempted'], 'false', '405'],
+        ['LMSSetValue', ['cmi.core.score.raw', '101'], 'false', '405'],
+        ['LMSSetValue', ['cmi.core.session_time', 'PT1M'], 'false', '405'],
+        ['LMSSetValue', ['cmi.core._children', 'x'], 'false', '402'],
+        ['LMSGetValue', ['cmi.core.nonsense'], '', '401'],
+        ['LMSSetValue', ['cmi.interactions.3.id', 'q'], 'false', '201'],
+        ['LMSGetValue', ['cmi.core._children'], 'student_id,student_name,lesson_location,credit,lesson_status,entry,score,total_time,lesson_mode,exit,session_time', '0'],
+        ['LMSGetValue', ['cmi.interactions._count'], '0', '0'],
+      ],
+      scorm2004: [
+        ['GetValue', ['cmi.exit'], '', '405'],
+        ['GetValue', ['cmi.location'], '', '403'],
+        ['SetValue', ['cmi.entry', 'resume'], 'false', '404'],
+        ['SetValue', ['cmi.completion_status', 'done'], 'false', '406'],
+        ['SetValue', ['cmi.progress_measure', '1.5'], 'false', '407'],
+        ['SetValue', ['cmi.interactions.0.type', 'choice'], 'false', '408'],
+        ['SetValue', ['cmi.interactions.2.id', 'q'], 'false', '351'],
+        ['SetValue', ['cmi.session_time', '00:01:00'], 'false', '406'],
+        ['GetValue', ['cmi.nonsense'], '', '401'],
+        ['Initialize', [''], 'false', '103'],
+      ],
+    };
+    for (const lms of Object.keys(cases)) {
+      await t.test(lms, async (t) => {
+        const { page } = await open(t, ['--lms', lms, '--profile', 'strict']);
+        await content(page, lms === 'scorm12' ? 'session' : 'player');
+        const got = await page.evaluate((list) => {
+          const api = window.API || window.API_1484_11;
+          const err = api.LMSGetLastError ? 'LMSGetLastError' : 'GetLastError';
+          return list.map(([fn, args]) => {
+            const ret = api[fn](...args);
+            return [fn, args, ret, api[err]()];
+          });
+        }, cases[lms]);
+        assert.deepEqual(got, cases[lms]);
+      });
+    }
+    // suspend_data beyond SCORM 1.2's 4096: refused by strict and Moodle (scorm12standard),
+    // kept and flagged by SCORM Cloud.
+    for (const [profile, ret, err] of [['strict', 'false', '405'], ['moodle', 'false', '405'], ['scorm-cloud', 'true', '0']]) {
+      await t.test(`4097 characters of suspend_data, ${profile}`, async (t) => {
+        const { page } = await open(t, ['--lms', 'scorm12', '--profile', profile]);
+        await content(page);
+        const got = await page.evaluate(() => [window.API.LMSSetValue('cmi.suspend_data', 'x'.repeat(4097)), window.API.LMSGetLastError()]);
+        assert.deepEqual(got, [ret, err]);
+        if (ret === 'true') {
+          await page.waitForFunction(() => /4097 of 4096 characters \(SCORM 1\.2\) — over the limit/.test(document.getElementById('pv-suspend-size').textContent));
+        }
+      });
+    }
+  });
+
   test('browse mode records nothing', async (t) => {
     const { page } = await open(t, ['--lms', 'scorm12', '--profile', 'moodle']);
     await content(page);
