@@ -98,7 +98,9 @@ pub fn diagnostics_text(diags: &Diagnostics) -> String {
 /// Builds the course in `dir`. `sco` is `--sco`, which overrides the course's
 /// `[packaging] sco` for both SCORM versions, as it does for `coursepack build`.
 pub fn build(dir: &Path, sco: Option<ScoChoice>) -> Result<(Site, String), Failure> {
-    let prepared = match build::prepare(dir) {
+    // The pages every SCORM package and the LTI tool share; not the cartridges' static
+    // variant, which nothing here shows (half the rendering of a big course).
+    let prepared = match build::prepare_for(dir, &[]) {
         Ok(p) => p,
         Err(Error::Input(diags)) => {
             return Err(Failure::Course {
