@@ -118,10 +118,15 @@ fn start(course: &std::path::Path, args: &[&str]) -> Preview {
 
 /// GET `path`: the status code and the body.
 fn get(addr: &str, path: &str) -> (u16, Vec<u8>) {
+    get_as(addr, addr, path)
+}
+
+/// GET `path` from `addr` with `host` as the Host header.
+fn get_as(addr: &str, host: &str, path: &str) -> (u16, Vec<u8>) {
     let mut s = TcpStream::connect(addr).unwrap();
     write!(
         s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
     )
     .unwrap();
     let mut raw = Vec::new();
@@ -183,6 +188,21 @@ fn the_pages_are_served_as_packaged_and_nothing_is_written() {
     assert_eq!(get(&pv.addr, "/__preview/simulator.js").0, 200);
     assert_eq!(get(&pv.addr, "/course/imsmanifest.xml").0, 404);
     assert_eq!(get(&pv.addr, "/course/../course.toml").0, 404);
+    // Only requests addressed to this computer: not a site whose name points here.
+    let port = pv.addr.rsplit_once(':').unwrap().1;
+    for host in ["localhost", "127.0.0.1"] {
+        let (code, _) = get_as(&pv.addr, &format!("{host}:{port}"), "/course/index.html");
+        assert_eq!(code, 200, "{host}");
+    }
+    for host in [
+        "attacker.example",
+        "attacker.example:80",
+        "127.0.0.1.attacker.example",
+    ] {
+        let (code, body) = get_as(&pv.addr, host, "/course/index.html");
+        assert_eq!(code, 421, "{host}");
+        assert!(String::from_utf8_lossy(&body).contains("answers only"));
+    }
     drop(pv);
     assert_eq!(listing(dir.path()), before, "preview wrote files");
 }

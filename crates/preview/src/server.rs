@@ -12,7 +12,7 @@
 //! | `/lti/…` | the same, with the `cp-lti` island `coursepack serve` adds to each page |
 //!
 //! Nothing is cached by the browser: every answer says `no-store`, so a reload after a
-//! rebuild shows the new files.
+//! rebuild shows the new files. Requests addressed to any other host name are refused.
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -84,7 +84,34 @@ pub fn router(builds: Arc<Builds>, lms: Lms, profile: Profile) -> Router {
         .route("/__preview/lti/reset", post(lti_reset))
         .route("/course/{*path}", get(course_file))
         .route("/lti/{*path}", get(lti_file))
+        .layer(axum::middleware::from_fn(loopback_only))
         .with_state(app)
+}
+
+/// Answers only requests addressed to this computer by name (`127.0.0.1`, `localhost`,
+/// `[::1]`): a web page whose own name was pointed at 127.0.0.1 (DNS rebinding) cannot read
+/// the course or drive the simulator.
+async fn loopback_only(req: Request, next: axum::middleware::Next) -> Response {
+    let local = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .is_some_and(|h| {
+            let name = match h.rsplit_once(':') {
+                Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+                _ => h,
+            };
+            ["127.0.0.1", "localhost", "[::1]"].contains(&name)
+        });
+    if local {
+        next.run(req).await
+    } else {
+        (
+            StatusCode::MISDIRECTED_REQUEST,
+            "coursepack preview answers only http://127.0.0.1 or http://localhost.",
+        )
+            .into_response()
+    }
 }
 
 /// Serves until Ctrl-C. `ready` is called with the address once the port is bound.
