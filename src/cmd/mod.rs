@@ -4,6 +4,8 @@
 pub mod build;
 pub mod check;
 pub mod init;
+#[cfg(feature = "preview")]
+pub mod preview;
 #[cfg(feature = "serve")]
 pub mod serve;
 pub mod translate;
@@ -38,6 +40,9 @@ pub enum Command {
     Check(check::Args),
     /// Create a new course folder that builds
     Init(init::Args),
+    /// Preview the course in a simulated LMS on this computer, rebuilt as it changes
+    #[cfg(feature = "preview")]
+    Preview(preview::Args),
     /// Serve the course as an LTI 1.3 tool (launches, grades, deep linking, registration)
     #[cfg(feature = "serve")]
     Serve(serve::Args),
@@ -51,6 +56,8 @@ pub fn run(cli: Cli) -> i32 {
         Command::Build(args) => build::execute(args),
         Command::Check(args) => check::execute(args),
         Command::Init(args) => init::execute(args),
+        #[cfg(feature = "preview")]
+        Command::Preview(args) => preview::execute(args),
         #[cfg(feature = "serve")]
         Command::Serve(args) => serve::execute(args),
         Command::Translate(args) => translate::execute(args),

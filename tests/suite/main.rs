@@ -12,6 +12,8 @@ mod hostile;
 mod init;
 mod layers;
 mod lti_bundle;
+#[cfg(feature = "preview")]
+mod preview;
 mod qti;
 mod scorm;
 mod variants;
