@@ -1367,7 +1367,7 @@
         node = doc.createElement('p');
         node.setAttribute('data-cp-cmi5-notice', '');
         node.setAttribute('role', 'alert');
-        node.className = 'cp-notice';
+        node.className = 'cp-preview';
         var main = doc.querySelector('main') || doc.body;
         main.insertBefore(node, main.firstChild);
       }
@@ -1540,7 +1540,8 @@
       if (final) {
         // The page may be going away: whatever is not already on its way goes now, in order,
         // in one request that outlives the page.
-        var rest = q.queue.splice(q.inflight, q.queue.length);
+        // A statement still on its way goes again: the LRS keeps one copy of an id (xAPI).
+        var rest = q.queue.splice(0, q.queue.length);
         if (!rest.length) return;
         q.finals++;
         xapi(win, launch, 'POST', 'statements', rest, true).then(function () { q.finals--; });
@@ -1552,12 +1553,14 @@
         q.timer = null;
       }
       q.inflight = 1;
-      xapi(win, launch, 'POST', 'statements', [q.queue[0]], false).then(function (res) {
+      var one = q.queue[0];
+      xapi(win, launch, 'POST', 'statements', [one], false).then(function (res) {
         q.inflight = 0;
         // 409: already stored (a retry of a request that arrived).
         if (res && (res.ok || res.status === 409)) {
           q.failures = 0;
-          q.queue.shift();
+          var at = q.queue.indexOf(one);
+          if (at >= 0) q.queue.splice(at, 1);
           pump(false);
         } else {
           var d = RETRY_DELAYS[Math.min(q.failures++, RETRY_DELAYS.length - 1)];
@@ -1566,9 +1569,10 @@
       });
     }
 
-    function send(s, keepalive) {
+    /** Queues a statement; `final`: send the queue now, in one request that outlives the page. */
+    function send(s, final) {
       q.queue.push(s);
-      pump(keepalive);
+      pump(final);
     }
 
     /** Writes the learner's state document (never LMS.LaunchData). */
@@ -1652,7 +1656,7 @@
           e = {};
           e[MASTERY_EXT] = mastery;
         }
-        send(defined('failed', { score: failing.score, success: false, duration: elapsed() }, e), keepalive);
+        q.queue.push(defined('failed', { score: failing.score, success: false, duration: elapsed() }, e));
       }
       finished = true;
       send(defined('terminated', { duration: elapsed() }), keepalive);
