@@ -1769,6 +1769,11 @@
   function openCmi5(win, doc, snapshot) {
     var launch = readProp(win, 'coursepackCmi5');
     if (!launch || !launch.token) return null;
+    // The learner's audio preference holds from the start (cmi5 11.2).
+    if (launch.prefs && launch.prefs.audioPreference === 'off') {
+      var media = doc.querySelectorAll('video, audio');
+      for (var i = 0; i < media.length; i++) media[i].muted = true;
+    }
     var b = cmi5Backend(win, doc, launch);
     b.open(snapshot);
     return b;

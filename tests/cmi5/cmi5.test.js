@@ -6,7 +6,8 @@
 // the course as one AU.
 //
 // COURSEPACK_CMI5_PACKAGES names a folder holding the unzipped packages (tests/cmi5/run.sh
-// builds them): quiz/ (the quiz fixture, one AU per session) and quiz-course-au/ (--sco course).
+// builds them): quiz/ (the quiz fixture, one AU per session), quiz-course-au/ (--sco course) and
+// every-block/ (a fixture with a local video).
 'use strict';
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
@@ -233,6 +234,24 @@ describe('cmi5: one AU per session (quiz fixture)', () => {
     await context.close();
   });
 
+  test('a page opened without a launch says nothing is recorded; the launched page passes axe-core', async () => {
+    const context = await newContext(browser);
+    let page = await open(context, `${lms.base}/content/feedback-basics.html`);
+    assert.match(await page.locator('[data-cp-cmi5-notice]').textContent(), /not launched by a cmi5 LMS/);
+    assert.equal(await page.evaluate(() => window.coursepackRuntime.mode), 'local');
+    const l = await post(lms.base, '/lms/launch', { au: 0, returnURL: true });
+    page = await open(context, l.url);
+    assert.equal(await page.evaluate(() => window.coursepackRuntime.mode), 'cmi5');
+    await page.addScriptTag({ path: require.resolve('axe-core/axe.min.js', { paths: [path.join(__dirname, '..', 'browser')] }) });
+    const violations = await page.evaluate(async () => (await window.axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] }, resultTypes: ['violations'],
+    })).violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`));
+    assert.deepEqual(violations, []);
+    await finish(page);
+    await clean(context, null);
+    await context.close();
+  });
+
   test('require_pass: CompletedAndPassed; completed only once passed', async () => {
     const context = await newContext(browser);
     const l = await post(lms.base, '/lms/launch', { au: 1, returnURL: true });
@@ -274,6 +293,25 @@ describe('cmi5: the course as one AU (--sco course)', () => {
     const rep = await report(lms);
     assert.deepEqual(rep.violations, []);
     assert.deepEqual(verbs(rep, l.session).filter((x) => x !== 'answered'), ['initialized', 'completed', 'passed', 'terminated']);
+    await context.close();
+  });
+});
+
+describe('cmi5: learner preferences (every-block fixture)', () => {
+  let lms;
+  before(async () => { lms = await startLms(path.join(PACKAGES, 'every-block')); });
+  after(() => lms && lms.stop());
+
+  test('audioPreference "off" mutes the videos from the start; "on" leaves them', async () => {
+    const context = await newContext(browser);
+    for (const [audio, muted] of [['off', true], ['on', false]]) {
+      const l = await post(lms.base, '/lms/launch', { au: 0, audio });
+      const page = await open(context, l.url);
+      assert.equal(await page.evaluate(() => document.querySelector('video').muted), muted, audio);
+      await finish(page, false);
+    }
+    const rep = await report(lms);
+    assert.deepEqual(rep.violations, []);
     await context.close();
   });
 });

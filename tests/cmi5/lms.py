@@ -112,7 +112,7 @@ class Lms:
             self.tokens[token] = session
             self.sessions[session] = {"au": au, "registration": registration, "mode": mode, "actor": actor,
                                       "activityId": activity, "token": token, "data": data, "ended": False,
-                                      "statements": []}
+                                      "statements": [], "audio": req.get("audio", "on")}
             self.state[(activity, canon(actor), registration, "LMS.LaunchData")] = json.dumps(data).encode()
             self.registrations.setdefault((registration, activity), {"completed": False, "passed": False})
         query = urlencode({"endpoint": f"{self.base}/xapi/", "fetch": f"{self.base}/lms/fetch/{key}",
@@ -423,7 +423,7 @@ def make_handler(lms, content):
                     launch["profile_read"] = True
                     if q.get("profileId") != "cmi5LearnerPreferences":
                         return self.reply(404)
-                    return self.reply(200, {"languagePreference": "en-GB,fr-FR", "audioPreference": "on"})
+                    return self.reply(200, {"languagePreference": "en-GB,fr-FR", "audioPreference": launch["audio"]})
                 if u.path == "/xapi/agents/profile":
                     # The LMS may refuse the AU's preference changes (cmi5 11).
                     return self.reply(403)

@@ -13,7 +13,9 @@ cargo build --quiet
 bin="${CARGO_TARGET_DIR:-$root/target}/debug/coursepack"
 "$bin" build tests/fixtures/quiz-course --quiet --target cmi5 --out "$work/zip1" >/dev/null
 "$bin" build tests/fixtures/quiz-course --quiet --target cmi5 --sco course --out "$work/zip2" >/dev/null
+"$bin" build tests/fixtures/every-block --quiet --target cmi5 --out "$work/zip3" >/dev/null
 unzip -q "$work"/zip1/*-cmi5.zip -d "$work/quiz"
+unzip -q "$work"/zip3/*-cmi5.zip -d "$work/every-block"
 unzip -q "$work"/zip2/*-cmi5.zip -d "$work/quiz-course-au"
 # The browser tests' node_modules (playwright-core) serve these tests too.
 [ -d tests/browser/node_modules/playwright-core ] || bash tests/browser/setup.sh
