@@ -5,7 +5,8 @@
  *   - tracks what the learner has done: distinct seconds of a local video actually played,
  *     readings opened, checkboxes ticked, reflections answered
  *   - reports to the LMS it finds (SCORM 2004 `API_1484_11` first, then SCORM 1.2 `API`),
- *     or to the LTI endpoint given in #cp-lti, or keeps progress in localStorage alone
+ *     or to the LTI endpoint given in #cp-lti, or (a page carrying #cp-cmi5) as a cmi5 AU in
+ *     xAPI statements to the LRS its launch names, or keeps progress in localStorage alone
  *   - restores the learner's state on return, and bookmarks the last block used
  *
  * Rules it keeps:
