@@ -48,5 +48,8 @@ echo "== browser tests (runtime unit tests, SCORM scenarios against an LMS runti
 bash tests/browser/setup.sh
 npm test --prefix tests/browser
 
+echo "== cmi5 (independent test LMS + LRS checking every statement against the spec)"
+bash tests/cmi5/run.sh
+
 echo "== LTI 1.3 tool (independent test platform; SQLite and PostgreSQL)"
 bash tests/lti/run.sh

@@ -4,6 +4,7 @@
 mod cc;
 mod cc_pages;
 mod cli;
+mod cmi5;
 mod common;
 mod errors;
 mod fuzz;

@@ -120,6 +120,10 @@ pub struct PackagingTable {
     /// SCO. Default: per target (SCORM 1.2 `session`, SCORM 2004 `course`).
     #[serde(default)]
     pub sco: Option<Spanned<String>>,
+    /// The base of the cmi5 package's IRIs (course and AU ids). Default:
+    /// `urn:coursepack:<course id>`.
+    #[serde(default)]
+    pub iri_base: Option<Spanned<String>>,
 }
 
 /// `[[session]]`

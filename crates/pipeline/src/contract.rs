@@ -6,7 +6,8 @@
 //!   (`<script type="application/json" id="…">`): [`SessionIsland`] on a
 //!   session page (`cp-session`), [`CourseIsland`] on the course player
 //!   (`cp-course`), [`OverviewIsland`] on the overview (`cp-overview`), and
-//!   where the tool puts its own (`cp-lti`, [`insert_island`]);
+//!   where the tool puts its own (`cp-lti`, [`insert_island`]) and the cmi5
+//!   package its own (`cp-cmi5`, [`Cmi5Island`]);
 //! - the `suspend_data` budget the runtime's state encoding needs, and the
 //!   limits it is checked against.
 //!
@@ -55,6 +56,19 @@ pub mod island {
     /// Added by the LTI tool to the pages it serves: where the runtime
     /// posts progress, with the launch's token.
     pub const LTI: &str = "cp-lti";
+    /// Added by the cmi5 target to the pages an assignable unit launches:
+    /// the page is an AU and reports to the LMS named in its launch address
+    /// ([`super::Cmi5Island`]).
+    pub const CMI5: &str = "cp-cmi5";
+}
+
+/// What a page launched as a cmi5 assignable unit reads (`cp-cmi5`).
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Cmi5Island {
+    /// The AU's IRI in cmi5.xml (its publisher id): the interactions it
+    /// reports are activities under it, the same in every LMS.
+    pub au: String,
 }
 
 /// The longest answer a reflection takes when the course does not say.

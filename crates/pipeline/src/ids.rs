@@ -53,3 +53,29 @@ pub fn shared_resource(course: &Course) -> String {
 pub fn objective(session: &Session) -> String {
     format!("OBJ-{}", session.id)
 }
+
+/// What the cmi5 package's IRIs start with: `[packaging] iri_base`, else
+/// `urn:coursepack:<course id>` (a URN names the course without claiming a
+/// web address; it never changes between rebuilds).
+pub fn iri_base(course: &Course) -> String {
+    match &course.iri_base {
+        Some(base) => base.clone(),
+        None => format!("urn:coursepack:{}", course.id),
+    }
+}
+/// The cmi5 course: the base itself, or one package's part when the
+/// course is split into packages.
+pub fn cmi5_course(course: &Course, suffix: Option<&str>) -> String {
+    match suffix {
+        Some(s) => format!("{}/part/{s}", iri_base(course)),
+        None => iri_base(course),
+    }
+}
+/// A session's assignable unit in cmi5.
+pub fn cmi5_au(course: &Course, session: &Session) -> String {
+    format!("{}/au/{}", iri_base(course), session.id)
+}
+/// The one assignable unit when the whole course is one.
+pub fn cmi5_course_au(course: &Course) -> String {
+    format!("{}/au", iri_base(course))
+}

@@ -26,6 +26,9 @@ pub struct Course {
     /// `[packaging] sco`, when the course chooses; otherwise each SCORM
     /// target uses its own default.
     pub sco: Option<Sco>,
+    /// `[packaging] iri_base`: what the cmi5 package's IRIs start with
+    /// (see `ids::iri_base` for the default).
+    pub iri_base: Option<String>,
     pub before: Vec<Block>,
     pub sessions: Vec<Session>,
     pub after: Vec<Block>,

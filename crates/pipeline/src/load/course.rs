@@ -123,6 +123,14 @@ impl Checker<'_> {
                 }
             });
 
+        // An address of the author's, its trailing `/` dropped (the ids add their own).
+        let iri_base = raw
+            .packaging
+            .iri_base
+            .as_ref()
+            .and_then(|u| self.url(u, false))
+            .map(|u| u.trim_end_matches('/').to_string());
+
         let before = raw
             .before
             .iter()
@@ -181,6 +189,7 @@ impl Checker<'_> {
             branding,
             split,
             sco,
+            iri_base,
             before,
             sessions,
             after,

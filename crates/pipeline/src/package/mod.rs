@@ -7,6 +7,7 @@
 //! bundle its tool) or saying what is missing.
 
 mod cc;
+mod cmi5;
 mod lti;
 mod lti_bundle;
 mod qti;
@@ -32,6 +33,7 @@ pub const REGISTRY: &[Registration] = &[
     scorm2004::REGISTRATION,
     cc::CC11,
     cc::CC13,
+    cmi5::REGISTRATION,
     lti::REGISTRATION,
 ];
 
