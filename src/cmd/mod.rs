@@ -4,8 +4,10 @@
 pub mod build;
 pub mod check;
 pub mod init;
+pub mod output;
 #[cfg(feature = "serve")]
 pub mod serve;
+pub mod targets;
 
 use clap::{Parser, Subcommand};
 

@@ -84,6 +84,30 @@ type CrcSlot = Mutex<Option<Option<(FileKey, u32)>>>;
 /// dropped [`Pending`] deletes its file), and the error reported is the
 /// first package's in that order.
 pub fn write_zips(packages: Vec<PackageFiles>) -> Result<Vec<Pending>> {
+    write_zips_observed(packages, &|_| {})
+}
+
+/// The bytes the packages hold before compression (files on disk by their
+/// length, missing ones as 0): the total [`write_zips_observed`] counts to.
+pub fn input_bytes(packages: &[PackageFiles]) -> u64 {
+    packages
+        .iter()
+        .flat_map(|(_, entries)| entries)
+        .map(|e| match &e.source {
+            Source::Bytes(b) => b.len() as u64,
+            Source::File(p) => std::fs::metadata(p).map_or(0, |m| m.len()),
+        })
+        .sum()
+}
+
+/// [`write_zips`], telling `written` the bytes of each entry (before
+/// compression) once it is in its package, from the writing threads: for
+/// a progress bar over [`input_bytes`]. It is called once an entry, so it
+/// costs nothing beside the writing.
+pub fn write_zips_observed(
+    packages: Vec<PackageFiles>,
+    written: &(dyn Fn(u64) + Sync),
+) -> Result<Vec<Pending>> {
     let crcs = Crcs::new(&packages);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let writers = cores.min(packages.len()).max(1);
@@ -97,7 +121,7 @@ pub fn write_zips(packages: Vec<PackageFiles>) -> Result<Vec<Pending>> {
             let i = next.fetch_add(1, Ordering::Relaxed);
             let Some(job) = jobs.get(i) else { break };
             let (dest, entries) = lock(job).take().expect("each job is taken once");
-            let result = write_one(&dest, entries, &crcs);
+            let result = write_one(&dest, entries, &crcs, written);
             let failed = result.is_err();
             *lock(&results[i]) = Some(result);
             if failed {
@@ -268,7 +292,12 @@ fn crc_of(path: &Path, buf: &mut [u8]) -> io::Result<(FileKey, u32)> {
     Ok((key, hasher.finalize()))
 }
 
-fn write_one(dest: &Path, mut entries: Vec<Entry>, crcs: &Crcs) -> Result<Pending> {
+fn write_one(
+    dest: &Path,
+    mut entries: Vec<Entry>,
+    crcs: &Crcs,
+    written: &(dyn Fn(u64) + Sync),
+) -> Result<Pending> {
     entries.sort_by(|a, b| a.path.cmp(&b.path));
     for pair in entries.windows(2) {
         if pair[0].path == pair[1].path {
@@ -309,6 +338,7 @@ fn write_one(dest: &Path, mut entries: Vec<Entry>, crcs: &Crcs) -> Result<Pendin
                 zip.start_file(entry.path.as_str(), options)
                     .with_context(add)?;
                 zip.write_all(b)?;
+                written(b.len() as u64);
             }
             Source::File(p) => {
                 // Checked when the course was loaded, but it may have been
@@ -339,6 +369,7 @@ fn write_one(dest: &Path, mut entries: Vec<Entry>, crcs: &Crcs) -> Result<Pendin
                             .with_context(|| format!("cannot read {}", p.display()))?;
                     }
                 }
+                written(key.len);
             }
         }
     }
@@ -882,7 +913,7 @@ mod tests {
         let crcs = Crcs::new(&[(dir.path().join("p.zip"), entries.clone())]);
         crcs.work();
         std::fs::write(&clip, b"the second, longer version").unwrap();
-        let pending = write_one(&dir.path().join("p.zip"), entries, &crcs).unwrap();
+        let pending = write_one(&dir.path().join("p.zip"), entries, &crcs, &|_| {}).unwrap();
         let bytes = std::fs::read(pending.commit().unwrap().path).unwrap();
         assert_eq!(
             contents(bytes),

@@ -34,6 +34,9 @@ pub struct Diagnostic {
     /// The text of the file the location points into, when it is not
     /// course.toml (e.g. a transcript), for its line, column and snippet.
     pub source: Option<Arc<str>>,
+    /// A short, stable name of the check that found it, when it has one
+    /// (the LMS rules: `moodle/scorm2004-several-scos`), for CI filters.
+    pub code: Option<String>,
 }
 
 impl Diagnostic {
@@ -44,6 +47,7 @@ impl Diagnostic {
             location: None,
             help: None,
             source: None,
+            code: None,
         }
     }
 
@@ -382,6 +386,13 @@ impl Diagnostics {
             )
         });
         items
+    }
+
+    /// The 1-based line and column a diagnostic points at, when it points
+    /// at a place in a text file.
+    pub fn position(&self, diagnostic: &Diagnostic) -> Option<(usize, usize)> {
+        let span = diagnostic.location.as_ref()?.span.as_ref()?;
+        Some(line_col(self.source_for(diagnostic)?, span.start))
     }
 
     /// The line a diagnostic points at, when it points at one.
