@@ -50,7 +50,7 @@ impl Progress {
         let bar = ProgressBar::hidden();
         bar.set_style(
             ProgressStyle::with_template(
-                "{spinner} writing packages [{bar:30}] {binary_bytes}/{binary_total_bytes} ({eta} left)",
+                "{spinner} writing packages [{bar:30}] {binary_bytes} of {binary_total_bytes}",
             )
             .expect("a valid template")
             .progress_chars("=> "),

@@ -351,7 +351,7 @@ fn write_one(
                     .with_context(add)?;
                 match stored.then(|| crcs.get(p, key)).flatten() {
                     Some(crc) => {
-                        out.copy_from(&f, key.len)
+                        out.copy_from(&f, key.len, written)
                             .with_context(|| format!("cannot read {}", p.display()))?;
                         // The bytes were written past the zip writer, which
                         // would otherwise compute their CRC again.
@@ -367,9 +367,9 @@ fn write_one(
                     None => {
                         io::copy(&mut f, &mut zip)
                             .with_context(|| format!("cannot read {}", p.display()))?;
+                        written(key.len);
                     }
                 }
-                written(key.len);
             }
         }
     }
@@ -414,10 +414,11 @@ impl Output {
     }
 
     /// Appends the first `len` bytes of `from`.
-    fn copy_from(&self, from: &File, len: u64) -> io::Result<()> {
+    /// `copied` is told the bytes as they are copied.
+    fn copy_from(&self, from: &File, len: u64, copied: &dyn Fn(u64)) -> io::Result<()> {
         let mut out = self.0.borrow_mut();
         out.file.flush()?;
-        copy_range(from, out.file.get_ref(), len)?;
+        copy_range(from, out.file.get_ref(), len, copied)?;
         // The package is flushed to disk before it is moved into place;
         // asking the disk to start on these bytes now lets that flush
         // overlap the rest of the writing instead of following it.
@@ -483,14 +484,16 @@ impl Seek for Output {
 /// position), in the kernel when it can (`copy_file_range`: no copy through
 /// this process), by reading and writing otherwise. Fails if `from` holds
 /// fewer bytes than `len`.
-fn copy_range(from: &File, to: &File, len: u64) -> io::Result<()> {
+fn copy_range(from: &File, to: &File, len: u64, copied: &dyn Fn(u64)) -> io::Result<()> {
     let mut done = 0u64;
     #[cfg(target_os = "linux")]
     {
         use std::os::fd::AsRawFd;
         while done < len {
             let mut off_in = done as libc::loff_t;
-            let want = (len - done).min(1 << 30) as usize;
+            // 64 MiB a call: a progress bar moves through a large video,
+            // for a few more system calls than necessary.
+            let want = (len - done).min(1 << 26) as usize;
             // SAFETY: both descriptors are open for the whole call; the
             // input offset is ours, the output one the file's own.
             let n = unsafe {
@@ -505,7 +508,10 @@ fn copy_range(from: &File, to: &File, len: u64) -> io::Result<()> {
             };
             match n {
                 0 => return Err(shrunk()),
-                n if n > 0 => done += n as u64,
+                n if n > 0 => {
+                    done += n as u64;
+                    copied(n as u64);
+                }
                 _ => {
                     let e = io::Error::last_os_error();
                     match e.raw_os_error() {
@@ -540,6 +546,7 @@ fn copy_range(from: &File, to: &File, len: u64) -> io::Result<()> {
             };
             to.write_all(&buf[..n])?;
             done += n as u64;
+            copied(n as u64);
         }
     }
     Ok(())
@@ -931,8 +938,8 @@ mod tests {
         std::fs::write(&from, b"12345").unwrap();
         let to = File::create(dir.path().join("to")).unwrap();
         let from = File::open(&from).unwrap();
-        copy_range(&from, &to, 5).unwrap();
-        assert!(copy_range(&from, &to, 6).is_err());
+        copy_range(&from, &to, 5, &|_| {}).unwrap();
+        assert!(copy_range(&from, &to, 6, &|_| {}).is_err());
     }
 
     #[test]
