@@ -4,7 +4,7 @@
 //! build.
 
 use std::io::{IsTerminal as _, Write as _};
-use std::sync::mpsc;
+use std::sync::{Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use clap::ValueEnum;
@@ -42,6 +42,9 @@ pub struct Progress {
     bar: ProgressBar,
     wanted: bool,
     started: Instant,
+    /// Whether the delay is over, and whether the total is known: the bar
+    /// is drawn once both are.
+    state: Mutex<(bool, bool)>,
 }
 
 impl Progress {
@@ -59,14 +62,29 @@ impl Progress {
             bar,
             wanted: enabled && std::io::stderr().is_terminal(),
             started: Instant::now(),
+            state: Mutex::new((false, false)),
         }
     }
 
     /// What the build tells about its bytes, for [`Observer::bytes`](coursepack_pipeline::build::Observer).
     pub fn bytes(&self, b: Bytes) {
         match b {
-            Bytes::Total(n) => self.bar.set_length(n),
+            Bytes::Total(n) => {
+                self.bar.set_length(n);
+                self.update(|s| s.1 = true);
+            }
             Bytes::Written(n) => self.bar.inc(n),
+        }
+    }
+
+    /// Changes the state; draws the bar when it is time.
+    fn update(&self, change: impl FnOnce(&mut (bool, bool))) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let before = *state;
+        change(&mut state);
+        if *state == (true, true) && before != (true, true) && self.wanted {
+            self.bar.set_draw_target(ProgressDrawTarget::stderr());
+            self.bar.enable_steady_tick(Duration::from_millis(100));
         }
     }
 
@@ -82,11 +100,9 @@ impl Progress {
         let wait = after.saturating_sub(self.started.elapsed());
         let (done, finished) = mpsc::channel::<()>();
         let result = std::thread::scope(|scope| {
-            let bar = &self.bar;
             scope.spawn(move || {
                 if finished.recv_timeout(wait) == Err(mpsc::RecvTimeoutError::Timeout) {
-                    bar.set_draw_target(ProgressDrawTarget::stderr());
-                    bar.enable_steady_tick(Duration::from_millis(100));
+                    self.update(|s| s.0 = true);
                 }
             });
             let result = work();
