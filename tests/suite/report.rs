@@ -217,15 +217,15 @@ fn build_json_reports_a_failure_while_writing() {
     );
 }
 
-/// A course with a 64 MB video, long enough to write for a bar to show.
+/// A course with a 32 MiB video, long enough to write for a bar to show.
 fn big_course() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("media")).unwrap();
     // Not zeros: a file system may store those sparsely.
-    let bytes: Vec<u8> = (0..64u32 << 20)
+    let block: Vec<u8> = (0..1u32 << 20)
         .map(|i| (i.wrapping_mul(2654435761) >> 24) as u8)
         .collect();
-    std::fs::write(dir.path().join("media/big.mp4"), bytes).unwrap();
+    std::fs::write(dir.path().join("media/big.mp4"), block.repeat(32)).unwrap();
     std::fs::write(
         dir.path().join("course.toml"),
         "[course]\nid = \"big\"\ntitle = \"Big\"\n\n[[session]]\nid = \"s\"\ntitle = \"S\"\n\n[[session.block]]\ntype = \"video\"\nid = \"v\"\ntitle = \"V\"\nfile = \"media/big.mp4\"\ntranscript = \"Words.\"\n",
@@ -285,9 +285,9 @@ fn the_progress_bar_is_drawn_on_a_terminal_only() {
     assert!(out.status.success(), "{}", stdout(&out));
     let tty = stdout(&out);
     assert!(tty.contains("writing packages ["), "{tty:?}");
-    // Over the packages' bytes (two of 64 MiB of video, and the pages),
+    // Over the packages' bytes (two of 32 MiB of video, and the pages),
     // drawn only once that total is known.
-    assert!(tty.contains(" of 128.2"), "{tty:?}");
+    assert!(tty.contains(" of 64.2"), "{tty:?}");
     assert!(!tty.contains(" of 0 B"), "{tty:?}");
     for (t, bytes) in ["scorm12", "scorm2004"].iter().zip(piped) {
         assert_eq!(

@@ -34,6 +34,8 @@ pub struct Lms {
     pub name: &'static str,
     /// The name findings start with.
     pub title: &'static str,
+    /// The code of the findings on its formats: `moodle/format`.
+    pub format_code: &'static str,
     /// What it does with each target's packages; a target not listed is
     /// taken as it is.
     pub formats: &'static [Format],
@@ -138,6 +140,7 @@ pub const LMSS: &[Lms] = &[MOODLE, BLACKBOARD, CANVAS, SCORM_CLOUD];
 /// Moodle (mod_scorm for SCORM, Restore for cartridges, mod_lti for LTI).
 pub const MOODLE: Lms = Lms {
     name: "moodle",
+    format_code: "moodle/format",
     title: "Moodle",
     formats: &[
         // LMS-NOTES, Moodle: "Common Cartridge import: only CC 1.0 and CC
@@ -177,6 +180,7 @@ pub const MOODLE: Lms = Lms {
 /// Blackboard Learn (SCORM through the Rustici SCORM Engine building block).
 pub const BLACKBOARD: Lms = Lms {
     name: "blackboard",
+    format_code: "blackboard/format",
     title: "Blackboard Learn",
     formats: &[
         // LMS-NOTES, Blackboard Learn: "Common Cartridge import/export: 1.0,
@@ -203,6 +207,7 @@ pub const BLACKBOARD: Lms = Lms {
 /// Canvas (cartridges imported natively, SCORM through its SCORM tool).
 pub const CANVAS: Lms = Lms {
     name: "canvas",
+    format_code: "canvas/format",
     title: "Canvas",
     formats: &[
         // LMS-NOTES, Canvas: "SCORM runs through a separate SCORM tool with
@@ -243,6 +248,7 @@ pub const CANVAS: Lms = Lms {
 /// SCORM Cloud (Rustici Software's hosted SCORM Engine).
 pub const SCORM_CLOUD: Lms = Lms {
     name: "scorm-cloud",
+    format_code: "scorm-cloud/format",
     title: "SCORM Cloud",
     // Not in LMS-NOTES: SCORM Cloud imports SCORM 1.2 and 2004, AICC, xAPI
     // and cmi5 packages (Rustici Software's description of SCORM Cloud);
@@ -550,7 +556,7 @@ pub fn plan(course: &Course, targets: &[Box<dyn Target>]) -> Vec<Planned> {
 pub fn check(lmss: &[&Lms], up: &Upload) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
     for lms in lmss {
-        let mut findings: Vec<(Option<&str>, Finding)> = Vec::new();
+        let mut findings: Vec<(&'static str, Finding)> = Vec::new();
         // The formats: a package refused is an error only when no other
         // package of the build works there.
         let usable = up.packages.iter().any(|p| lms_takes(lms, p.target));
@@ -563,7 +569,7 @@ pub fn check(lmss: &[&Lms], up: &Upload) -> Vec<Diagnostic> {
                     f.help.to_string()
                 };
                 findings.push((
-                    None,
+                    lms.format_code,
                     Finding {
                         error: refused && !usable,
                         message: format!("the {} package: {}", p.target, f.why),
@@ -576,7 +582,7 @@ pub fn check(lmss: &[&Lms], up: &Upload) -> Vec<Diagnostic> {
         for rule in lms.rules {
             let mut found = Vec::new();
             (rule.check)(lms, up, &mut found);
-            findings.extend(found.into_iter().map(|f| (Some(rule.code), f)));
+            findings.extend(found.into_iter().map(|f| (rule.code, f)));
         }
         for (code, f) in findings {
             let message = format!("{}: {}", lms.title, f.message);
@@ -585,11 +591,8 @@ pub fn check(lmss: &[&Lms], up: &Upload) -> Vec<Diagnostic> {
             } else {
                 Diagnostic::warning(message)
             }
-            .help(f.help);
-            d.code = Some(match code {
-                Some(c) => c.to_string(),
-                None => format!("{}/format", lms.name),
-            });
+            .help(f.help)
+            .with_code(code);
             if let Some(at) = f.at {
                 d = d.at(&up.positions.file, Some(at));
             }

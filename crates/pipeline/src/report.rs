@@ -92,7 +92,7 @@ pub fn problems(diags: &Diagnostics) -> Vec<Problem> {
                 line: position.map(|p| p.0),
                 column: position.map(|p| p.1),
                 help: d.help.clone(),
-                code: d.code.clone(),
+                code: d.code().map(str::to_string),
             }
         })
         .collect()
