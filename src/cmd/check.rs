@@ -30,9 +30,10 @@ pub struct Args {
 }
 
 pub fn execute(args: Args) -> i32 {
-    let result = run(&args);
+    let mut course = None;
+    let result = run(&args, &mut course);
     if args.format == Format::Json {
-        return print_report(result);
+        return print_report(result, course);
     }
     match result {
         Ok(loaded) => {
@@ -61,27 +62,24 @@ pub fn execute(args: Args) -> i32 {
     }
 }
 
-/// The course checked, with the findings of the LMSs asked for.
-fn run(args: &Args) -> Result<Loaded, Error> {
+/// The course checked, with the findings of the LMSs asked for; `course`
+/// is told what the course is once it loads.
+fn run(args: &Args, course: &mut Option<CourseSummary>) -> Result<Loaded, Error> {
     let chosen = args.targets.choose().map_err(Error::Input)?;
     let mut loaded = build::check(&args.course_dir)?;
+    *course = Some(CourseSummary::of(&loaded.course));
     if chosen.check_lms(&mut loaded) {
         return Err(Error::Input(loaded.diagnostics));
     }
     Ok(loaded)
 }
 
-fn print_report(result: Result<Loaded, Error>) -> i32 {
-    let (exit_code, course, problems) = match result {
-        Ok(loaded) => (
-            EXIT_OK,
-            Some(CourseSummary::of(&loaded.course)),
-            json::problems(&loaded.diagnostics),
-        ),
-        Err(Error::Input(diags)) => (EXIT_BAD_INPUT, None, json::problems(&diags)),
+fn print_report(result: Result<Loaded, Error>, course: Option<CourseSummary>) -> i32 {
+    let (exit_code, problems) = match result {
+        Ok(loaded) => (EXIT_OK, json::problems(&loaded.diagnostics)),
+        Err(Error::Input(diags)) => (EXIT_BAD_INPUT, json::problems(&diags)),
         Err(Error::Failed(e)) => (
             EXIT_FAILURE,
-            None,
             vec![json::problem(Severity::Error, format!("{e:#}"))],
         ),
     };

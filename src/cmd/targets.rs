@@ -12,8 +12,9 @@ use coursepack_pipeline::tool::ToolUrl;
 
 #[derive(ClapArgs)]
 pub struct TargetArgs {
-    /// Targets to build, comma-separated: scorm12, scorm2004, cc11, cc13, lti
-    /// [default: every target; lti only with --tool-url]
+    /// Targets to build (for `check`: to check with --lms), comma-separated:
+    /// scorm12, scorm2004, cc11, cc13, lti [default: every target; lti only
+    /// with --tool-url]
     #[arg(long, short, value_delimiter = ',', value_name = "LIST")]
     pub target: Vec<String>,
     /// What the Common Cartridge targets (cc11, cc13) carry: the pages

@@ -69,6 +69,8 @@ fn moodle_refuses_cc13_and_takes_cc11() {
     let (code, report) = check_json(&course, &["--lms", "moodle", "--target", "cc13"]);
     assert_eq!(code, 2, "{report:#}");
     assert_eq!(report["ok"], false);
+    // The course loaded: the report says which it is.
+    assert_eq!(report["course"]["id"], "care-opinion-feedback");
     let f = the(&report, "moodle/format");
     assert_eq!(f["severity"], "error");
     assert!(
