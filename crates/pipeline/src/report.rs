@@ -132,16 +132,33 @@ pub struct Totals {
     pub files: usize,
 }
 
-/// The report of each package written, read back for its SHA-256, and
-/// their totals.
+/// The report of each package written, read back for its SHA-256 (the
+/// packages side by side, a core each), and their totals.
 pub fn packages(written: &[Written]) -> std::io::Result<(Vec<PackageReport>, Totals)> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let sums: Vec<std::sync::Mutex<Option<std::io::Result<String>>>> =
+        written.iter().map(|_| Default::default()).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..cores.min(written.len()) {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(w) = written.get(i) else { break };
+                    let sum = sha256_file(&w.path);
+                    *sums[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(sum);
+                }
+            });
+        }
+    });
     let mut out = Vec::with_capacity(written.len());
-    for w in written {
+    for (w, sum) in written.iter().zip(sums) {
+        let sum = sum.into_inner().unwrap_or_else(|e| e.into_inner());
         out.push(PackageReport {
             path: w.path.display().to_string(),
             bytes: w.bytes,
             files: w.files,
-            sha256: sha256_file(&w.path)?,
+            sha256: sum.expect("every package is hashed")?,
         });
     }
     let totals = Totals {
