@@ -45,8 +45,9 @@ pub fn execute(args: Args) -> i32 {
     let id = course_id(&args.dir);
     match write(&args.dir, &id, args.templates) {
         Ok(()) => {
+            // The skeleton's comments explain each of its keys.
             println!(
-                "created {} — build it with `coursepack build {}`",
+                "created {} (its comments explain each key) — build it with `coursepack build {}`",
                 toml.display(),
                 args.dir.display()
             );

@@ -4,10 +4,12 @@
 pub mod build;
 pub mod check;
 pub mod init;
+pub mod output;
 #[cfg(feature = "preview")]
 pub mod preview;
 #[cfg(feature = "serve")]
 pub mod serve;
+pub mod targets;
 pub mod translate;
 pub mod variant;
 
@@ -129,10 +131,10 @@ pub fn report_grouped(diags: &coursepack_pipeline::diagnostic::Diagnostics) {
             if rest.len() > GROUP_LINES {
                 lines.push("…".into());
             }
-            let at = if lines.is_empty() {
-                String::new()
-            } else {
-                format!(", on lines {}", lines.join(", "))
+            let at = match lines.len() {
+                0 => String::new(),
+                1 => format!(", on line {}", lines[0]),
+                _ => format!(", on lines {}", lines.join(", ")),
             };
             let _ = writeln!(
                 err,

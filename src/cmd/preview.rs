@@ -31,7 +31,7 @@ pub struct Args {
     /// What one SCO holds in the SCORM packages [default: `[packaging] sco`, else scorm12
     /// session, scorm2004 course]
     #[arg(long, value_enum, value_name = "SCO")]
-    pub sco: Option<super::build::ScoArg>,
+    pub sco: Option<super::targets::ScoArg>,
 }
 
 /// `--lms` values.
@@ -90,8 +90,8 @@ pub fn execute(args: Args) -> i32 {
         lms,
         profile,
         sco: args.sco.map(|s| match s {
-            super::build::ScoArg::Session => preview::ScoChoice::Session,
-            super::build::ScoArg::Course => preview::ScoChoice::Course,
+            super::targets::ScoArg::Session => preview::ScoChoice::Session,
+            super::targets::ScoArg::Course => preview::ScoChoice::Course,
         }),
     };
     let open = args.open;

@@ -12,10 +12,12 @@ mod fuzz;
 mod hostile;
 mod init;
 mod layers;
+mod lms;
 mod lti_bundle;
 #[cfg(feature = "preview")]
 mod preview;
 mod qti;
+mod report;
 mod scorm;
 mod variants;
 mod warnings;

@@ -131,12 +131,52 @@ fn render_pages(
 }
 
 /// Builds every package of `targets` into `out`. `progress` is told about
-/// each package as it is written.
+/// each package as it is written, and each target's warning once
+/// (`warning: …`).
 pub fn build(
     prepared: &Prepared,
     targets: &[Box<dyn Target>],
     out: &Path,
     progress: &mut dyn FnMut(&str),
+) -> Result<Vec<Written>, Error> {
+    let progress = std::cell::RefCell::new(progress);
+    build_with(
+        prepared,
+        targets,
+        out,
+        &mut Observer {
+            step: &mut |m| (progress.borrow_mut())(m),
+            warning: &mut |w| (progress.borrow_mut())(&format!("warning: {w}")),
+            bytes: &|_| {},
+        },
+    )
+}
+
+/// What a build tells as it goes.
+pub struct Observer<'a> {
+    /// Each step, e.g. `packaging scorm12`.
+    pub step: &'a mut dyn FnMut(&str),
+    /// Each warning a target gives (what its packages leave out of the
+    /// course or change), once.
+    pub warning: &'a mut dyn FnMut(&str),
+    /// The packages' bytes: first the total to write (before compression),
+    /// then each file's as it is written, from the writing threads.
+    pub bytes: &'a (dyn Fn(Bytes) + Sync),
+}
+
+/// What [`Observer::bytes`] is told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bytes {
+    Total(u64),
+    Written(u64),
+}
+
+/// [`build`], telling `observer` what it does.
+pub fn build_with(
+    prepared: &Prepared,
+    targets: &[Box<dyn Target>],
+    out: &Path,
+    observer: &mut Observer,
 ) -> Result<Vec<Written>, Error> {
     let course = &prepared.loaded.course;
     let ctx = Context {
@@ -149,10 +189,10 @@ pub fn build(
     let mut packages = Vec::new();
     let mut warned = std::collections::BTreeSet::new();
     for target in targets {
-        progress(&format!("packaging {}", target.name()));
+        (observer.step)(&format!("packaging {}", target.name()));
         for w in target.warnings(&ctx) {
             if warned.insert(w.clone()) {
-                progress(&format!("warning: {w}"));
+                (observer.warning)(&w);
             }
         }
         for package in target.packages(&ctx)? {
@@ -160,9 +200,11 @@ pub fn build(
             packages.push((dest, package.entries));
         }
     }
+    (observer.bytes)(Bytes::Total(crate::archive::input_bytes(&packages)));
     // Written together, so that they share the reading of the media and
     // every core.
-    let pending = crate::archive::write_zips(packages)?;
+    let bytes = observer.bytes;
+    let pending = crate::archive::write_zips_observed(packages, &|n| bytes(Bytes::Written(n)))?;
     // Every package is complete: only now replace what was there, all or none.
     Ok(crate::archive::commit_all(pending)?)
 }

@@ -75,6 +75,8 @@ pub struct Cmi5Island {
 pub const DEFAULT_MAX_CHARS: u32 = 1000;
 /// The `suspend_data` SCORM 1.2 guarantees (SPM of `cmi.suspend_data`).
 pub const SCORM12_SUSPEND_LIMIT: u32 = 4096;
+/// The `suspend_data` SCORM 2004 (3rd and 4th Editions) guarantees.
+pub const SCORM2004_SUSPEND_LIMIT: u32 = 64000;
 
 /// What a session page's runtime reads (`cp-session`).
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -472,6 +474,16 @@ pub fn suspend_data_worst_case(session: &Session) -> usize {
         }
     }
     total
+}
+
+/// The most characters the course player's runtime can need in
+/// `suspend_data` when the whole course is one SCO: every session's state,
+/// each under its id.
+pub fn course_suspend_data_worst_case(sessions: &[Session]) -> usize {
+    sessions
+        .iter()
+        .map(|s| suspend_data_worst_case(s) + s.id.len() + 8)
+        .sum()
 }
 
 #[cfg(test)]

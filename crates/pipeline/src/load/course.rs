@@ -11,7 +11,9 @@ use toml::Spanned;
 
 use super::{Checker, DEFAULT_COLOUR, DEFAULT_VIDEO_PERCENT, MAX_NAME_PART};
 use crate::config::{BrandingTable, CourseFile as RawCourse, SessionTable};
-use crate::contract::{SCORM12_SUSPEND_LIMIT, suspend_data_worst_case};
+use crate::contract::{
+    SCORM12_SUSPEND_LIMIT, course_suspend_data_worst_case, suspend_data_worst_case,
+};
 use crate::diagnostic::suggest;
 use crate::model::{
     Block, BlockKind, Branding, Completion, Course, Partner, Person, Sco, Session, Split,
@@ -148,10 +150,7 @@ impl Checker<'_> {
         if let (Some(Sco::Course), Some(span)) = (sco, raw.packaging.sco.as_ref().map(|s| s.span()))
         {
             // The course player keeps every session's state in one suspend_data.
-            let worst: usize = sessions
-                .iter()
-                .map(|s| suspend_data_worst_case(s) + s.id.len() + 8)
-                .sum();
+            let worst = course_suspend_data_worst_case(&sessions);
             if worst > SCORM12_SUSPEND_LIMIT as usize {
                 self.warn(span, format!("with the course as one SCO, its state may need {worst} characters of suspend_data; SCORM 1.2 keeps 4096"), "lower `max_chars` on the reflections, or use `sco = \"session\"` for SCORM 1.2; long answers are shortened in the LMS and kept whole in the browser");
             }

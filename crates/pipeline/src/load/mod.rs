@@ -58,6 +58,40 @@ const MAX_SUGGESTIONS: usize = 1000;
 pub struct Loaded {
     pub course: Course,
     pub diagnostics: Diagnostics,
+    /// Where some keys are in course.toml, for checks made after loading.
+    pub positions: Positions,
+}
+
+/// Where the keys that checks made after loading (the LMS rules) point
+/// at are in course.toml: byte ranges of its text.
+#[derive(Debug, Default, Clone)]
+pub struct Positions {
+    /// The file, as diagnostics name it.
+    pub file: std::path::PathBuf,
+    /// `[course] id`.
+    pub course_id: Option<Range<usize>>,
+    /// `[packaging] sco`, when the course sets it.
+    pub sco: Option<Range<usize>>,
+    /// `[packaging] split`, when the course sets it.
+    pub split: Option<Range<usize>>,
+    /// Each session's `id`, by id.
+    pub sessions: HashMap<String, Range<usize>>,
+}
+
+impl Positions {
+    fn of(file: &Path, raw: &crate::config::CourseFile) -> Positions {
+        Positions {
+            file: file.to_path_buf(),
+            course_id: Some(raw.course.id.span()),
+            sco: raw.packaging.sco.as_ref().map(|s| s.span()),
+            split: raw.packaging.split.as_ref().map(|s| s.span()),
+            sessions: raw
+                .session
+                .iter()
+                .map(|s| (s.id.get_ref().clone(), s.id.span()))
+                .collect(),
+        }
+    }
 }
 
 /// Loads and validates the course in `dir`. On failure, the diagnostics hold
@@ -77,6 +111,7 @@ pub fn load_variant(dir: &Path, variant: Option<&str>) -> Result<Loaded, Diagnos
     let Some(mut raw) = raw else {
         return Err(diags);
     };
+    let positions = Positions::of(&toml_path, &raw);
     if variant.is_some() && overlay.is_none() {
         return Err(diags);
     }
@@ -141,6 +176,7 @@ pub fn load_variant(dir: &Path, variant: Option<&str>) -> Result<Loaded, Diagnos
         Ok(Loaded {
             course: course.expect("a course is built whenever there is no error"),
             diagnostics: diags,
+            positions,
         })
     }
 }

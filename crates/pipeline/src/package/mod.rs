@@ -100,6 +100,12 @@ pub trait Target {
     fn warnings(&self, _ctx: &Context) -> Vec<String> {
         Vec::new()
     }
+    /// What one SCO of its packages holds, for SCORM targets (`None` for
+    /// the others): `--sco`, else the course's `[packaging] sco`, else the
+    /// target's default.
+    fn sco(&self, _course: &Course) -> Option<Sco> {
+        None
+    }
 }
 
 /// The targets named on the command line (every default one when `names`
