@@ -32,6 +32,9 @@ pub struct Args {
     /// session, scorm2004 course]
     #[arg(long, value_enum, value_name = "SCO")]
     pub sco: Option<super::targets::ScoArg>,
+    /// Preview this variant (variants/NAME.toml) instead of the course as it is
+    #[arg(long, value_name = "NAME")]
+    pub variant: Option<String>,
 }
 
 /// `--lms` values.
@@ -89,10 +92,13 @@ pub fn execute(args: Args) -> i32 {
         addr: SocketAddr::from((Ipv4Addr::LOCALHOST, args.port)),
         lms,
         profile,
-        sco: args.sco.map(|s| match s {
-            super::targets::ScoArg::Session => preview::ScoChoice::Session,
-            super::targets::ScoArg::Course => preview::ScoChoice::Course,
-        }),
+        what: preview::What {
+            variant: args.variant.clone(),
+            sco: args.sco.map(|s| match s {
+                super::targets::ScoArg::Session => preview::ScoChoice::Session,
+                super::targets::ScoArg::Course => preview::ScoChoice::Course,
+            }),
+        },
     };
     let open = args.open;
     let ready = move |addr: SocketAddr| {

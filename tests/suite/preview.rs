@@ -246,3 +246,33 @@ fn listing(dir: &std::path::Path) -> Vec<String> {
     out.sort();
     out
 }
+
+#[test]
+fn a_variant_is_previewed_and_reading_files_is_no_change() {
+    let fixture = root().join("tests/fixtures/variants");
+    let pv = start(&fixture, &["--variant", "cardiff"]);
+    let status = || -> serde_json::Value {
+        let (code, body) = get(&pv.addr, "/__preview/status");
+        assert_eq!(code, 200);
+        serde_json::from_slice(&body).unwrap()
+    };
+    let first = status();
+    let ids: Vec<&str> = first["course"]["scos12"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["ITEM-cardiff-where", "ITEM-cardiff-reply"]);
+    let (_, page) = get(&pv.addr, "/course/index.html");
+    assert!(
+        String::from_utf8(page)
+            .unwrap()
+            .contains("<html lang=\"cy\"")
+    );
+    // Every build opens the course's files; that must not count as a change (it once
+    // rebuilt for ever). Nothing changes here, so the first build stays the only one.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert_eq!(status()["attempt"], first["attempt"]);
+    assert_eq!(first["attempt"], 1);
+}

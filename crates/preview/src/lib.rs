@@ -21,6 +21,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 pub use coursepack_pipeline::model::Sco as ScoChoice;
+pub use site::What;
 
 /// The LMS the shell page plays the course in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,8 +85,8 @@ pub struct Config {
     pub addr: SocketAddr,
     pub lms: Lms,
     pub profile: Profile,
-    /// `--sco`: what one SCO holds, overriding `[packaging] sco`.
-    pub sco: Option<ScoChoice>,
+    /// `--variant` and `--sco`: which course is built, and what one SCO holds.
+    pub what: What,
 }
 
 /// How long a burst of file changes is waited out before one rebuild.
@@ -102,8 +103,8 @@ pub fn run(cfg: Config, ready: impl FnOnce(SocketAddr)) -> anyhow::Result<()> {
         // The port first: a port in use is told before the build's output.
         let (listener, addr) = server::bind(cfg.addr).await?;
         let builds = watch::Builds::new();
-        watch::rebuild(&builds, &cfg.course_dir, cfg.sco, true);
-        watch::spawn(builds.clone(), &cfg.course_dir, cfg.sco)?;
+        watch::rebuild(&builds, &cfg.course_dir, &cfg.what, true);
+        watch::spawn(builds.clone(), &cfg.course_dir, cfg.what.clone())?;
         ready(addr);
         server::serve(listener, builds, cfg.lms, cfg.profile).await
     })

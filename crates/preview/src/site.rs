@@ -95,12 +95,27 @@ pub fn diagnostics_text(diags: &Diagnostics) -> String {
         .collect()
 }
 
-/// Builds the course in `dir`. `sco` is `--sco`, which overrides the course's
-/// `[packaging] sco` for both SCORM versions, as it does for `coursepack build`.
-pub fn build(dir: &Path, sco: Option<ScoChoice>) -> Result<(Site, String), Failure> {
+/// What the preview builds: the course as it is or one of its variants, and what one SCO
+/// holds.
+#[derive(Clone, Debug, Default)]
+pub struct What {
+    /// `--variant`: `variants/<name>.toml` laid over the course, as `build --variant` does.
+    pub variant: Option<String>,
+    /// `--sco`, which overrides the course's `[packaging] sco` for both SCORM versions, as
+    /// it does for `coursepack build`.
+    pub sco: Option<ScoChoice>,
+}
+
+/// Builds the course in `dir` as `what` says.
+pub fn build(dir: &Path, what: &What) -> Result<(Site, String), Failure> {
+    let sco = what.sco;
     // The pages every SCORM package and the LTI tool share; not the cartridges' static
     // variant, which nothing here shows (half the rendering of a big course).
-    let prepared = match build::prepare_for(dir, &[]) {
+    let prepared = match &what.variant {
+        None => build::prepare_for(dir, &[]),
+        Some(name) => build::prepare_variant(dir, name, &|_| Ok(Vec::new())).map(|(p, _)| p),
+    };
+    let prepared = match prepared {
         Ok(p) => p,
         Err(Error::Input(diags)) => {
             return Err(Failure::Course {

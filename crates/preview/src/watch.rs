@@ -6,12 +6,13 @@ use std::path::{Component, Path};
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
-use notify_debouncer_mini::notify::RecursiveMode;
-use notify_debouncer_mini::{DebounceEventResult, new_debouncer};
+use std::sync::mpsc::{self, RecvTimeoutError};
+
+use notify::event::ModifyKind;
+use notify::{Event, EventKind, RecursiveMode, Watcher};
 use tokio::sync::watch;
 
-use crate::ScoChoice;
-use crate::site::{self, Failure, Site};
+use crate::site::{self, Failure, Site, What};
 
 /// What the server serves now.
 #[derive(Default)]
@@ -52,9 +53,9 @@ impl Builds {
 /// Builds the course once; prints what happened to stderr (the terminal): the diagnostics of
 /// a failed build, as `check` prints them, else how long it took. `first`: the preview is
 /// starting (the warnings are counted then, not on each rebuild).
-pub fn rebuild(builds: &Builds, dir: &Path, sco: Option<ScoChoice>, first: bool) -> bool {
+pub fn rebuild(builds: &Builds, dir: &Path, what: &What, first: bool) -> bool {
     let started = Instant::now();
-    let result = site::build(dir, sco);
+    let result = site::build(dir, what);
     let ms = started.elapsed().as_millis();
     let mut cur = builds.current.write().unwrap_or_else(|p| p.into_inner());
     cur.attempt += 1;
@@ -138,41 +139,60 @@ pub fn relevant(root: &Path, path: &Path) -> bool {
 
 /// Watches the course folder and rebuilds after each burst of relevant changes, on a thread of
 /// its own, for as long as the process runs.
-pub fn spawn(builds: Arc<Builds>, dir: &Path, sco: Option<ScoChoice>) -> anyhow::Result<()> {
-    let (tx, rx) = std::sync::mpsc::channel::<DebounceEventResult>();
-    let mut debouncer = new_debouncer(crate::DEBOUNCE, tx)?;
+pub fn spawn(builds: Arc<Builds>, dir: &Path, what: What) -> anyhow::Result<()> {
+    let (tx, rx) = mpsc::channel::<notify::Result<Event>>();
+    let mut watcher = notify::recommended_watcher(tx)?;
     // Events name absolute paths: compare with the folder's own.
     let root = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
-    debouncer.watcher().watch(&root, RecursiveMode::Recursive)?;
+    watcher.watch(&root, RecursiveMode::Recursive)?;
     let dir = dir.to_path_buf();
     std::thread::Builder::new()
         .name("preview-watch".into())
         .spawn(move || {
-            // The debouncer stops watching when dropped: it lives with this thread.
-            let _debouncer = debouncer;
-            while let Ok(events) = rx.recv() {
-                let mut any = match events {
-                    Ok(events) => events.iter().any(|e| relevant(&root, &e.path)),
-                    Err(e) => {
-                        eprintln!("warning: watching {}: {e}", dir.display());
-                        false
+            // The watcher stops watching when dropped: it lives with this thread.
+            let _watcher = watcher;
+            let changes = |event: notify::Result<Event>| match event {
+                Ok(e) => changes_content(&e.kind) && e.paths.iter().any(|p| relevant(&root, p)),
+                Err(e) => {
+                    eprintln!("warning: watching {}: {e}", dir.display());
+                    false
+                }
+            };
+            while let Ok(event) = rx.recv() {
+                if !changes(event) {
+                    continue;
+                }
+                // Wait the burst out (an editor's save is several events; so is a copy):
+                // one build once DEBOUNCE passes with nothing new.
+                loop {
+                    match rx.recv_timeout(crate::DEBOUNCE) {
+                        Ok(_) => continue,
+                        Err(RecvTimeoutError::Timeout) => break,
+                        Err(RecvTimeoutError::Disconnected) => return,
                     }
-                };
-                // Changes that came in while the previous build ran: one more build for all.
-                while let Ok(more) = rx.try_recv() {
-                    any |= more.is_ok_and(|ev| ev.iter().any(|e| relevant(&root, &e.path)));
                 }
-                if any {
-                    rebuild(&builds, &dir, sco, false);
-                }
+                rebuild(&builds, &dir, &what, false);
             }
         })?;
     Ok(())
 }
 
+/// Whether an event can change what a build reads. Opening and reading a file, as every
+/// build does, is not a change (watching those would rebuild for ever); neither is a new
+/// access time or mode.
+fn changes_content(kind: &EventKind) -> bool {
+    match kind {
+        EventKind::Create(_) | EventKind::Remove(_) | EventKind::Any | EventKind::Other => true,
+        EventKind::Modify(ModifyKind::Metadata(_)) => false,
+        EventKind::Modify(_) => true,
+        EventKind::Access(_) => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use notify::event::{AccessKind, CreateKind};
 
     #[test]
     fn edits_that_matter_are_told_from_noise() {
@@ -198,5 +218,15 @@ mod tests {
         ] {
             assert!(!relevant(root, Path::new(p)), "{p}");
         }
+    }
+
+    #[test]
+    fn reading_a_file_is_not_a_change() {
+        assert!(!changes_content(&EventKind::Access(AccessKind::Any)));
+        assert!(!changes_content(&EventKind::Modify(ModifyKind::Metadata(
+            notify::event::MetadataKind::AccessTime
+        ))));
+        assert!(changes_content(&EventKind::Modify(ModifyKind::Any)));
+        assert!(changes_content(&EventKind::Create(CreateKind::File)));
     }
 }
