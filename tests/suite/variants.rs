@@ -550,3 +550,29 @@ fn the_translation_file_round_trips_through_translate_toolkit() {
     ));
     tool("pocount", &[&xlf]);
 }
+
+#[test]
+fn an_images_alt_text_and_caption_are_translated_and_a_decorative_one_is_not() {
+    let dir = tempfile::tempdir().unwrap();
+    copy(&root().join("tests/fixtures/every-block"), dir.path());
+    let out = run(&[
+        "translate",
+        "extract",
+        dir.path().to_str().unwrap(),
+        "--lang",
+        "cy",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let xlf = std::fs::read_to_string(dir.path().join("translations/cy.xlf")).unwrap();
+    assert!(
+        xlf.contains("A bar chart: replies rose from 20% to 60%"),
+        "{xlf}"
+    );
+    assert!(xlf.contains("Replies to stories, *2019 to 2023*."), "{xlf}");
+    // The decorative image's `alt = ""` is not a unit: one alt unit in all.
+    assert_eq!(xlf.matches(".alt\" resname=").count(), 1, "{xlf}");
+}

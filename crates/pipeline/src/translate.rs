@@ -152,7 +152,8 @@ fn blocks(
     let at = format!("{at}, {} block `{bid}`", b.kind.get_ref());
     let transcript_is_file = b.transcript_is_file();
     let mut field = |name: &str, v: &mut Option<Spanned<String>>| {
-        if let Some(v) = v {
+        // An empty text (e.g. `alt = ""` of a decorative image) has nothing to translate.
+        if let Some(v) = v.as_mut().filter(|v| !v.get_ref().is_empty()) {
             unit(
                 format!("block.{bid}.{name}"),
                 format!("{at}, {name}"),
@@ -164,6 +165,8 @@ fn blocks(
     field("title", &mut b.title);
     field("body", &mut b.body);
     field("question", &mut b.question);
+    field("alt", &mut b.alt);
+    field("caption", &mut b.caption);
     if !transcript_is_file {
         field("transcript", &mut b.transcript);
     }
