@@ -29,6 +29,9 @@ apt_install() {
 
 # xmllint validates every manifest against the official schemas.
 apt_install xmllint:libxml2-utils
+# translate-toolkit reads and writes the translation files independently
+# (tests/suite/variants.rs: xliff2po, po2xliff, pocount).
+apt_install xliff2po:translate-toolkit
 # PHP and HTML Purifier clean the cartridges' pages as Moodle does
 # (tests/moodle/page.php).
 apt_install php:php-cli /usr/share/php/HTMLPurifier.auto.php:php-htmlpurifier
@@ -44,6 +47,9 @@ cargo test --workspace --locked
 echo "== browser tests (runtime unit tests, SCORM scenarios against an LMS runtime, accessibility)"
 bash tests/browser/setup.sh
 npm test --prefix tests/browser
+
+echo "== cmi5 (independent test LMS + LRS checking every statement against the spec)"
+bash tests/cmi5/run.sh
 
 echo "== LTI 1.3 tool (independent test platform; SQLite and PostgreSQL)"
 bash tests/lti/run.sh

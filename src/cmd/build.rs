@@ -2,39 +2,33 @@
 
 use std::path::PathBuf;
 
-use clap::{Args as ClapArgs, ValueEnum};
+use clap::Args as ClapArgs;
 
+use super::output::{Format, Progress, print_json};
+use super::targets::TargetArgs;
 use super::{EXIT_OK, fail, human_size, report, report_grouped};
-use coursepack_pipeline::build::{self, Error};
-use coursepack_pipeline::diagnostic::{Diagnostic, Diagnostics};
-use coursepack_pipeline::model::Sco;
-use coursepack_pipeline::package::{self, CcFlavour, Options};
-use coursepack_pipeline::tool::ToolUrl;
+use coursepack_pipeline::archive::Written;
+use coursepack_pipeline::build::{self, Error, Observer};
+use coursepack_pipeline::diagnostic::{Diagnostic, Diagnostics, Severity};
+use coursepack_pipeline::report::{self as json, CourseSummary, Problem, Report};
 
 #[derive(ClapArgs)]
 pub struct Args {
     /// The course folder, holding course.toml
     #[arg(default_value = "course", value_parser = super::course_dir)]
     pub course_dir: PathBuf,
-    /// Targets to build, comma-separated: scorm12, scorm2004, cc11, cc13, lti
-    /// [default: every target; lti only with --tool-url]
-    #[arg(long, short, value_delimiter = ',', value_name = "LIST")]
-    pub target: Vec<String>,
+    #[command(flatten)]
+    pub targets: TargetArgs,
     /// Where packages are written
     #[arg(long, short, default_value = "dist", value_name = "DIR")]
     pub out: PathBuf,
-    /// What the Common Cartridge targets (cc11, cc13) carry: the pages
-    /// themselves, or one LTI link per session to the coursepack tool
-    #[arg(long, value_enum, default_value_t = Flavour::Web, value_name = "FLAVOUR")]
-    pub cc_flavour: Flavour,
-    /// The LTI tool's https base address, for the `lti` target and
-    /// `--cc-flavour lti`; sessions launch at <URL>/launch/<session-id>
-    #[arg(long, value_name = "URL")]
-    pub tool_url: Option<String>,
-    /// What one SCO holds in the SCORM packages: a session, or the whole
-    /// course [default: `[packaging] sco`, else scorm12 session, scorm2004 course]
-    #[arg(long, value_enum, value_name = "SCO")]
-    pub sco: Option<ScoArg>,
+    /// Build this variant (variants/NAME.toml) instead of the course as it
+    /// is; repeat it for several
+    #[arg(long, value_name = "NAME")]
+    pub variant: Vec<String>,
+    /// Build every variant in the course's variants/ folder
+    #[arg(long, conflicts_with = "variant")]
+    pub all_variants: bool,
     /// Print only errors and the summary
     #[arg(long, short)]
     pub quiet: bool,
@@ -42,95 +36,160 @@ pub struct Args {
     /// counted on one line)
     #[arg(long, short, conflicts_with = "quiet")]
     pub verbose: bool,
+    /// `human`: text on stderr, a line a package on stdout; `json`: one
+    /// JSON report on stdout (problems, packages with their sha256)
+    #[arg(long, value_enum, default_value_t = Format::Human, value_name = "FORMAT")]
+    pub format: Format,
 }
 
-/// `--cc-flavour` values.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Flavour {
-    /// Self-contained: web pages, web links and discussion topics
-    Web,
-    /// Thin: one LTI link per session (needs --tool-url)
-    Lti,
-}
-
-/// `--sco` values.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum ScoArg {
-    /// One SCO per session: the LMS lists and tracks each session
-    Session,
-    /// The whole course is one SCO, each session an objective (records
-    /// every session in Moodle's SCORM 2004 player)
-    Course,
-}
-
-impl Args {
-    /// The package options, every problem with them reported at once.
-    fn options(&self) -> Result<Options, Diagnostics> {
-        let mut diags = Diagnostics::default();
-        let tool_url = match self.tool_url.as_deref().map(ToolUrl::parse_https) {
-            None => None,
-            Some(Ok(url)) => Some(url),
-            Some(Err(why)) => {
-                diags.push(
-                    Diagnostic::error(format!("invalid --tool-url: {why}")).help(
-                        "give the tool's base address, e.g. `--tool-url https://tool.example.org`",
-                    ),
-                );
-                None
-            }
-        };
-        let options = Options {
-            cc_flavour: match self.cc_flavour {
-                Flavour::Web => CcFlavour::Web,
-                Flavour::Lti => CcFlavour::Lti,
-            },
-            tool_url,
-            sco: self.sco.map(|s| match s {
-                ScoArg::Session => Sco::Session,
-                ScoArg::Course => Sco::Course,
-            }),
-        };
-        if diags.has_errors() {
-            Err(diags)
-        } else {
-            Ok(options)
-        }
-    }
+/// What a build ended with, for the JSON report.
+#[derive(Default)]
+struct Outcome {
+    course: Option<CourseSummary>,
+    diagnostics: Diagnostics,
+    /// Warnings of the targets, as the build told them.
+    target_warnings: Vec<String>,
 }
 
 pub fn execute(args: Args) -> i32 {
-    match run(&args) {
-        Ok(()) => EXIT_OK,
-        Err(e) => fail(e),
+    let json = args.format == Format::Json;
+    let mut outcome = Outcome::default();
+    let result = run(&args, &mut outcome);
+    if !json {
+        return match result {
+            Ok(_) => EXIT_OK,
+            Err(e) => fail(e),
+        };
     }
+    let (exit_code, packages, failure) = match result {
+        Ok(written) => match json::packages(&written) {
+            Ok(p) => (EXIT_OK, Some(p), None),
+            Err(e) => (
+                super::EXIT_FAILURE,
+                None,
+                Some(format!("cannot read the packages written back: {e}")),
+            ),
+        },
+        Err(Error::Input(diags)) => {
+            outcome.diagnostics = diags;
+            (super::EXIT_BAD_INPUT, None, None)
+        }
+        Err(Error::Failed(e)) => (
+            super::EXIT_FAILURE,
+            None,
+            Some(format!(
+                "{e:#}; nothing was written, existing files are unchanged"
+            )),
+        ),
+    };
+    let mut problems: Vec<Problem> = json::problems(&outcome.diagnostics);
+    problems.extend(failure.map(|m| json::problem(Severity::Error, m)));
+    problems.extend(
+        outcome
+            .target_warnings
+            .iter()
+            .map(|w| json::problem(Severity::Warning, w.clone())),
+    );
+    let errors = problems.iter().filter(|p| p.severity == "error").count();
+    let (packages, totals) = packages.unzip();
+    print_json(&Report {
+        version: json::VERSION,
+        command: "build",
+        ok: exit_code == EXIT_OK,
+        exit_code,
+        course: outcome.course,
+        errors,
+        warnings: problems.len() - errors,
+        problems,
+        packages,
+        totals,
+    });
+    exit_code
 }
 
-fn run(args: &Args) -> Result<(), Error> {
-    let options = args.options().map_err(Error::Input)?;
-    let targets = package::select(&args.target, &options).map_err(Error::Input)?;
-    let prepared = build::prepare_for(&args.course_dir, &targets)?;
-    if args.verbose {
+fn run(args: &Args, outcome: &mut Outcome) -> Result<Vec<Written>, Error> {
+    let json = args.format == Format::Json;
+    let chosen = args.targets.choose().map_err(Error::Input)?;
+    if !args.variant.is_empty() || args.all_variants {
+        if json || !chosen.lmss.is_empty() {
+            let mut diags = Diagnostics::default();
+            diags.push(
+                Diagnostic::error("`--format json` and `--lms` do not cover variants yet")
+                    .help("build the variants without them; `check --lms` the course as it is"),
+            );
+            return Err(Error::Input(diags));
+        }
+        let names = super::variant::chosen(&args.course_dir, &args.variant, args.all_variants)?;
+        super::variant::build_all(
+            &args.course_dir,
+            &names,
+            &args.targets.target,
+            &chosen.options,
+            &args.out,
+            args.quiet,
+            args.verbose,
+        )?;
+        return Ok(Vec::new());
+    }
+    let targets = &chosen.targets;
+    let mut prepared = build::prepare_for(&args.course_dir, targets)?;
+    outcome.course = Some(CourseSummary::of(&prepared.loaded.course));
+    if chosen.check_lms(&mut prepared.loaded) {
+        // A package that cannot work in the LMS: stop before writing.
+        return Err(Error::Input(std::mem::take(
+            &mut prepared.loaded.diagnostics,
+        )));
+    }
+    let unused_tool_url =
+        chosen.options.tool_url.is_some() && !targets.iter().any(|t| t.uses_tool_url());
+    const UNUSED_TOOL_URL: &str =
+        "--tool-url is used only by the `lti` target and `--cc-flavour lti`; none is built here";
+    if json {
+        outcome.diagnostics = std::mem::take(&mut prepared.loaded.diagnostics);
+        if unused_tool_url {
+            outcome.target_warnings.push(UNUSED_TOOL_URL.into());
+        }
+    } else if args.verbose {
         report(&prepared.loaded.diagnostics);
     } else if !args.quiet {
         report_grouped(&prepared.loaded.diagnostics);
-        if options.tool_url.is_some() && !targets.iter().any(|t| t.uses_tool_url()) {
-            eprintln!(
-                "warning: --tool-url is used only by the `lti` target and `--cc-flavour lti`; none is built here"
+        if unused_tool_url {
+            eprintln!("warning: {UNUSED_TOOL_URL}");
+        }
+    }
+    let bar = Progress::new(!args.quiet);
+    let talk = !args.quiet && !json;
+    let written = bar.run(|| {
+        build::build_with(
+            &prepared,
+            targets,
+            &args.out,
+            &mut Observer {
+                step: &mut |m| {
+                    if talk {
+                        bar.eprintln(m);
+                    }
+                },
+                warning: &mut |w| {
+                    if json {
+                        outcome.target_warnings.push(w.to_string());
+                    } else if talk {
+                        bar.eprintln(&format!("warning: {w}"));
+                    }
+                },
+                bytes: &|b| bar.bytes(b),
+            },
+        )
+    })?;
+    if !json {
+        for w in &written {
+            println!(
+                "wrote {} ({}, {} files)",
+                w.path.display(),
+                human_size(w.bytes),
+                w.files
             );
         }
     }
-    let mut progress = |msg: &str| {
-        if !args.quiet {
-            eprintln!("{msg}");
-        }
-    };
-    for w in build::build(&prepared, &targets, &args.out, &mut progress)? {
-        println!(
-            "wrote {} ({}, {} files)",
-            w.path.display(),
-            human_size(w.bytes),
-            w.files
-        );
-    }
-    Ok(())
+    Ok(written)
 }

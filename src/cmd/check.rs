@@ -4,21 +4,60 @@ use std::path::PathBuf;
 
 use clap::Args as ClapArgs;
 
-use super::{EXIT_OK, count, fail_as, report};
-use coursepack_pipeline::build;
+use super::output::{Format, print_json};
+use super::targets::TargetArgs;
+use super::{EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, count, fail_as, report};
+use coursepack_pipeline::build::{self, Error};
+use coursepack_pipeline::diagnostic::{Diagnostics, Severity};
+use coursepack_pipeline::load::Loaded;
+use coursepack_pipeline::report::{self as json, CourseSummary, Report};
 
 #[derive(ClapArgs)]
 pub struct Args {
     /// The course folder, holding course.toml
     #[arg(default_value = "course", value_parser = super::course_dir)]
     pub course_dir: PathBuf,
+    /// The packages to check for (with --lms: what each LMS accepts)
+    #[command(flatten)]
+    pub targets: TargetArgs,
     /// Print only errors and the summary
     #[arg(long, short)]
     pub quiet: bool,
+    /// `human`: every problem on stderr, a summary on stdout; `json`: one
+    /// JSON report on stdout (of the course as it is, without its variants)
+    #[arg(long, value_enum, default_value_t = Format::Human, value_name = "FORMAT")]
+    pub format: Format,
 }
 
 pub fn execute(args: Args) -> i32 {
-    match build::check(&args.course_dir) {
+    let mut course = None;
+    let result = run(&args, &mut course);
+    if args.format == Format::Json {
+        return print_report(result, course);
+    }
+    // What the course says without a variant, not repeated for each variant.
+    let base = match &result {
+        Ok(loaded) => Some(&loaded.diagnostics),
+        Err(Error::Input(diags)) => Some(diags),
+        Err(_) => None,
+    }
+    .map(|d| Diagnostics {
+        items: d.items.clone(),
+        source: d.source.clone(),
+    });
+    let loaded = result.is_ok();
+    let code = check_course(&args, result);
+    // Every variant, and (when the course loads) every translation's coverage.
+    let variants_ok =
+        super::variant::check_all(&args.course_dir, base.as_ref(), loaded, args.quiet);
+    if code == EXIT_OK && !variants_ok {
+        return EXIT_BAD_INPUT;
+    }
+    code
+}
+
+fn check_course(args: &Args, result: Result<Loaded, Error>) -> i32 {
+    match result {
         Ok(loaded) => {
             let diags = &loaded.diagnostics;
             if !args.quiet {
@@ -43,4 +82,41 @@ pub fn execute(args: Args) -> i32 {
         // `check` never writes: its last line does not say so.
         Err(e) => fail_as(e, false),
     }
+}
+
+/// The course checked, with the findings of the LMSs asked for; `course`
+/// is told what the course is once it loads.
+fn run(args: &Args, course: &mut Option<CourseSummary>) -> Result<Loaded, Error> {
+    let chosen = args.targets.choose().map_err(Error::Input)?;
+    let mut loaded = build::check(&args.course_dir)?;
+    *course = Some(CourseSummary::of(&loaded.course));
+    if chosen.check_lms(&mut loaded) {
+        return Err(Error::Input(loaded.diagnostics));
+    }
+    Ok(loaded)
+}
+
+fn print_report(result: Result<Loaded, Error>, course: Option<CourseSummary>) -> i32 {
+    let (exit_code, problems) = match result {
+        Ok(loaded) => (EXIT_OK, json::problems(&loaded.diagnostics)),
+        Err(Error::Input(diags)) => (EXIT_BAD_INPUT, json::problems(&diags)),
+        Err(Error::Failed(e)) => (
+            EXIT_FAILURE,
+            vec![json::problem(Severity::Error, format!("{e:#}"))],
+        ),
+    };
+    let errors = problems.iter().filter(|p| p.severity == "error").count();
+    print_json(&Report {
+        version: json::VERSION,
+        command: "check",
+        ok: exit_code == EXIT_OK,
+        exit_code,
+        course,
+        errors,
+        warnings: problems.len() - errors,
+        problems,
+        packages: None,
+        totals: None,
+    });
+    exit_code
 }

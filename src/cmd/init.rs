@@ -14,11 +14,26 @@ pub struct Args {
     /// Also write the default templates into DIR/templates, to edit
     #[arg(long)]
     pub templates: bool,
+    /// Add a variant's skeleton, DIR/variants/NAME.toml, to the course in DIR
+    #[arg(long, value_name = "NAME", conflicts_with = "templates")]
+    pub variant: Option<String>,
 }
 
 const SKELETON: &str = include_str!("../../templates/init/course.toml");
 
 pub fn execute(args: Args) -> i32 {
+    if let Some(name) = &args.variant {
+        return match super::variant::init(&args.dir, name) {
+            Ok(said) => {
+                println!("{said}");
+                EXIT_OK
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                EXIT_BAD_INPUT
+            }
+        };
+    }
     let toml = args.dir.join(coursepack_pipeline::load::COURSE_FILE);
     if toml.exists() {
         eprintln!(
@@ -30,8 +45,9 @@ pub fn execute(args: Args) -> i32 {
     let id = course_id(&args.dir);
     match write(&args.dir, &id, args.templates) {
         Ok(()) => {
+            // The skeleton's comments explain each of its keys.
             println!(
-                "created {} — build it with `coursepack build {}`",
+                "created {} (its comments explain each key) — build it with `coursepack build {}`",
                 toml.display(),
                 args.dir.display()
             );

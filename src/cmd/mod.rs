@@ -4,8 +4,14 @@
 pub mod build;
 pub mod check;
 pub mod init;
+pub mod output;
+#[cfg(feature = "preview")]
+pub mod preview;
 #[cfg(feature = "serve")]
 pub mod serve;
+pub mod targets;
+pub mod translate;
+pub mod variant;
 
 use clap::{Parser, Subcommand};
 
@@ -36,9 +42,14 @@ pub enum Command {
     Check(check::Args),
     /// Create a new course folder that builds
     Init(init::Args),
+    /// Preview the course in a simulated LMS on this computer, rebuilt as it changes
+    #[cfg(feature = "preview")]
+    Preview(preview::Args),
     /// Serve the course as an LTI 1.3 tool (launches, grades, deep linking, registration)
     #[cfg(feature = "serve")]
     Serve(serve::Args),
+    /// Translate the course's text: extract an XLIFF file for translators
+    Translate(translate::Args),
 }
 
 /// Runs the command line and returns the exit code.
@@ -47,8 +58,11 @@ pub fn run(cli: Cli) -> i32 {
         Command::Build(args) => build::execute(args),
         Command::Check(args) => check::execute(args),
         Command::Init(args) => init::execute(args),
+        #[cfg(feature = "preview")]
+        Command::Preview(args) => preview::execute(args),
         #[cfg(feature = "serve")]
         Command::Serve(args) => serve::execute(args),
+        Command::Translate(args) => translate::execute(args),
     }
 }
 
@@ -117,10 +131,10 @@ pub fn report_grouped(diags: &coursepack_pipeline::diagnostic::Diagnostics) {
             if rest.len() > GROUP_LINES {
                 lines.push("…".into());
             }
-            let at = if lines.is_empty() {
-                String::new()
-            } else {
-                format!(", on lines {}", lines.join(", "))
+            let at = match lines.len() {
+                0 => String::new(),
+                1 => format!(", on line {}", lines[0]),
+                _ => format!(", on lines {}", lines.join(", ")),
             };
             let _ = writeln!(
                 err,

@@ -15,6 +15,10 @@ use lti::site::LoadError;
 
 /// Serve the course as an LTI 1.3 tool (launches, grades, deep linking, dynamic registration).
 #[derive(Debug, ClapArgs)]
+#[command(
+    override_usage = "coursepack serve [COURSE_DIR] --public-url <URL> [OPTIONS]\n       \
+                            coursepack serve --rotate-key [--data <DIR>] [--key-grace-days <DAYS>]"
+)]
 pub struct Args {
     /// Course folder: a course source (course.toml) or a folder of rendered pages.
     #[arg(default_value = "course", value_parser = super::course_dir)]

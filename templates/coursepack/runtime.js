@@ -5,7 +5,8 @@
  *   - tracks what the learner has done: distinct seconds of a local video actually played,
  *     readings opened, checkboxes ticked, reflections answered
  *   - reports to the LMS it finds (SCORM 2004 `API_1484_11` first, then SCORM 1.2 `API`),
- *     or to the LTI endpoint given in #cp-lti, or keeps progress in localStorage alone
+ *     or to the LTI endpoint given in #cp-lti, or (a page carrying #cp-cmi5) as a cmi5 AU in
+ *     xAPI statements to the LRS its launch names, or keeps progress in localStorage alone
  *   - restores the learner's state on return, and bookmarks the last block used
  *
  * Rules it keeps:
@@ -707,6 +708,8 @@
   //   hostBackend      a session page inside the course player (course.html), which owns the
   //                    one SCO and lends its pages `coursepackHost` (hostModel, Player.host)
   //   ltiBackend       the LTI tool: the state is posted as JSON to the endpoint in #cp-lti
+  //   cmi5Backend      a cmi5 assignable unit: xAPI statements and state to the LMS's LRS
+  //                    (its page carries #cp-cmi5; cmi5Prepare reads the launch first)
   //   localBackend     a browser alone: nothing beyond the page's own localStorage copy
   // The first three speak the SCORM data model, so they share its rules (dataModelBackend) and
   // differ only in their model. A new environment (cmi5, a preview LMS) is one new unit: a
@@ -717,7 +720,7 @@
   // never waits for one; a failed session write is retried by the backend itself, a failed
   // course write by the player (saveCourse's `again`).
   //   mode             the environment's name, as coursepackRuntime.mode reports it:
-  //                    'scorm12', 'scorm2004', 'course', 'lti', 'local'
+  //                    'scorm12', 'scorm2004', 'course', 'lti', 'cmi5', 'local'
   //   ownsFrame        true when the page is a SCO of its own in the LMS's frame: a link that
   //                    loads another page of the course there would break tracking (bindNav)
   //   open(snapshot)   takes the page; false leaves it to the next backend. `snapshot()` gives
@@ -1334,6 +1337,504 @@
     };
   }
 
+  // -- cmi5: an assignable unit reporting xAPI statements to the LMS's LRS ---------------------
+  //
+  // A page of a cmi5 package carries the `cp-cmi5` island ({au: the AU's IRI in cmi5.xml}). Before
+  // the page starts, cmi5Prepare reads the launch (cmi5 8.1: endpoint, fetch, actor, registration,
+  // activityId), POSTs once to `fetch` for the auth token (8.2), reads the LMS.LaunchData state
+  // (10), the cmi5LearnerPreferences agent profile (11) and the learner's own state, and sends
+  // `initialized`; the page then starts on cmi5Backend. The learner's state is the State API
+  // document CMI5_STATE under the AU's activity id and registration; LMS.LaunchData is never
+  // written. Statements are sent one at a time, in order; `terminated` is the last.
+
+  var XAPI_VERSION = '1.0.3';
+  var CMI5_STATE = 'coursepack.state';
+  var VERB = 'http://adlnet.gov/expapi/verbs/';
+  var CMI5_CATEGORY = 'https://w3id.org/xapi/cmi5/context/categories/cmi5';
+  var MOVEON_CATEGORY = 'https://w3id.org/xapi/cmi5/context/categories/moveon';
+  var MASTERY_EXT = 'https://w3id.org/xapi/cmi5/context/extensions/masteryscore';
+  // What the page says when the LMS refused the launch (8.2.3.2 error codes).
+  var CMI5_ERRORS = {
+    '1': 'This launch link was already used or has expired. Close this page and open the session again from the LMS.',
+    '2': 'The LMS refused this launch (a security error). Close this page and open the session again from the LMS.',
+    '3': 'The LMS could not start this session (an error on its side). Try again later from the LMS.'
+  };
+  var CMI5_UNREACHABLE = 'The LMS could not be reached, so nothing you do here is recorded. Close this page and open the session again from the LMS.';
+  var CMI5_NO_LAUNCH = 'This page was not launched by a cmi5 LMS, so nothing you do here is recorded beyond this browser.';
+
+  /** The launch parameters of the page's address, or null when one is missing. */
+  function cmi5Params(win) {
+    var q;
+    try {
+      q = new URLSearchParams(win.location.search);
+    } catch (e) {
+      return null;
+    }
+    var p = { endpoint: q.get('endpoint'), fetch: q.get('fetch'), registration: q.get('registration'),
+      activityId: q.get('activityId'), actor: null };
+    try {
+      p.actor = JSON.parse(q.get('actor') || 'null');
+    } catch (e) {
+      p.actor = null;
+    }
+    if (!p.endpoint || !p.fetch || !p.registration || !p.activityId || !p.actor || typeof p.actor !== 'object') return null;
+    if (p.endpoint.charAt(p.endpoint.length - 1) !== '/') p.endpoint += '/';
+    return p;
+  }
+
+  /** A version 4 UUID for a statement id (cmi5 9.1). */
+  function uuid(win) {
+    var c = win && win.crypto;
+    if (c && typeof c.randomUUID === 'function') return c.randomUUID();
+    var b = [];
+    for (var i = 0; i < 16; i++) b.push(Math.floor(Math.random() * 256));
+    if (c && typeof c.getRandomValues === 'function') b = Array.prototype.slice.call(c.getRandomValues(new Uint8Array(16)));
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    var h = b.map(function (x) { return (x < 16 ? '0' : '') + x.toString(16); }).join('');
+    return h.slice(0, 8) + '-' + h.slice(8, 12) + '-' + h.slice(12, 16) + '-' + h.slice(16, 20) + '-' + h.slice(20);
+  }
+
+  /** Shows a notice at the top of the page's main content (the launch failed, or ended). */
+  function cmi5Notice(doc, text) {
+    try {
+      var node = doc.querySelector('[data-cp-cmi5-notice]');
+      if (!node) {
+        node = doc.createElement('p');
+        node.setAttribute('data-cp-cmi5-notice', '');
+        node.setAttribute('role', 'alert');
+        node.className = 'cp-preview';
+        var main = doc.querySelector('main') || doc.body;
+        main.insertBefore(node, main.firstChild);
+      }
+      node.textContent = text;
+    } catch (e) { /* no document to tell */ }
+  }
+
+  /** One xAPI request: a promise of the response, or of null when the network failed. */
+  function xapi(win, launch, method, path, body, keepalive) {
+    var headers = { 'X-Experience-API-Version': XAPI_VERSION, 'Authorization': 'Basic ' + launch.token };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    try {
+      return win.fetch(launch.endpoint + path, {
+        method: method, headers: headers, body: body === undefined ? undefined : JSON.stringify(body),
+        keepalive: !!keepalive, credentials: 'omit', cache: 'no-store'
+      }).then(function (res) { return res; }, function () { return null; });
+    } catch (e) {
+      return Promise.resolve(null);
+    }
+  }
+
+  function query(params) {
+    return Object.keys(params).map(function (k) {
+      return encodeURIComponent(k) + '=' + encodeURIComponent(params[k]);
+    }).join('&');
+  }
+
+  /** The State API address of document `stateId` of this AU and registration. */
+  function statePath(launch, stateId) {
+    return 'activities/state?' + query({ stateId: stateId, activityId: launch.activityId,
+      agent: JSON.stringify(launch.actor), registration: launch.registration });
+  }
+
+  /** A GET of a JSON document: its value, null when there is none (404), or a rejection. */
+  function getDocument(win, launch, path) {
+    return xapi(win, launch, 'GET', path).then(function (res) {
+      if (res && res.status === 404) return null;
+      if (!res || !res.ok) throw new Error('xAPI GET ' + path + ': ' + (res ? res.status : 'network'));
+      return res.text().then(function (t) { return t ? JSON.parse(t) : null; });
+    });
+  }
+
+  /**
+   * Reads the launch and sends `initialized`; calls `start` once, whatever happens: with the
+   * launch on `win.coursepackCmi5` when it succeeded, without it (and a notice on the page saying
+   * why) when it did not. Returns false when the page is not a cmi5 AU (`start` is then not called).
+   */
+  function cmi5Prepare(win, doc, start) {
+    var island = readJSONIsland(doc, 'cp-cmi5');
+    if (!island) return false;
+    var started = false;
+    var go = safe(function () {
+      if (started) return;
+      started = true;
+      start();
+    });
+    var p = cmi5Params(win);
+    if (!p || typeof win.fetch !== 'function') {
+      cmi5Notice(doc, CMI5_NO_LAUNCH);
+      go();
+      return true;
+    }
+    var launch = { endpoint: p.endpoint, actor: p.actor, registration: p.registration, activityId: p.activityId,
+      au: typeof island.au === 'string' ? island.au : p.activityId, token: '', data: {}, prefs: null, kept: null,
+      startedAt: Date.now() };
+    var fail = function (text) {
+      cmi5Notice(doc, text);
+      go();
+    };
+    var request;
+    try {
+      // POST, never GET (cmi5 8.2.1), once.
+      request = win.fetch(p.fetch, { method: 'POST', credentials: 'omit', cache: 'no-store' });
+    } catch (e) {
+      fail(CMI5_UNREACHABLE);
+      return true;
+    }
+    request.then(function (res) {
+      if (!res || !res.ok) throw new Error('fetch ' + (res ? res.status : 'network'));
+      return res.json();
+    }).then(function (body) {
+      if (body && typeof body['auth-token'] === 'string' && body['auth-token']) {
+        launch.token = body['auth-token'];
+        return Promise.all([
+          getDocument(win, launch, statePath(launch, 'LMS.LaunchData')),
+          getDocument(win, launch, 'agents/profile?' + query({ agent: JSON.stringify(launch.actor),
+            profileId: 'cmi5LearnerPreferences' })).catch(function () { return null; }),
+          getDocument(win, launch, statePath(launch, CMI5_STATE))
+        ]).then(function (docs) {
+          if (!docs[0] || typeof docs[0] !== 'object') throw new Error('no LMS.LaunchData');
+          launch.data = docs[0];
+          launch.prefs = docs[1];
+          launch.kept = docs[2] && typeof docs[2] === 'object' ? docs[2] : null;
+          try {
+            win.coursepackCmi5 = launch;
+          } catch (e) { /* read-only window */ }
+          go();
+        }, function (e) {
+          warn('coursepack: cmi5 launch data could not be read', e);
+          fail(CMI5_UNREACHABLE);
+        });
+      }
+      var code = body && body['error-code'] != null ? String(body['error-code']) : '3';
+      warn('coursepack: cmi5 fetch refused: ' + code + ' ' + (body && body['error-text'] || ''));
+      fail(CMI5_ERRORS[code] || CMI5_ERRORS['3']);
+    }).catch(function (e) {
+      warn('coursepack: cmi5 fetch failed', e);
+      fail(CMI5_UNREACHABLE);
+    });
+    return true;
+  }
+
+  /**
+   * The statement sender and judge of one AU session, for a session page (snapshot) or the
+   * course player (saveCourse). `launch` is what cmi5Prepare read.
+   */
+  function cmi5Backend(win, doc, launch) {
+    var data = launch.data;
+    var mode = data.launchMode === 'Browse' || data.launchMode === 'Review' ? data.launchMode : 'Normal';
+    var readOnly = mode !== 'Normal';
+    var mastery = typeof data.masteryScore === 'number' ? data.masteryScore : null;
+    var kept = launch.kept || {};
+    // What this registration has already been sent (completed and passed go once per
+    // registration), and what this session has: one of passed/failed (cmi5 9.3).
+    var sent = { completed: !!kept.completed, passed: !!kept.passed };
+    var session = { judged: false };
+    // Statements wait in `queue` and go one at a time, in order.
+    var q = { queue: [], inflight: 0, finals: 0, failures: 0, timer: null };
+    var st = { timer: null, busy: false, again: false, failures: 0 };
+    var finished = false;
+    var snapshot = null;
+    // Whether the learner's last check failed (sent at the end unless passed by then).
+    var failing = null;
+    var lastState = null;
+
+    function context(defined, moveOn, extra) {
+      var ctx = JSON.parse(JSON.stringify(data.contextTemplate || {}));
+      ctx.registration = launch.registration;
+      var acts = ctx.contextActivities = ctx.contextActivities || {};
+      if (defined || moveOn) {
+        var cat = acts.category = Array.isArray(acts.category) ? acts.category : (acts.category ? [acts.category] : []);
+        if (defined) cat.push({ id: CMI5_CATEGORY, objectType: 'Activity' });
+        if (moveOn) cat.push({ id: MOVEON_CATEGORY, objectType: 'Activity' });
+      }
+      if (extra) {
+        ctx.extensions = ctx.extensions || {};
+        Object.keys(extra).forEach(function (k) { if (!hasOwn(ctx.extensions, k)) ctx.extensions[k] = extra[k]; });
+      }
+      return ctx;
+    }
+
+    function statement(verb, object, result, ctx) {
+      var s = { id: uuid(win), timestamp: new Date().toISOString(), actor: launch.actor,
+        verb: { id: VERB + verb, display: { 'en-US': verb } }, object: object, context: ctx };
+      if (result) s.result = result;
+      return s;
+    }
+
+    function auObject() {
+      return { id: launch.activityId, objectType: 'Activity' };
+    }
+
+    /** A cmi5 defined statement about the AU. */
+    function defined(verb, result, extra) {
+      var moveOn = !!result && (hasOwn(result, 'success') || hasOwn(result, 'completion'));
+      return statement(verb, auObject(), result, context(true, moveOn, extra));
+    }
+
+    function pump(final) {
+      if (final) {
+        // The page may be going away: whatever is not already on its way goes now, in order,
+        // in one request that outlives the page.
+        // A statement still on its way goes again: the LRS keeps one copy of an id (xAPI).
+        var rest = q.queue.splice(0, q.queue.length);
+        if (!rest.length) return;
+        q.finals++;
+        xapi(win, launch, 'POST', 'statements', rest, true).then(function () { q.finals--; });
+        return;
+      }
+      if (q.inflight || !q.queue.length) return;
+      if (q.timer) {
+        win.clearTimeout(q.timer);
+        q.timer = null;
+      }
+      q.inflight = 1;
+      var one = q.queue[0];
+      xapi(win, launch, 'POST', 'statements', [one], false).then(function (res) {
+        q.inflight = 0;
+        // 409: already stored (a retry of a request that arrived).
+        if (res && (res.ok || res.status === 409)) {
+          q.failures = 0;
+          var at = q.queue.indexOf(one);
+          if (at >= 0) q.queue.splice(at, 1);
+          pump(false);
+        } else {
+          var d = RETRY_DELAYS[Math.min(q.failures++, RETRY_DELAYS.length - 1)];
+          q.timer = win.setTimeout(safe(function () { q.timer = null; pump(false); }), d);
+        }
+      });
+    }
+
+    /** Queues a statement; `final`: send the queue now, in one request that outlives the page. */
+    function send(s, final) {
+      q.queue.push(s);
+      pump(final);
+    }
+
+    /** Writes the learner's state document (never LMS.LaunchData). */
+    function putState(value, keepalive) {
+      if (readOnly) return;
+      lastState = value;
+      if (st.busy && !keepalive) {
+        st.again = true;
+        return;
+      }
+      st.busy = true;
+      xapi(win, launch, 'PUT', statePath(launch, CMI5_STATE), value, keepalive).then(function (res) {
+        st.busy = false;
+        if (res && res.ok) {
+          st.failures = 0;
+          if (st.again) {
+            st.again = false;
+            putState(lastState, false);
+          }
+        } else if (!finished) {
+          var d = RETRY_DELAYS[Math.min(st.failures++, RETRY_DELAYS.length - 1)];
+          win.setTimeout(safe(function () { putState(lastState, false); }), d);
+        }
+      });
+    }
+
+    function elapsed() {
+      return formatTime2004(Date.now() - launch.startedAt);
+    }
+
+    /** The verdict and result of a score: {passed, result}, by the LMS's masteryScore if given. */
+    function judge(raw, max, passedByMark) {
+      var scaled = max > 0 ? Math.round((raw / max) * 10000) / 10000 : 1;
+      var passed = mastery !== null ? scaled >= mastery : passedByMark;
+      return { passed: passed, score: { scaled: scaled, raw: raw, min: 0, max: max } };
+    }
+
+    /** Sends what the session's state now earns: completed once, passed once (failed at the end). */
+    function report(complete, verdict, keepalive) {
+      if (readOnly || finished) return;
+      var changed = false;
+      if (complete && !sent.completed) {
+        sent.completed = true;
+        changed = true;
+        send(defined('completed', { completion: true, duration: elapsed() }), keepalive);
+      }
+      if (verdict && verdict.passed === true && !sent.passed && !session.judged) {
+        sent.passed = true;
+        session.judged = true;
+        changed = true;
+        failing = null;
+        send(defined('passed', { score: verdict.score, success: true, duration: elapsed() },
+          mastery !== null ? (function () { var e = {}; e[MASTERY_EXT] = mastery; return e; })() : null), keepalive);
+      } else if (verdict && verdict.passed === false && !sent.passed) {
+        failing = verdict;
+      }
+      return changed;
+    }
+
+    function sessionVerdict(snap) {
+      var sc = snap.score;
+      if (!sc.any || !sc.scored) return null;
+      if (sc.passed === null && mastery === null) return null;
+      return judge(sc.raw, sc.max, sc.passed);
+    }
+
+    function saveSession(keepalive) {
+      var snap = snapshot();
+      report(!!snap.state.c, sessionVerdict(snap), keepalive);
+      var o = JSON.parse(serialise(snap.state));
+      if (snap.location) o.l = snap.location;
+      putState({ state: o, completed: sent.completed, passed: sent.passed }, keepalive);
+    }
+
+    function end(keepalive) {
+      if (finished) return;
+      if (!readOnly && failing && !sent.passed && !session.judged) {
+        session.judged = true;
+        var e = null;
+        if (mastery !== null) {
+          e = {};
+          e[MASTERY_EXT] = mastery;
+        }
+        q.queue.push(defined('failed', { score: failing.score, success: false, duration: elapsed() }, e));
+      }
+      finished = true;
+      send(defined('terminated', { duration: elapsed() }), keepalive);
+      var back = typeof data.returnURL === 'string' && data.returnURL ? data.returnURL : '';
+      // Leave for returnURL once the statements are out (or after a few seconds).
+      var waited = 0;
+      var check = safe(function () {
+        if ((q.inflight || q.finals) && waited < 5000) {
+          waited += 100;
+          win.setTimeout(check, 100);
+          return;
+        }
+        if (back) win.location.href = back;
+        else cmi5Notice(doc, 'This session has ended: you can close this page.');
+      });
+      check();
+    }
+
+    function interaction(it) {
+      if (readOnly || finished) return false;
+      var def = { type: 'http://adlnet.gov/expapi/activities/cmi.interaction' };
+      var lang = (doc.documentElement && doc.documentElement.lang) || 'en';
+      if (it.description) {
+        def.description = {};
+        def.description[lang] = it.description;
+      }
+      var result = {};
+      var choice = it.type === 'single' || it.type === 'multiple';
+      if (choice) {
+        def.interactionType = 'choice';
+        def.choices = (it.options || []).map(function (o) { return { id: o, description: { und: o } }; });
+        def.correctResponsesPattern = [(it.correct || []).join('[,]')];
+        result.response = (Array.isArray(it.response) ? it.response : []).join('[,]');
+      } else if (it.type === 'true-false') {
+        def.interactionType = 'true-false';
+        def.correctResponsesPattern = [String((it.correct || [])[0])];
+        var tf = Array.isArray(it.response) ? it.response[0] : it.response;
+        result.response = tf === 'true' ? 'true' : 'false';
+      } else if (it.type === 'text') {
+        def.interactionType = 'fill-in';
+        def.correctResponsesPattern = (it.accept || []).slice(0, 1).map(oneLine);
+        result.response = oneLine(it.response);
+      } else {
+        def.interactionType = 'long-fill-in';
+        result.response = String(it.response || '');
+      }
+      if (it.result === true || it.result === false) result.success = it.result;
+      if (isFinite(it.latency) && it.latency >= 0) result.duration = formatTime2004(it.latency);
+      var object = { id: launch.au + '/' + encodeURIComponent(it.id), objectType: 'Activity', definition: def };
+      var ctx = context(false, false, null);
+      ctx.contextActivities.parent = [auObject()];
+      send(statement('answered', object, result, ctx), false);
+      return true;
+    }
+
+    // `initialized` first, before anything the page may send (cmi5 7.1.1).
+    send(defined('initialized', null, null), false);
+
+    return {
+      mode: 'cmi5',
+      // The page is the AU: another page of the course in its frame would not be launched.
+      ownsFrame: true,
+      open: function (snap) {
+        snapshot = snap;
+        return true;
+      },
+      restore: function () {
+        // A new registration starts fresh: this browser's copy may be another registration's.
+        var state = kept.state && typeof kept.state === 'object' ? kept.state : null;
+        return { state: state, location: state && typeof state.l === 'string' ? state.l : '', readOnly: readOnly,
+          complete: !!kept.completed };
+      },
+      save: function (why) {
+        if (finished || readOnly) return;
+        if (st.timer) {
+          win.clearTimeout(st.timer);
+          st.timer = null;
+        }
+        if (why === 'edit') {
+          st.timer = win.setTimeout(safe(function () { st.timer = null; saveSession(false); }), 2000);
+          return;
+        }
+        saveSession(why === 'hide' || why === 'leave');
+      },
+      interaction: interaction,
+      canNavigate: function () { return false; },
+      ended: function () { return finished; },
+      leave: function () { end(true); },
+      restoreCourse: function () {
+        return { mode: 'cmi5', readOnly: readOnly, complete: !!kept.completed,
+          data: typeof kept.data === 'string' ? kept.data : '', location: typeof kept.location === 'string' ? kept.location : '',
+          objectives: {} };
+      },
+      saveCourse: function (course) {
+        if (finished || readOnly) return true;
+        var leaving = course.elapsed != null;
+        var verdict = null;
+        if (course.max && course.withMark && course.judged === course.withMark) {
+          verdict = judge(course.raw, course.max, course.passed === course.withMark);
+        }
+        report(course.total > 0 && course.done === course.total, verdict, leaving);
+        putState({ data: course.data(SUSPEND_LIMIT_2004), location: course.location || '', completed: sent.completed,
+          passed: sent.passed }, leaving);
+        return true;
+      }
+    };
+  }
+
+  /** The AU's backend when cmi5Prepare launched this page, opened; else null. */
+  function openCmi5(win, doc, snapshot) {
+    var launch = readProp(win, 'coursepackCmi5');
+    if (!launch || !launch.token) return null;
+    // The learner's audio preference holds from the start (cmi5 11.2).
+    if (launch.prefs && launch.prefs.audioPreference === 'off') {
+      var media = doc.querySelectorAll('video, audio');
+      for (var i = 0; i < media.length; i++) media[i].muted = true;
+    }
+    var b = cmi5Backend(win, doc, launch);
+    b.open(snapshot);
+    return b;
+  }
+
+  /** Adds the AU's Finish button: it ends the session (and returns to the LMS when it says where). */
+  function cmi5FinishButton(win, doc, leave) {
+    try {
+      var main = doc.querySelector('main') || doc.body;
+      var p = doc.createElement('p');
+      p.className = 'cp-cmi5-finish';
+      var button = doc.createElement('button');
+      button.type = 'button';
+      button.className = 'cp-button';
+      button.setAttribute('data-cp-cmi5-finish', '');
+      button.textContent = 'Finish and return to the LMS';
+      button.addEventListener('click', safe(function () {
+        button.disabled = true;
+        leave();
+      }));
+      p.appendChild(button);
+      main.appendChild(p);
+    } catch (e) { /* no page to add it to */ }
+  }
+
   // -- choosing one -----------------------------------------------------------------------------
 
   /** The LMS found in the window tree (findAPI), opened; null when there is none or it refuses. */
@@ -1352,7 +1853,8 @@
    * else this browser alone.
    */
   function sessionBackend(win, doc, cfg, snapshot) {
-    var b = null;
+    var b = openCmi5(win, doc, snapshot);
+    if (b) return b;
     var host = readProp(parentOf(win), 'coursepackHost');
     if (host) {
       if (typeof host.attach === 'function') {
@@ -1375,7 +1877,9 @@
 
   /** The backend of the course player, opened: an LMS, else none that keeps the course. */
   function courseBackend(win) {
-    var b = openScorm(win, null, 'coursepack: LMS initialise failed; each session keeps its progress in this browser');
+    var b = openCmi5(win, win.document, null);
+    if (b) return b;
+    b = openScorm(win, null, 'coursepack: LMS initialise failed; each session keeps its progress in this browser');
     if (b) return b;
     b = localBackend();
     b.open(null);
@@ -1524,7 +2028,8 @@
     var fromLms = decodeCourse(kept.data);
     this.current = kept.location;
     var local = null;
-    if (this.ls && kept.mode !== 'browse') {
+    // cmi5: a new registration starts fresh, whatever this browser remembers.
+    if (this.ls && kept.mode !== 'browse' && kept.mode !== 'cmi5') {
       try { local = JSON.parse(this.ls.getItem(this.key) || 'null'); } catch (e) { local = null; }
     }
     var haveLms = Object.keys(fromLms).length > 0;
@@ -1887,16 +2392,25 @@
       var course = readJSONIsland(doc, 'cp-course');
       if (!course) return null;
       var player = new Player(win, doc, course);
-      player.start();
-      try { win.coursepackPlayer = player; } catch (e) { /* read-only window */ }
+      var startPlayer = function () {
+        player.start();
+        try { win.coursepackPlayer = player; } catch (e) { /* read-only window */ }
+        if (player.mode === 'cmi5') cmi5FinishButton(win, doc, function () { player.leave(); });
+      };
+      // A cmi5 AU reads its launch from the LMS first (cmi5Prepare), then starts.
+      if (!cmi5Prepare(win, doc, startPlayer)) startPlayer();
       return player;
     }
     if (!body || body.getAttribute('data-cp-page') !== 'session') return null;
     var cfg = readJSONIsland(doc, 'cp-session');
     if (!cfg || typeof cfg.session !== 'string') return null;
     var rt = new Runtime(win, doc, cfg);
-    rt.start();
-    try { win.coursepackRuntime = rt; } catch (e) { /* read-only window */ }
+    var startPage = function () {
+      rt.start();
+      try { win.coursepackRuntime = rt; } catch (e) { /* read-only window */ }
+      if (rt.mode === 'cmi5') cmi5FinishButton(win, doc, function () { rt.leave(); });
+    };
+    if (!cmi5Prepare(win, doc, startPage)) startPage();
     return rt;
   }
 
@@ -1911,7 +2425,7 @@
     this.blocks = {};
     this.backend = null;
     this.ls = storage(win);
-    // The backend's name (see the backends): 'scorm12', 'scorm2004', 'course', 'lti', 'local'.
+    // The backend's name (see the backends): 'scorm12', 'scorm2004', 'course', 'lti', 'cmi5', 'local'.
     this.mode = 'local';
     this.startedAt = Date.now();
     this.location = '';
@@ -2626,6 +3140,7 @@
       scorm2004: scorm2004Backend,
       host: hostBackend,
       lti: ltiBackend,
+      cmi5: cmi5Backend,
       local: localBackend
     },
     sessionBackend: sessionBackend,

@@ -54,3 +54,81 @@ fn every_command_has_help() {
     let out = coursepack(&root(), &["--help"]);
     assert!(stdout(&out).contains("Exit codes"));
 }
+
+#[test]
+fn the_new_course_explains_its_keys_and_checks_clean_for_moodle() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = coursepack(dir.path(), &["init", "course"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("its comments explain each key"));
+    let course = dir.path().join("course");
+    let toml = std::fs::read_to_string(course.join("course.toml")).unwrap();
+    // Every key it sets carries a comment on its line (or on the line of
+    // the first key of that name), except the few whose names say it all.
+    let plain = [
+        "title", "summary", "goals", "name", "role", "body", "question",
+    ];
+    let mut explained = std::collections::HashSet::new();
+    for line in toml.lines() {
+        let Some((key, _)) = line.split_once(" = ") else {
+            continue;
+        };
+        let key = key.trim();
+        if line.starts_with('#') || plain.contains(&key) {
+            continue;
+        }
+        if line.contains(" # ") {
+            explained.insert(key.to_string());
+        }
+        assert!(explained.contains(key), "`{key}` is not explained: {line}");
+    }
+    // The optional keys it shows commented out are valid once uncommented.
+    let uncommented: String = toml
+        .lines()
+        .map(|l| match l.strip_prefix("# ") {
+            Some(rest) if rest.starts_with('[') || rest.contains(" = ") => rest,
+            _ => l,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        .replace("templates = \"templates\"", "")
+        .replace("logo = \"media/logo.svg\"", "");
+    let full = tempfile::tempdir().unwrap();
+    std::fs::write(full.path().join("course.toml"), uncommented).unwrap();
+    let out = coursepack(&root(), &["check", full.path().to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    // The skeleton builds without a warning, and suits Moodle.
+    let out = coursepack(
+        dir.path(),
+        &[
+            "check",
+            "course",
+            "--lms",
+            "moodle",
+            "--target",
+            "scorm12,scorm2004,cc11",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).ends_with("0 warnings\n"), "{}", stdout(&out));
+}
+
+#[cfg(feature = "serve")]
+#[test]
+fn serve_help_shows_the_course_folder_optional_with_its_default() {
+    let out = coursepack(&root(), &["serve", "--help"]);
+    assert!(out.status.success());
+    let help = stdout(&out);
+    assert!(
+        help.contains(
+            "Usage: coursepack serve [COURSE_DIR] --public-url <URL> [OPTIONS]\n       coursepack serve --rotate-key [--data <DIR>] [--key-grace-days <DAYS>]\n"
+        ),
+        "{help}"
+    );
+    assert!(help.contains("  [COURSE_DIR]  Course folder"), "{help}");
+    assert!(
+        help.contains("[default:\n                course]") || help.contains("[default: course]"),
+        "{help}"
+    );
+}

@@ -4,6 +4,7 @@
 mod cc;
 mod cc_pages;
 mod cli;
+mod cmi5;
 mod common;
 mod errors;
 mod fuzz;
@@ -11,8 +12,13 @@ mod fuzz;
 mod hostile;
 mod init;
 mod layers;
+mod lms;
 mod locale;
 mod lti_bundle;
+#[cfg(feature = "preview")]
+mod preview;
 mod qti;
+mod report;
 mod scorm;
+mod variants;
 mod warnings;

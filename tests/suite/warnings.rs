@@ -125,7 +125,7 @@ fn build_counts_warnings_that_say_the_same_and_verbose_shows_each() {
     // two sessions made only of those, which are done when opened.
     assert_eq!(warnings, 3, "{err}");
     assert!(
-        err.contains("note: 1 more warning like this one, on lines 165 ("),
+        err.contains("note: 1 more warning like this one, on line 165 ("),
         "{err}"
     );
     assert!(

@@ -84,6 +84,30 @@ type CrcSlot = Mutex<Option<Option<(FileKey, u32)>>>;
 /// dropped [`Pending`] deletes its file), and the error reported is the
 /// first package's in that order.
 pub fn write_zips(packages: Vec<PackageFiles>) -> Result<Vec<Pending>> {
+    write_zips_observed(packages, &|_| {})
+}
+
+/// The bytes the packages hold before compression (files on disk by their
+/// length, missing ones as 0): the total [`write_zips_observed`] counts to.
+pub fn input_bytes(packages: &[PackageFiles]) -> u64 {
+    packages
+        .iter()
+        .flat_map(|(_, entries)| entries)
+        .map(|e| match &e.source {
+            Source::Bytes(b) => b.len() as u64,
+            Source::File(p) => std::fs::metadata(p).map_or(0, |m| m.len()),
+        })
+        .sum()
+}
+
+/// [`write_zips`], telling `written` the bytes of each entry (before
+/// compression) once it is in its package, from the writing threads: for
+/// a progress bar over [`input_bytes`]. It is called once an entry, so it
+/// costs nothing beside the writing.
+pub fn write_zips_observed(
+    packages: Vec<PackageFiles>,
+    written: &(dyn Fn(u64) + Sync),
+) -> Result<Vec<Pending>> {
     let crcs = Crcs::new(&packages);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let writers = cores.min(packages.len()).max(1);
@@ -97,7 +121,7 @@ pub fn write_zips(packages: Vec<PackageFiles>) -> Result<Vec<Pending>> {
             let i = next.fetch_add(1, Ordering::Relaxed);
             let Some(job) = jobs.get(i) else { break };
             let (dest, entries) = lock(job).take().expect("each job is taken once");
-            let result = write_one(&dest, entries, &crcs);
+            let result = write_one(&dest, entries, &crcs, written);
             let failed = result.is_err();
             *lock(&results[i]) = Some(result);
             if failed {
@@ -268,7 +292,12 @@ fn crc_of(path: &Path, buf: &mut [u8]) -> io::Result<(FileKey, u32)> {
     Ok((key, hasher.finalize()))
 }
 
-fn write_one(dest: &Path, mut entries: Vec<Entry>, crcs: &Crcs) -> Result<Pending> {
+fn write_one(
+    dest: &Path,
+    mut entries: Vec<Entry>,
+    crcs: &Crcs,
+    written: &(dyn Fn(u64) + Sync),
+) -> Result<Pending> {
     entries.sort_by(|a, b| a.path.cmp(&b.path));
     for pair in entries.windows(2) {
         if pair[0].path == pair[1].path {
@@ -309,6 +338,7 @@ fn write_one(dest: &Path, mut entries: Vec<Entry>, crcs: &Crcs) -> Result<Pendin
                 zip.start_file(entry.path.as_str(), options)
                     .with_context(add)?;
                 zip.write_all(b)?;
+                written(b.len() as u64);
             }
             Source::File(p) => {
                 // Checked when the course was loaded, but it may have been
@@ -321,7 +351,7 @@ fn write_one(dest: &Path, mut entries: Vec<Entry>, crcs: &Crcs) -> Result<Pendin
                     .with_context(add)?;
                 match stored.then(|| crcs.get(p, key)).flatten() {
                     Some(crc) => {
-                        out.copy_from(&f, key.len)
+                        out.copy_from(&f, key.len, written)
                             .with_context(|| format!("cannot read {}", p.display()))?;
                         // The bytes were written past the zip writer, which
                         // would otherwise compute their CRC again.
@@ -337,6 +367,7 @@ fn write_one(dest: &Path, mut entries: Vec<Entry>, crcs: &Crcs) -> Result<Pendin
                     None => {
                         io::copy(&mut f, &mut zip)
                             .with_context(|| format!("cannot read {}", p.display()))?;
+                        written(key.len);
                     }
                 }
             }
@@ -383,10 +414,11 @@ impl Output {
     }
 
     /// Appends the first `len` bytes of `from`.
-    fn copy_from(&self, from: &File, len: u64) -> io::Result<()> {
+    /// `copied` is told the bytes as they are copied.
+    fn copy_from(&self, from: &File, len: u64, copied: &dyn Fn(u64)) -> io::Result<()> {
         let mut out = self.0.borrow_mut();
         out.file.flush()?;
-        copy_range(from, out.file.get_ref(), len)?;
+        copy_range(from, out.file.get_ref(), len, copied)?;
         // The package is flushed to disk before it is moved into place;
         // asking the disk to start on these bytes now lets that flush
         // overlap the rest of the writing instead of following it.
@@ -452,14 +484,16 @@ impl Seek for Output {
 /// position), in the kernel when it can (`copy_file_range`: no copy through
 /// this process), by reading and writing otherwise. Fails if `from` holds
 /// fewer bytes than `len`.
-fn copy_range(from: &File, to: &File, len: u64) -> io::Result<()> {
+fn copy_range(from: &File, to: &File, len: u64, copied: &dyn Fn(u64)) -> io::Result<()> {
     let mut done = 0u64;
     #[cfg(target_os = "linux")]
     {
         use std::os::fd::AsRawFd;
         while done < len {
             let mut off_in = done as libc::loff_t;
-            let want = (len - done).min(1 << 30) as usize;
+            // 64 MiB a call: a progress bar moves through a large video,
+            // for a few more system calls than necessary.
+            let want = (len - done).min(1 << 26) as usize;
             // SAFETY: both descriptors are open for the whole call; the
             // input offset is ours, the output one the file's own.
             let n = unsafe {
@@ -474,7 +508,10 @@ fn copy_range(from: &File, to: &File, len: u64) -> io::Result<()> {
             };
             match n {
                 0 => return Err(shrunk()),
-                n if n > 0 => done += n as u64,
+                n if n > 0 => {
+                    done += n as u64;
+                    copied(n as u64);
+                }
                 _ => {
                     let e = io::Error::last_os_error();
                     match e.raw_os_error() {
@@ -509,6 +546,7 @@ fn copy_range(from: &File, to: &File, len: u64) -> io::Result<()> {
             };
             to.write_all(&buf[..n])?;
             done += n as u64;
+            copied(n as u64);
         }
     }
     Ok(())
@@ -882,7 +920,7 @@ mod tests {
         let crcs = Crcs::new(&[(dir.path().join("p.zip"), entries.clone())]);
         crcs.work();
         std::fs::write(&clip, b"the second, longer version").unwrap();
-        let pending = write_one(&dir.path().join("p.zip"), entries, &crcs).unwrap();
+        let pending = write_one(&dir.path().join("p.zip"), entries, &crcs, &|_| {}).unwrap();
         let bytes = std::fs::read(pending.commit().unwrap().path).unwrap();
         assert_eq!(
             contents(bytes),
@@ -900,8 +938,8 @@ mod tests {
         std::fs::write(&from, b"12345").unwrap();
         let to = File::create(dir.path().join("to")).unwrap();
         let from = File::open(&from).unwrap();
-        copy_range(&from, &to, 5).unwrap();
-        assert!(copy_range(&from, &to, 6).is_err());
+        copy_range(&from, &to, 5, &|_| {}).unwrap();
+        assert!(copy_range(&from, &to, 6, &|_| {}).is_err());
     }
 
     #[test]

@@ -38,7 +38,15 @@ pub struct Prepared {
 
 /// Loads the course in `dir` and its templates.
 fn load_with_templates(dir: &Path) -> Result<(Loaded, Templates), Error> {
-    let loaded = load::load(dir).map_err(Error::Input)?;
+    load_variant_with_templates(dir, None)
+}
+
+/// Loads the course in `dir`, as `variant` when given, and its templates.
+fn load_variant_with_templates(
+    dir: &Path,
+    variant: Option<&str>,
+) -> Result<(Loaded, Templates), Error> {
+    let loaded = load::load_variant(dir, variant).map_err(Error::Input)?;
     match Templates::load(&loaded.course.root, loaded.course.templates.as_deref()) {
         Ok(t) => Ok((loaded, t)),
         Err(problems) => {
@@ -60,6 +68,33 @@ pub fn check(dir: &Path) -> Result<Loaded, Error> {
         return Ok(loaded);
     }
     render_pages(loaded, &templates, true).map(|p| p.loaded)
+}
+
+/// [`check`] of the course in `dir` as `variant` (`variants/<name>.toml`).
+pub fn check_variant(dir: &Path, variant: &str) -> Result<Loaded, Error> {
+    let (loaded, templates) = load_variant_with_templates(dir, Some(variant))?;
+    if loaded.course.templates.is_none() {
+        return Ok(loaded);
+    }
+    render_pages(loaded, &templates, true).map(|p| p.loaded)
+}
+
+/// Chooses the targets of a loaded course (a variant may have targets of
+/// its own).
+pub type SelectTargets<'a> =
+    dyn Fn(&crate::model::Course) -> Result<Vec<Box<dyn Target>>, Diagnostics> + 'a;
+
+/// Loads the course in `dir` as `variant` and renders the pages the targets
+/// `select` chooses for it need.
+pub fn prepare_variant(
+    dir: &Path,
+    variant: &str,
+    select: &SelectTargets<'_>,
+) -> Result<(Prepared, Vec<Box<dyn Target>>), Error> {
+    let (loaded, templates) = load_variant_with_templates(dir, Some(variant))?;
+    let targets = select(&loaded.course).map_err(Error::Input)?;
+    let static_pages = targets.iter().any(|t| t.uses_static_pages());
+    Ok((render_pages(loaded, &templates, static_pages)?, targets))
 }
 
 /// Loads the course in `dir` and renders every page.
@@ -96,12 +131,52 @@ fn render_pages(
 }
 
 /// Builds every package of `targets` into `out`. `progress` is told about
-/// each package as it is written.
+/// each package as it is written, and each target's warning once
+/// (`warning: …`).
 pub fn build(
     prepared: &Prepared,
     targets: &[Box<dyn Target>],
     out: &Path,
     progress: &mut dyn FnMut(&str),
+) -> Result<Vec<Written>, Error> {
+    let progress = std::cell::RefCell::new(progress);
+    build_with(
+        prepared,
+        targets,
+        out,
+        &mut Observer {
+            step: &mut |m| (progress.borrow_mut())(m),
+            warning: &mut |w| (progress.borrow_mut())(&format!("warning: {w}")),
+            bytes: &|_| {},
+        },
+    )
+}
+
+/// What a build tells as it goes.
+pub struct Observer<'a> {
+    /// Each step, e.g. `packaging scorm12`.
+    pub step: &'a mut dyn FnMut(&str),
+    /// Each warning a target gives (what its packages leave out of the
+    /// course or change), once.
+    pub warning: &'a mut dyn FnMut(&str),
+    /// The packages' bytes: first the total to write (before compression),
+    /// then each file's as it is written, from the writing threads.
+    pub bytes: &'a (dyn Fn(Bytes) + Sync),
+}
+
+/// What [`Observer::bytes`] is told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bytes {
+    Total(u64),
+    Written(u64),
+}
+
+/// [`build`], telling `observer` what it does.
+pub fn build_with(
+    prepared: &Prepared,
+    targets: &[Box<dyn Target>],
+    out: &Path,
+    observer: &mut Observer,
 ) -> Result<Vec<Written>, Error> {
     let course = &prepared.loaded.course;
     let ctx = Context {
@@ -114,10 +189,10 @@ pub fn build(
     let mut packages = Vec::new();
     let mut warned = std::collections::BTreeSet::new();
     for target in targets {
-        progress(&format!("packaging {}", target.name()));
+        (observer.step)(&format!("packaging {}", target.name()));
         for w in target.warnings(&ctx) {
             if warned.insert(w.clone()) {
-                progress(&format!("warning: {w}"));
+                (observer.warning)(&w);
             }
         }
         for package in target.packages(&ctx)? {
@@ -125,9 +200,11 @@ pub fn build(
             packages.push((dest, package.entries));
         }
     }
+    (observer.bytes)(Bytes::Total(crate::archive::input_bytes(&packages)));
     // Written together, so that they share the reading of the media and
     // every core.
-    let pending = crate::archive::write_zips(packages)?;
+    let bytes = observer.bytes;
+    let pending = crate::archive::write_zips_observed(packages, &|n| bytes(Bytes::Written(n)))?;
     // Every package is complete: only now replace what was there, all or none.
     Ok(crate::archive::commit_all(pending)?)
 }

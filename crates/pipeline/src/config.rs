@@ -120,6 +120,10 @@ pub struct PackagingTable {
     /// SCO. Default: per target (SCORM 1.2 `session`, SCORM 2004 `course`).
     #[serde(default)]
     pub sco: Option<Spanned<String>>,
+    /// The base of the cmi5 package's IRIs (course and AU ids). Default:
+    /// `urn:coursepack:<course id>`.
+    #[serde(default)]
+    pub iri_base: Option<Spanned<String>>,
 }
 
 /// `[[session]]`
@@ -226,6 +230,21 @@ pub struct BlockTable {
     pub shuffle: Option<Spanned<bool>>,
 }
 
+impl BlockTable {
+    /// Whether `transcript` names a file (`.md`/`.txt`, no spaces) rather
+    /// than being the Markdown itself.
+    pub fn transcript_is_file(&self) -> bool {
+        self.transcript
+            .as_ref()
+            .is_some_and(|t| transcript_names_file(t.get_ref()))
+    }
+}
+
+/// Whether a `transcript` value names a file rather than being the text.
+pub fn transcript_names_file(v: &str) -> bool {
+    !v.contains(char::is_whitespace) && (v.ends_with(".md") || v.ends_with(".txt"))
+}
+
 /// `[[session.block.questions]]`: one question of a `quiz` block.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -262,4 +281,66 @@ pub struct OptionTable {
     /// Shown when the learner chose this option (Markdown).
     #[serde(default)]
     pub feedback: Option<Spanned<String>>,
+}
+
+/// A variant's overlay file, `variants/<name>.toml`: what one institution
+/// changes in the course. Every key is optional; what is given replaces the
+/// course's value (`[branding]` key by key, `[[people]]` and `[[partners]]`
+/// as whole lists).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VariantFile {
+    /// `[course]`: the course's title, summary, language, licence, extra
+    /// overview text and the sessions included.
+    #[serde(default)]
+    pub course: VariantCourseTable,
+    /// `[[people]]`: replaces the course's people.
+    #[serde(default)]
+    pub people: Option<Vec<PersonTable>>,
+    /// `[[partners]]`: replaces the course's partners.
+    #[serde(default)]
+    pub partners: Option<Vec<PartnerTable>>,
+    /// `[branding]`: each key given replaces the course's.
+    #[serde(default)]
+    pub branding: Option<BrandingTable>,
+    /// `[packaging]`: split, sco and the targets built by default.
+    #[serde(default)]
+    pub packaging: Option<VariantPackagingTable>,
+}
+
+/// `[course]` of a variant.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VariantCourseTable {
+    #[serde(default)]
+    pub title: Option<Spanned<String>>,
+    #[serde(default)]
+    pub summary: Option<Spanned<String>>,
+    /// BCP 47 language tag of the variant's pages.
+    #[serde(default)]
+    pub language: Option<Spanned<String>>,
+    #[serde(default)]
+    pub licence: Option<Spanned<String>>,
+    /// Markdown shown at the start of the overview, before the summary.
+    #[serde(default)]
+    pub overview_start: Option<Spanned<String>>,
+    /// Markdown shown at the end of the overview.
+    #[serde(default)]
+    pub overview_end: Option<Spanned<String>>,
+    /// The session ids included, in the course's order. Default: all.
+    #[serde(default)]
+    pub sessions: Option<Spanned<Vec<Spanned<String>>>>,
+}
+
+/// `[packaging]` of a variant.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VariantPackagingTable {
+    #[serde(default)]
+    pub split: Option<Spanned<String>>,
+    #[serde(default)]
+    pub sco: Option<Spanned<String>>,
+    /// Targets `build` makes when `--target` is not given.
+    #[serde(default)]
+    pub targets: Option<Spanned<Vec<Spanned<String>>>>,
 }

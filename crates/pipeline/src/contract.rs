@@ -6,7 +6,8 @@
 //!   (`<script type="application/json" id="…">`): [`SessionIsland`] on a
 //!   session page (`cp-session`), [`CourseIsland`] on the course player
 //!   (`cp-course`), [`OverviewIsland`] on the overview (`cp-overview`), and
-//!   where the tool puts its own (`cp-lti`, [`insert_island`]);
+//!   where the tool puts its own (`cp-lti`, [`insert_island`]) and the cmi5
+//!   package its own (`cp-cmi5`, [`Cmi5Island`]);
 //! - the `suspend_data` budget the runtime's state encoding needs, and the
 //!   limits it is checked against.
 //!
@@ -55,12 +56,27 @@ pub mod island {
     /// Added by the LTI tool to the pages it serves: where the runtime
     /// posts progress, with the launch's token.
     pub const LTI: &str = "cp-lti";
+    /// Added by the cmi5 target to the pages an assignable unit launches:
+    /// the page is an AU and reports to the LMS named in its launch address
+    /// ([`super::Cmi5Island`]).
+    pub const CMI5: &str = "cp-cmi5";
+}
+
+/// What a page launched as a cmi5 assignable unit reads (`cp-cmi5`).
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Cmi5Island {
+    /// The AU's IRI in cmi5.xml (its publisher id): the interactions it
+    /// reports are activities under it, the same in every LMS.
+    pub au: String,
 }
 
 /// The longest answer a reflection takes when the course does not say.
 pub const DEFAULT_MAX_CHARS: u32 = 1000;
 /// The `suspend_data` SCORM 1.2 guarantees (SPM of `cmi.suspend_data`).
 pub const SCORM12_SUSPEND_LIMIT: u32 = 4096;
+/// The `suspend_data` SCORM 2004 (3rd and 4th Editions) guarantees.
+pub const SCORM2004_SUSPEND_LIMIT: u32 = 64000;
 
 /// What a session page's runtime reads (`cp-session`).
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -89,7 +105,7 @@ pub struct SessionIsland {
 impl SessionIsland {
     pub fn new(course: &Course, s: &Session) -> Self {
         SessionIsland {
-            course: course.id.clone(),
+            course: course.key(),
             version: course.version.clone(),
             session: s.id.clone(),
             title: s.title.clone(),
@@ -104,11 +120,11 @@ impl SessionIsland {
                 })
                 .max()
                 .unwrap_or(DEFAULT_MAX_CHARS),
-            item: ids::item(s),
+            item: ids::item(course, s),
             nav: NavData {
                 overview: OVERVIEW.into(),
                 player: PLAYER.into(),
-                item_prefix: ids::ITEM_PREFIX.into(),
+                item_prefix: ids::item_prefix(course),
             },
             pass_percent: s.completion.pass_percent,
             require_pass: s.completion.require_pass,
@@ -232,7 +248,7 @@ pub struct PlayerSession {
 impl CourseIsland {
     pub fn new(course: &Course) -> Self {
         CourseIsland {
-            course: course.id.clone(),
+            course: course.key(),
             version: course.version.clone(),
             overview: OVERVIEW.into(),
             sessions: course
@@ -271,7 +287,7 @@ pub struct OverviewSession {
 impl OverviewIsland {
     pub fn new(course: &Course) -> Self {
         OverviewIsland {
-            course: course.id.clone(),
+            course: course.key(),
             version: course.version.clone(),
             sessions: course
                 .sessions
@@ -458,6 +474,16 @@ pub fn suspend_data_worst_case(session: &Session) -> usize {
         }
     }
     total
+}
+
+/// The most characters the course player's runtime can need in
+/// `suspend_data` when the whole course is one SCO: every session's state,
+/// each under its id.
+pub fn course_suspend_data_worst_case(sessions: &[Session]) -> usize {
+    sessions
+        .iter()
+        .map(|s| suspend_data_worst_case(s) + s.id.len() + 8)
+        .sum()
 }
 
 #[cfg(test)]

@@ -31,9 +31,19 @@ pub struct Diagnostic {
     pub location: Option<Location>,
     /// How to fix it, e.g. "did you mean `session-1`?".
     pub help: Option<String>,
+    /// What few diagnostics have: kept behind one pointer, so that a
+    /// diagnostic stays small (they travel in `Result`s).
+    extra: Option<Box<Extra>>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Extra {
     /// The text of the file the location points into, when it is not
     /// course.toml (e.g. a transcript), for its line, column and snippet.
-    pub source: Option<Arc<str>>,
+    source: Option<Arc<str>>,
+    /// A short, stable name of the check that found it (the LMS rules:
+    /// `moodle/scorm2004-several-scos`), for CI filters.
+    code: Option<&'static str>,
 }
 
 impl Diagnostic {
@@ -43,7 +53,7 @@ impl Diagnostic {
             message: message.into(),
             location: None,
             help: None,
-            source: None,
+            extra: None,
         }
     }
 
@@ -69,8 +79,24 @@ impl Diagnostic {
 
     /// The text of the file this diagnostic points into.
     pub fn with_source(mut self, text: Arc<str>) -> Self {
-        self.source = Some(text);
+        self.extra.get_or_insert_default().source = Some(text);
         self
+    }
+
+    /// The text of the file it points into, when it is not course.toml.
+    pub fn source(&self) -> Option<&str> {
+        self.extra.as_ref()?.source.as_deref()
+    }
+
+    /// Names the check that found it.
+    pub fn with_code(mut self, code: &'static str) -> Self {
+        self.extra.get_or_insert_default().code = Some(code);
+        self
+    }
+
+    /// The name of the check that found it, when it has one.
+    pub fn code(&self) -> Option<&'static str> {
+        self.extra.as_ref()?.code
     }
 
     pub fn is_error(&self) -> bool {
@@ -362,7 +388,7 @@ impl Diagnostics {
     }
 
     fn source_for<'a>(&'a self, diagnostic: &'a Diagnostic) -> Option<&'a str> {
-        if let Some(text) = &diagnostic.source {
+        if let Some(text) = diagnostic.source() {
             return Some(text);
         }
         let (path, text) = self.source.as_ref()?;
@@ -382,6 +408,13 @@ impl Diagnostics {
             )
         });
         items
+    }
+
+    /// The 1-based line and column a diagnostic points at, when it points
+    /// at a place in a text file.
+    pub fn position(&self, diagnostic: &Diagnostic) -> Option<(usize, usize)> {
+        let span = diagnostic.location.as_ref()?.span.as_ref()?;
+        Some(line_col(self.source_for(diagnostic)?, span.start))
     }
 
     /// The line a diagnostic points at, when it points at one.

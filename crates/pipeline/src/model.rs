@@ -28,6 +28,9 @@ pub struct Course {
     /// `[packaging] sco`, when the course chooses; otherwise each SCORM
     /// target uses its own default.
     pub sco: Option<Sco>,
+    /// `[packaging] iri_base`: what the cmi5 package's IRIs start with
+    /// (see `ids::iri_base` for the default).
+    pub iri_base: Option<String>,
     pub before: Vec<Block>,
     pub sessions: Vec<Session>,
     pub after: Vec<Block>,
@@ -36,6 +39,26 @@ pub struct Course {
     pub images: Vec<CourseFile>,
     /// Folder of template overrides, when the course has one.
     pub templates: Option<PathBuf>,
+    /// The variant built (`variants/<name>.toml`), if any.
+    pub variant: Option<String>,
+    /// A variant's Markdown shown at the start and at the end of the overview.
+    pub overview_start: Option<String>,
+    pub overview_end: Option<String>,
+    /// Targets a variant builds when the command line names none.
+    pub default_targets: Vec<String>,
+}
+
+impl Course {
+    /// What identifies this build of the course wherever an LMS or a
+    /// browser keeps data by it (manifest identifiers, package names, the
+    /// runtime's storage keys): the course id, and `-<variant>` for a
+    /// variant, so that two variants in one LMS course share nothing.
+    pub fn key(&self) -> String {
+        match &self.variant {
+            Some(v) => format!("{}-{v}", self.id),
+            None => self.id.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

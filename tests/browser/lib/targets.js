@@ -127,4 +127,4 @@ function scoItems(dir) {
   return out;
 }
 
-module.exports = { packageSets, buildCourse, binary, packagings, SEED };
+module.exports = { packageSets, buildCourse, binary, cargoBuild, packagings, SEED };

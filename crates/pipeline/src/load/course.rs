@@ -11,7 +11,9 @@ use toml::Spanned;
 
 use super::{Checker, DEFAULT_COLOUR, DEFAULT_VIDEO_PERCENT, MAX_NAME_PART};
 use crate::config::{BrandingTable, CourseFile as RawCourse, SessionTable};
-use crate::contract::{SCORM12_SUSPEND_LIMIT, suspend_data_worst_case};
+use crate::contract::{
+    SCORM12_SUSPEND_LIMIT, course_suspend_data_worst_case, suspend_data_worst_case,
+};
 use crate::diagnostic::{Diagnostic, suggest};
 use crate::locale;
 use crate::model::{
@@ -130,6 +132,14 @@ impl Checker<'_> {
                 }
             });
 
+        // An address of the author's, its trailing `/` dropped (the ids add their own).
+        let iri_base = raw
+            .packaging
+            .iri_base
+            .as_ref()
+            .and_then(|u| self.url(u, false))
+            .map(|u| u.trim_end_matches('/').to_string());
+
         let before = raw
             .before
             .iter()
@@ -147,10 +157,7 @@ impl Checker<'_> {
         if let (Some(Sco::Course), Some(span)) = (sco, raw.packaging.sco.as_ref().map(|s| s.span()))
         {
             // The course player keeps every session's state in one suspend_data.
-            let worst: usize = sessions
-                .iter()
-                .map(|s| suspend_data_worst_case(s) + s.id.len() + 8)
-                .sum();
+            let worst = course_suspend_data_worst_case(&sessions);
             if worst > SCORM12_SUSPEND_LIMIT as usize {
                 self.warn(span, format!("with the course as one SCO, its state may need {worst} characters of suspend_data; SCORM 1.2 keeps 4096"), "lower `max_chars` on the reflections, or use `sco = \"session\"` for SCORM 1.2; long answers are shortened in the LMS and kept whole in the browser");
             }
@@ -189,15 +196,20 @@ impl Checker<'_> {
             branding,
             split,
             sco,
+            iri_base,
             before,
             sessions,
             after,
             images,
             templates,
+            variant: None,
+            overview_start: None,
+            overview_end: None,
+            default_targets: Vec::new(),
         })
     }
 
-    fn branding(&mut self, b: &BrandingTable) -> Branding {
+    pub(super) fn branding(&mut self, b: &BrandingTable) -> Branding {
         let logo = b
             .logo
             .as_ref()
@@ -388,7 +400,7 @@ impl Checker<'_> {
     /// The learner interface's catalogue for `language` (at `span` in
     /// course.toml, when the key is there): an error when there is none,
     /// a warning for each entry a course's own catalogue leaves to English.
-    fn interface(
+    pub(super) fn interface(
         &mut self,
         language: &str,
         span: Option<std::ops::Range<usize>>,
@@ -433,7 +445,7 @@ impl Checker<'_> {
     }
 }
 
-fn is_language_tag(tag: &str) -> bool {
+pub(super) fn is_language_tag(tag: &str) -> bool {
     let mut parts = tag.split('-');
     let first = parts.next().unwrap_or("");
     (2..=3).contains(&first.len())
@@ -443,7 +455,7 @@ fn is_language_tag(tag: &str) -> bool {
 
 /// A colour as `#rrggbb` in lower case, from `#rrggbb` or the short
 /// `#rgb`; or the help for what was written instead.
-fn colour(given: &str) -> Result<String, String> {
+pub(super) fn colour(given: &str) -> Result<String, String> {
     let hex = |s: &str| !s.is_empty() && s.chars().all(|ch| ch.is_ascii_hexdigit());
     match given.strip_prefix('#') {
         Some(h) if h.len() == 6 && hex(h) => Ok(given.to_ascii_lowercase()),

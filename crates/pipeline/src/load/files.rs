@@ -242,8 +242,7 @@ impl Checker<'_> {
     /// A transcript: inline Markdown, or a `.md`/`.txt` file in the course.
     pub(super) fn transcript(&mut self, value: &Spanned<String>) -> Option<String> {
         let v = value.get_ref();
-        let looks_like_file =
-            !v.contains(char::is_whitespace) && (v.ends_with(".md") || v.ends_with(".txt"));
+        let looks_like_file = crate::config::transcript_names_file(v);
         if !looks_like_file {
             return Some(v.clone());
         }

@@ -29,7 +29,12 @@ mod course;
 mod files;
 mod quiz;
 mod toml_tree;
+mod translation;
 mod values;
+mod variant;
+
+pub use translation::{Coverage, Extracted};
+pub use variant::{DIR as VARIANTS_DIR, variants};
 
 use crate::course_fs::Refusal;
 use crate::diagnostic::{Diagnostic, Diagnostics, LineIndex};
@@ -53,11 +58,189 @@ const MAX_SUGGESTIONS: usize = 1000;
 pub struct Loaded {
     pub course: Course,
     pub diagnostics: Diagnostics,
+    /// Where some keys are in course.toml, for checks made after loading.
+    pub positions: Positions,
+}
+
+/// Where the keys that checks made after loading (the LMS rules) point
+/// at are in course.toml: byte ranges of its text.
+#[derive(Debug, Default, Clone)]
+pub struct Positions {
+    /// The file, as diagnostics name it.
+    pub file: std::path::PathBuf,
+    /// `[course] id`.
+    pub course_id: Option<Range<usize>>,
+    /// `[packaging] sco`, when the course sets it.
+    pub sco: Option<Range<usize>>,
+    /// `[packaging] split`, when the course sets it.
+    pub split: Option<Range<usize>>,
+    /// Each session's `id`, by id.
+    pub sessions: HashMap<String, Range<usize>>,
+}
+
+impl Positions {
+    fn of(file: &Path, raw: &crate::config::CourseFile) -> Positions {
+        Positions {
+            file: file.to_path_buf(),
+            course_id: Some(raw.course.id.span()),
+            sco: raw.packaging.sco.as_ref().map(|s| s.span()),
+            split: raw.packaging.split.as_ref().map(|s| s.span()),
+            sessions: raw
+                .session
+                .iter()
+                .map(|s| (s.id.get_ref().clone(), s.id.span()))
+                .collect(),
+        }
+    }
 }
 
 /// Loads and validates the course in `dir`. On failure, the diagnostics hold
 /// at least one error (and every warning found).
 pub fn load(dir: &Path) -> Result<Loaded, Diagnostics> {
+    load_variant(dir, None)
+}
+
+/// Loads the course in `dir` as `variant` (`variants/<name>.toml` laid
+/// over it) or, with `None`, as it is; in either case with its text in the
+/// language it is built in, when `translations/` has that language.
+pub fn load_variant(dir: &Path, variant: Option<&str>) -> Result<Loaded, Diagnostics> {
+    let (text, toml_path, mut diags) = read_course(dir)?;
+    let (raw, placeholders) = toml_tree::parse(&text, &toml_path, &mut diags);
+    let placeholders: std::collections::HashSet<Range<usize>> = placeholders.into_iter().collect();
+    let overlay = variant.and_then(|name| variant::read(dir, name, &mut diags));
+    let Some(mut raw) = raw else {
+        return Err(diags);
+    };
+    let positions = Positions::of(&toml_path, &raw);
+    if variant.is_some() && overlay.is_none() {
+        return Err(diags);
+    }
+    let language = overlay
+        .as_ref()
+        .and_then(|o| o.language())
+        .or(raw.course.language.as_ref().map(|l| l.get_ref().as_str()))
+        .unwrap_or("en")
+        .to_string();
+    let translated = translation::apply(
+        dir,
+        &language,
+        &mut raw,
+        &toml_path,
+        overlay.as_ref(),
+        &mut diags,
+    );
+    // A variant in another language with nothing to translate the course with.
+    let written_in = raw.course.language.as_ref().map_or("en", |l| l.get_ref());
+    let primary = |l: &str| l.split('-').next().unwrap_or(l).to_ascii_lowercase();
+    if let Some(o) = &overlay
+        && let Some(l) = &o.raw.course.language
+        && translated.is_none()
+        && o.language().is_some()
+        && primary(&language) != primary(written_in)
+    {
+        diags.push(
+            Diagnostic::warning(format!(
+                "the variant is in `{language}` but the course has no {}; its pages show the course's text, in `{written_in}`",
+                crate::translate::file_for(&language)
+            ))
+            .at(&o.path, Some(l.span()))
+            .help(format!("translate the course: `coursepack translate extract --lang {language} --variant {}`", o.name))
+            .with_source(o.text.clone()),
+        );
+    }
+    let root = dir.to_path_buf();
+    let mut checked = Diagnostics {
+        source: diags.source.clone(),
+        ..Diagnostics::default()
+    };
+    let mut course = Checker {
+        root: &root,
+        toml: &toml_path,
+        diags: &mut checked,
+        ids: HashMap::new(),
+        lines: LineIndex::new(&text),
+        suggestions: MAX_SUGGESTIONS,
+    }
+    .course(raw);
+    // A missing key was reported once already; skip what its placeholder caused.
+    diags.items.extend(checked.items.into_iter().filter(|d| {
+        let span = d.location.as_ref().and_then(|l| l.span.as_ref());
+        !span.is_some_and(|s| placeholders.contains(s))
+    }));
+    if let (Some(overlay), Some(course)) = (overlay, course.as_mut()) {
+        variant::apply(overlay, course, &mut diags);
+    }
+    if diags.has_errors() {
+        Err(diags)
+    } else {
+        Ok(Loaded {
+            course: course.expect("a course is built whenever there is no error"),
+            diagnostics: diags,
+            positions,
+        })
+    }
+}
+
+/// How much of the course each of its translation files covers, by
+/// language (`translations/*.xlf`).
+pub fn translation_coverage(dir: &Path) -> Result<Vec<Coverage>, Diagnostics> {
+    if !dir.join(crate::translate::DIR).is_dir() {
+        return Ok(Vec::new());
+    }
+    let (text, toml_path, mut diags) = read_course(dir)?;
+    let (raw, _) = toml_tree::parse(&text, &toml_path, &mut diags);
+    let Some(mut raw) = raw else {
+        return Err(diags);
+    };
+    let found = translation::coverage_all(dir, &mut raw, &mut diags);
+    if diags.has_errors() {
+        Err(diags)
+    } else {
+        Ok(found)
+    }
+}
+
+/// The translation file for `lang` (`translations/<lang>.xlf`), made or
+/// brought up to date from the course's text (only the text `variant`
+/// shows, when one is given). Nothing is written here.
+pub fn extract_translation(
+    dir: &Path,
+    lang: &str,
+    variant: Option<&str>,
+) -> Result<Extracted, Diagnostics> {
+    // Only a course that loads: its ids are then what the units are named by.
+    let loaded = load_variant(dir, variant)?;
+    let (text, toml_path, mut diags) = read_course(dir)?;
+    let (raw, _) = toml_tree::parse(&text, &toml_path, &mut diags);
+    let overlay = variant.and_then(|name| variant::read(dir, name, &mut diags));
+    let Some(mut raw) = raw else {
+        return Err(diags);
+    };
+    if !course::is_language_tag(lang) {
+        diags.push(
+            Diagnostic::error(format!("`{lang}` is not a language tag"))
+                .help("use a BCP 47 tag such as `cy`, `fr` or `pt-BR`"),
+        );
+        return Err(diags);
+    }
+    if lang.eq_ignore_ascii_case(&loaded.course.language) && variant.is_none() {
+        diags.push(
+            Diagnostic::error(format!("the course is written in `{lang}` already"))
+                .help("give the language to translate into, e.g. `--lang cy`"),
+        );
+        return Err(diags);
+    }
+    let out = translation::extract(dir, lang, &mut raw, overlay.as_ref(), &text, &mut diags);
+    if diags.has_errors() {
+        Err(diags)
+    } else {
+        Ok(out)
+    }
+}
+
+/// Reads course.toml: its text, its path, and the diagnostics that render
+/// against it.
+fn read_course(dir: &Path) -> Result<(String, std::path::PathBuf, Diagnostics), Diagnostics> {
     let toml_path = dir.join(COURSE_FILE);
     let mut diags = Diagnostics::default();
     let bytes = match crate::course_fs::read(dir, COURSE_FILE, crate::course_fs::COURSE_TOML_LIMIT)
@@ -113,39 +296,7 @@ pub fn load(dir: &Path) -> Result<Loaded, Diagnostics> {
         None => text,
     };
     diags.source = Some((toml_path.clone(), text.clone()));
-
-    let (raw, placeholders) = toml_tree::parse(&text, &toml_path, &mut diags);
-    let placeholders: std::collections::HashSet<Range<usize>> = placeholders.into_iter().collect();
-    let Some(raw) = raw else {
-        return Err(diags);
-    };
-    let root = dir.to_path_buf();
-    let mut checked = Diagnostics {
-        source: diags.source.clone(),
-        ..Diagnostics::default()
-    };
-    let course = Checker {
-        root: &root,
-        toml: &toml_path,
-        diags: &mut checked,
-        ids: HashMap::new(),
-        lines: LineIndex::new(&text),
-        suggestions: MAX_SUGGESTIONS,
-    }
-    .course(raw);
-    // A missing key was reported once already; skip what its placeholder caused.
-    diags.items.extend(checked.items.into_iter().filter(|d| {
-        let span = d.location.as_ref().and_then(|l| l.span.as_ref());
-        !span.is_some_and(|s| placeholders.contains(s))
-    }));
-    if diags.has_errors() {
-        Err(diags)
-    } else {
-        Ok(Loaded {
-            course: course.expect("a course is built whenever there is no error"),
-            diagnostics: diags,
-        })
-    }
+    Ok((text, toml_path, diags))
 }
 
 /// Help for a control character found in course text.

@@ -34,9 +34,41 @@ const TABLES: &[&str] = &[
     "after",
 ];
 
+/// The top-level tables of a variant's file.
+const VARIANT_TABLES: &[&str] = &["course", "people", "partners", "branding", "packaging"];
+
+/// Parses a variant's file (`variants/<name>.toml`) and maps it onto the
+/// raw overlay, every problem reported as for course.toml.
+pub(super) fn parse_variant(
+    text: &str,
+    path: &Path,
+    diags: &mut Diagnostics,
+) -> Option<crate::config::VariantFile> {
+    let (mut table, errors) = DeTable::parse_recoverable(text);
+    if !errors.is_empty() {
+        misspelt_tables_of(text, path, diags, VARIANT_TABLES);
+        for e in errors {
+            diags.push(
+                Diagnostic::error(e.message().trim().to_string())
+                    .at(path, e.span())
+                    .help("see the TOML syntax at https://toml.io"),
+            );
+        }
+        return None;
+    }
+    table.get_mut().make_owned();
+    control_chars(&table, path, diags);
+    let mut placeholders = Vec::new();
+    map_table(table, path, diags, &mut placeholders)
+}
+
 /// Reports table headers whose first name is no table of a course.toml,
 /// with the nearest one (`[[sessions]]`, `[sesion.block]`).
 fn misspelt_tables(text: &str, path: &Path, diags: &mut Diagnostics) {
+    misspelt_tables_of(text, path, diags, TABLES)
+}
+
+fn misspelt_tables_of(text: &str, path: &Path, diags: &mut Diagnostics, tables: &[&str]) {
     let mut at = 0;
     for line in text.split_inclusive('\n') {
         let start = at;
@@ -50,13 +82,13 @@ fn misspelt_tables(text: &str, path: &Path, diags: &mut Diagnostics) {
             .chars()
             .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
             .collect();
-        if name.is_empty() || TABLES.contains(&name.as_str()) {
+        if name.is_empty() || tables.contains(&name.as_str()) {
             continue;
         }
         let offset = start + (line.len() - trimmed.len()) + (trimmed.len() - header.len());
         let mut d = Diagnostic::error(format!("unknown table `{name}`"))
             .at(path, Some(offset..offset + name.len()));
-        d = d.help(suggest(&name, TABLES, "the tables are"));
+        d = d.help(suggest(&name, tables, "the tables are"));
         diags.push(d);
     }
 }

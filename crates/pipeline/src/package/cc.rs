@@ -185,7 +185,18 @@ impl Target for Cartridge {
 
 /// Identifiers of the cartridge's items and resources.
 mod cc_ids {
-    use crate::model::{Block, Session};
+    use crate::model::{Block, Course, Session};
+
+    /// A cartridge identifier as a variant writes it: `ITEM_overview`
+    /// becomes `ITEM_<variant>_overview`, so that two variants imported
+    /// into one LMS course share no identifier (ids have no `_`, so the
+    /// words after it cannot be mistaken). The base course's stay as they are.
+    pub fn of_variant(course: &Course, id: &str) -> String {
+        match (&course.variant, id.split_once('_')) {
+            (Some(v), Some((kind, rest))) => format!("{kind}_{v}_{rest}"),
+            _ => id.to_string(),
+        }
+    }
 
     pub const OVERVIEW_ITEM: &str = "ITEM_overview";
     pub const OVERVIEW_RES: &str = "RES_overview";
@@ -483,8 +494,9 @@ fn manifest(course: &Course, v: &Version, items: &[Item], resources: &[Resource]
     );
     x.leaf("title", &[], &course.title);
     x.start("item", &[("identifier", &ids::course_item(course))]);
+    let id = |s: &str| cc_ids::of_variant(course, s);
     for item in items {
-        write_item(&mut x, item);
+        write_item(&mut x, item, &id);
     }
     x.end("item");
     x.end("organization");
@@ -492,7 +504,8 @@ fn manifest(course: &Course, v: &Version, items: &[Item], resources: &[Resource]
 
     x.start("resources", &[]);
     for r in resources {
-        let mut attrs = vec![("identifier", r.id.as_str()), ("type", r.kind)];
+        let rid = id(&r.id);
+        let mut attrs = vec![("identifier", rid.as_str()), ("type", r.kind)];
         if let Some(href) = &r.href {
             attrs.push(("href", href));
         }
@@ -501,7 +514,7 @@ fn manifest(course: &Course, v: &Version, items: &[Item], resources: &[Resource]
             x.empty("file", &[("href", &href(f))]);
         }
         for d in &r.dependencies {
-            x.empty("dependency", &[("identifierref", d)]);
+            x.empty("dependency", &[("identifierref", &id(d))]);
         }
         x.end("resource");
     }
@@ -510,15 +523,17 @@ fn manifest(course: &Course, v: &Version, items: &[Item], resources: &[Resource]
     x.finish()
 }
 
-fn write_item(x: &mut Xml, item: &Item) {
-    let mut attrs = vec![("identifier", item.id.as_str())];
-    if let Some(r) = &item.resource {
+fn write_item(x: &mut Xml, item: &Item, id: &dyn Fn(&str) -> String) {
+    let iid = id(&item.id);
+    let rid = item.resource.as_deref().map(id);
+    let mut attrs = vec![("identifier", iid.as_str())];
+    if let Some(r) = &rid {
         attrs.push(("identifierref", r));
     }
     x.start("item", &attrs);
     x.leaf("title", &[], &item.title);
     for child in &item.children {
-        write_item(x, child);
+        write_item(x, child, id);
     }
     x.end("item");
 }

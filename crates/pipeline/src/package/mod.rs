@@ -7,6 +7,7 @@
 //! bundle its tool) or saying what is missing.
 
 mod cc;
+mod cmi5;
 mod lti;
 mod lti_bundle;
 mod qti;
@@ -32,6 +33,7 @@ pub const REGISTRY: &[Registration] = &[
     scorm2004::REGISTRATION,
     cc::CC11,
     cc::CC13,
+    cmi5::REGISTRATION,
     lti::REGISTRATION,
 ];
 
@@ -98,6 +100,12 @@ pub trait Target {
     fn warnings(&self, _ctx: &Context) -> Vec<String> {
         Vec::new()
     }
+    /// What one SCO of its packages holds, for SCORM targets (`None` for
+    /// the others): `--sco`, else the course's `[packaging] sco`, else the
+    /// target's default.
+    fn sco(&self, _course: &Course) -> Option<Sco> {
+        None
+    }
 }
 
 /// The targets named on the command line (every default one when `names`
@@ -153,7 +161,7 @@ fn needs_tool(options: &Options, what: &str) -> Result<ToolUrl, Diagnostic> {
 
 /// The file name of one package.
 pub fn file_name(course: &Course, target: &dyn Target, package: &Package) -> String {
-    let mut name = format!("{}-{}-{}", course.id, course.version, target.name());
+    let mut name = format!("{}-{}-{}", course.key(), course.version, target.name());
     if let Some(suffix) = &package.suffix {
         name.push('-');
         name.push_str(suffix);

@@ -34,12 +34,16 @@ pub trait Edition {
     fn default_sco(&self) -> Sco;
 }
 
+/// What one SCO holds: `--sco` (`sco`), else the course's choice, else the
+/// edition's default.
+pub fn sco(course: &Course, edition: &dyn Edition, sco: Option<Sco>) -> Sco {
+    sco.or(course.sco).unwrap_or_else(|| edition.default_sco())
+}
+
 /// The packages of one edition: manifest plus pages, per session group.
 /// `sco` is `--sco`, which overrides the course's `[packaging] sco`.
 pub fn packages(ctx: &Context, edition: &dyn Edition, sco: Option<Sco>) -> Result<Vec<Package>> {
-    let sco = sco
-        .or(ctx.course.sco)
-        .unwrap_or_else(|| edition.default_sco());
+    let sco = self::sco(ctx.course, edition, sco);
     Ok(session_groups(ctx.course)
         .into_iter()
         .map(|(suffix, sessions)| {
@@ -159,7 +163,7 @@ fn manifest(
     x.leaf("title", &[], &course.title);
     for &i in sessions {
         let s = &course.sessions[i];
-        let (item, res) = (ids::item(s), ids::resource(s));
+        let (item, res) = (ids::item(course, s), ids::resource(course, s));
         x.start("item", &[("identifier", &item), ("identifierref", &res)]);
         x.leaf("title", &[], &s.title);
         edition.session_item_extra(&mut x, s);
@@ -175,7 +179,7 @@ fn manifest(
     let shared = ids::shared_resource(course);
     for &i in sessions {
         let s = &course.sessions[i];
-        let (res, page) = (ids::resource(s), session_page(s));
+        let (res, page) = (ids::resource(course, s), session_page(s));
         x.start(
             "resource",
             &[

@@ -27,6 +27,9 @@ impl Target for Scorm2004 {
     fn packages(&self, ctx: &Context) -> Result<Vec<Package>> {
         scorm::packages(ctx, self, self.sco)
     }
+    fn sco(&self, course: &Course) -> Option<Sco> {
+        Some(scorm::sco(course, self, self.sco))
+    }
 }
 
 impl Edition for Scorm2004 {

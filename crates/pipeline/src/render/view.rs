@@ -50,6 +50,9 @@ pub struct CourseView {
     /// Whether the language is written right to left (`dir="rtl"`).
     pub rtl: bool,
     pub summary_html: Option<String>,
+    /// A variant's Markdown at the start and at the end of the overview.
+    pub overview_start_html: Option<String>,
+    pub overview_end_html: Option<String>,
     pub goals: Vec<String>,
     pub licence: Option<String>,
     pub estimated_minutes: u32,
@@ -447,6 +450,8 @@ pub fn page(course: &Course, session_index: Option<usize>, mode: Mode) -> PageVi
             language: course.language.clone(),
             rtl: course.interface.rtl,
             summary_html: course.summary.as_deref().map(md),
+            overview_start_html: course.overview_start.as_deref().map(md),
+            overview_end_html: course.overview_end.as_deref().map(md),
             goals: course.goals.iter().map(|g| render_inline(g)).collect(),
             licence: course.licence.clone(),
             estimated_minutes: course.estimated_minutes,

@@ -1,0 +1,578 @@
+//! Variants and translations, on `tests/fixtures/variants`: every variant
+//! built in one run, every manifest valid against the official schemas,
+//! identifiers and storage keys distinct across variants and stable across
+//! rebuilds, problems in a variant's file at its line and column, and the
+//! translation file's round trip through translate-toolkit (an independent
+//! XLIFF and PO implementation: `xliff2po`, `po2xliff`, `pocount`).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::common::{assert_valid, attr_values, coursepack, root, stderr, stdout, unzip};
+
+fn fixture() -> PathBuf {
+    root().join("tests/fixtures/variants")
+}
+
+/// A copy of the fixture to change.
+fn fixture_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy(&fixture(), dir.path());
+    dir
+}
+
+fn copy(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).unwrap();
+        }
+    }
+}
+
+fn run(args: &[&str]) -> std::process::Output {
+    coursepack(&root(), args)
+}
+
+/// Builds every variant into a new folder: file name -> its files.
+fn build_all(
+    course: &Path,
+) -> (
+    tempfile::TempDir,
+    BTreeMap<String, BTreeMap<String, Vec<u8>>>,
+) {
+    let out = tempfile::tempdir().unwrap();
+    let o = run(&[
+        "build",
+        course.to_str().unwrap(),
+        "--all-variants",
+        "--target",
+        "scorm12,scorm2004,cc11,cc13",
+        "--out",
+        out.path().to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "build failed: {}", stderr(&o));
+    let mut packages = BTreeMap::new();
+    for e in std::fs::read_dir(out.path()).unwrap() {
+        let path = e.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        packages.insert(name, unzip(&path));
+    }
+    (out, packages)
+}
+
+#[test]
+fn every_variant_builds_valid_distinct_and_stable_packages() {
+    let (out, first) = build_all(&fixture());
+    let names: Vec<&str> = first.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        [
+            "feedback-basics-cardiff-2.1.0-cc11.imscc",
+            "feedback-basics-cardiff-2.1.0-cc13.imscc",
+            "feedback-basics-cardiff-2.1.0-scorm12.zip",
+            "feedback-basics-cardiff-2.1.0-scorm2004.zip",
+            "feedback-basics-leeds-2.1.0-cc11.imscc",
+            "feedback-basics-leeds-2.1.0-cc13.imscc",
+            "feedback-basics-leeds-2.1.0-scorm12.zip",
+            "feedback-basics-leeds-2.1.0-scorm2004.zip",
+        ]
+    );
+    let schema = |name: &str| match name.rsplit('-').next().unwrap() {
+        "scorm12.zip" => "wrappers/scorm12.xsd",
+        "scorm2004.zip" => "wrappers/scorm2004-4th.xsd",
+        "cc11.imscc" => "cc11/cc11libxml2validator.xsd",
+        "cc13.imscc" => "wrappers/cc13-manifest.xsd",
+        other => panic!("{other}"),
+    };
+    // Identifiers of the SCORM manifests, and the cartridges' manifest ids,
+    // by variant.
+    let mut ids: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    let mut keys: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    for (name, files) in &first {
+        let manifest = &files["imsmanifest.xml"];
+        assert_valid(manifest, schema(name), name);
+        // A cartridge's other XML files valid too, every reference resolved.
+        for v in crate::cc::VERSIONS {
+            if name.ends_with(&format!("-{}.imscc", v.target)) {
+                crate::cc::check_common(&out.path().join(name), v);
+            }
+        }
+        let variant = if name.contains("-cardiff-") {
+            "cardiff"
+        } else {
+            "leeds"
+        };
+        let text = String::from_utf8_lossy(manifest);
+        for tag in ["manifest", "organization", "item", "resource"] {
+            ids.entry(variant)
+                .or_default()
+                .extend(attr_values(manifest, tag, "identifier"));
+        }
+        if name.contains("scorm") {
+            // The runtime's storage keys come from the pages' `course`.
+            for (f, bytes) in files.iter().filter(|(f, _)| f.ends_with(".html")) {
+                let page = String::from_utf8_lossy(bytes);
+                if let Some(at) = page.find("\"course\":\"") {
+                    let rest = &page[at + 10..];
+                    keys.entry(variant)
+                        .or_default()
+                        .insert(rest[..rest.find('"').unwrap()].to_string());
+                } else {
+                    assert!(!f.ends_with("where.html"), "{name} {f} has no island");
+                }
+            }
+        }
+        // Manifests carry the variant's language.
+        let lang = if variant == "cardiff" { "cy" } else { "en-GB" };
+        assert!(
+            text.contains(&format!(">{lang}<")),
+            "{name}: LOM language {lang}"
+        );
+    }
+    let (c, l) = (&ids["cardiff"], &ids["leeds"]);
+    assert!(c.contains("MANIFEST-feedback-basics-cardiff"), "{c:?}");
+    assert!(c.contains("ITEM-cardiff-where"), "{c:?}");
+    assert!(l.contains("RES-leeds-local"), "{l:?}");
+    assert!(
+        c.contains("ITEM_cardiff_page_where"),
+        "cartridge items: {c:?}"
+    );
+    assert!(l.contains("RES_leeds_shared"), "cartridge resources: {l:?}");
+    let shared: Vec<_> = c.intersection(l).collect();
+    assert!(
+        shared.is_empty(),
+        "identifiers shared by two variants: {shared:?}"
+    );
+    assert_eq!(
+        keys["cardiff"],
+        BTreeSet::from(["feedback-basics-cardiff".to_string()])
+    );
+    assert_eq!(
+        keys["leeds"],
+        BTreeSet::from(["feedback-basics-leeds".to_string()])
+    );
+    // Cardiff leaves out the session `local`; Leeds keeps it.
+    let cardiff = &first["feedback-basics-cardiff-2.1.0-scorm12.zip"];
+    assert!(!cardiff.contains_key("local.html"));
+    assert!(first["feedback-basics-leeds-2.1.0-scorm12.zip"].contains_key("local.html"));
+
+    // Stable across rebuilds: the same bytes.
+    let (_b, second) = build_all(&fixture());
+    assert!(first == second, "a rebuild changed the packages");
+}
+
+#[test]
+fn a_welsh_variant_shows_the_welsh_text_and_its_own_branding() {
+    let out = tempfile::tempdir().unwrap();
+    let o = run(&[
+        "build",
+        fixture().to_str().unwrap(),
+        "--variant",
+        "cardiff",
+        "--variant",
+        "leeds",
+        "--out",
+        out.path().to_str().unwrap(),
+        "--verbose",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // Cardiff's own targets; Leeds, with none, gets every default one.
+    let written = stdout(&o);
+    assert!(
+        written.contains("feedback-basics-cardiff-2.1.0-cc13.imscc"),
+        "{written}"
+    );
+    assert!(
+        !written.contains("feedback-basics-cardiff-2.1.0-cc11.imscc"),
+        "{written}"
+    );
+    assert!(
+        written.contains("feedback-basics-leeds-2.1.0-cc11.imscc"),
+        "{written}"
+    );
+    let err = stderr(&o);
+    // An untranslated unit falls back to its source, with a warning at its place.
+    assert!(
+        err.contains("course.toml:11:50: `course.goals.2` (course goal 2) has no cy translation in translations/cy.xlf; the source text is shown"),
+        "{err}"
+    );
+    let files = unzip(&out.path().join("feedback-basics-cardiff-2.1.0-scorm12.zip"));
+    let index = String::from_utf8_lossy(&files["index.html"]);
+    let session = String::from_utf8_lossy(&files["where.html"]);
+    assert!(index.contains("<html lang=\"cy\""), "{index}");
+    assert!(index.contains("Hanfodion adborth"));
+    assert!(
+        index.contains("<strong>adborth ar-lein</strong>"),
+        "Markdown kept"
+    );
+    assert!(
+        index.contains("To reply well"),
+        "the untranslated goal in English"
+    );
+    assert!(index.contains("Prifysgol Enghraifft Caerdydd"));
+    assert!(index.contains("Dr Rhian Enghraifft"));
+    assert!(!index.contains("Dr Ada Example"));
+    assert!(index.contains("#9b1b30"));
+    assert!(index.contains("cp-overview-start") && index.contains("cp-overview-end"));
+    assert!(
+        files.contains_key("media/cardiff.svg"),
+        "the variant's logo"
+    );
+    assert!(session.contains("Mae cleifion yn postio mewn llawer o lefydd."));
+    assert!(session.contains("Pa sianeli y mae eich gwasanaeth yn eu defnyddio?"));
+    let leeds = unzip(&out.path().join("feedback-basics-leeds-2.1.0-scorm12.zip"));
+    let index = String::from_utf8_lossy(&leeds["index.html"]);
+    assert!(index.contains("<html lang=\"en-GB\""));
+    assert!(index.contains("Feedback basics at Leeds Example"));
+    assert!(!index.contains("Hanfodion"));
+}
+
+#[test]
+fn check_checks_every_variant_and_reports_coverage() {
+    let o = run(&["check", fixture().to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("variant `cardiff` (cy) is ready to build: 2 sessions"),
+        "{out}"
+    );
+    assert!(
+        out.contains("variant `leeds` (en-GB) is ready to build: 3 sessions"),
+        "{out}"
+    );
+    assert!(
+        out.contains("cy: 9 of 26 units translated, 0 stale (translations/cy.xlf)"),
+        "{out}"
+    );
+    // The base course's own warnings are not repeated; a variant's are named.
+    assert!(
+        stderr(&o).contains(
+            ":11:50: variant `cardiff`: `course.goals.2` (course goal 2) has no cy translation"
+        ),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn problems_in_a_variant_are_at_its_line_and_column() {
+    let dir = fixture_copy();
+    std::fs::write(
+        dir.path().join("variants/broken.toml"),
+        "[course]\nsessions = [\"where\", \"replies\"]\nlanguage = \"Welsh language\"\n\n[branding]\ninstitutoin = \"X\"\n\n[packaging]\ntargets = [\"scorm13\"]\n",
+    )
+    .unwrap();
+    let o = run(&["check", dir.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    let path = dir.path().join("variants/broken.toml");
+    let at = |l: &str| format!("error: {}:{l}", path.display());
+    // Unknown keys stop the mapping, as in course.toml: reported first.
+    assert!(
+        err.contains(&format!("{}: unknown key `institutoin`", at("6:1"))),
+        "{err}"
+    );
+    assert!(err.contains("= help: did you mean `institution`?"), "{err}");
+    assert!(
+        err.contains("6 | institutoin = \"X\"\n  | ^^^^^^^^^^^"),
+        "{err}"
+    );
+    std::fs::write(
+        &path,
+        "[course]\nsessions = [\"where\", \"replies\"]\nlanguage = \"Welsh language\"\n\n[packaging]\ntargets = [\"scorm13\"]\n",
+    )
+    .unwrap();
+    let o = run(&["check", dir.path().to_str().unwrap()]);
+    let err = stderr(&o);
+    assert!(
+        err.contains(&format!(
+            "{}: the course has no session `replies`",
+            at("2:22")
+        )),
+        "{err}"
+    );
+    assert!(err.contains("did you mean `reply`?"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "{}: `Welsh language` is not a language tag",
+            at("3:12")
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("{}: unknown target `scorm13`", at("6:12"))),
+        "{err}"
+    );
+    assert!(
+        err.contains("error: variant `broken`: 3 problems found"),
+        "{err}"
+    );
+    // The others still check.
+    assert!(stdout(&o).contains("variant `leeds` (en-GB) is ready to build"));
+
+    // The LTI tool serves the course as it is: not for a variant.
+    let o = run(&[
+        "build",
+        dir.path().to_str().unwrap(),
+        "--variant",
+        "leeds",
+        "--tool-url",
+        "https://tool.example.org",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("error: variant `leeds`: the LTI tool (`lti`, `--cc-flavour lti`) serves the course without variants"),
+        "{}",
+        stderr(&o)
+    );
+
+    // A broken translation file, at its line and column, once.
+    std::fs::remove_file(&path).unwrap();
+    std::fs::write(
+        dir.path().join("translations/cy.xlf"),
+        "<xliff version=\"1.2\">\n<file><body>\n<trans-unit id=\"a\"><source>x</source></file>\n",
+    )
+    .unwrap();
+    let o = run(&["check", dir.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    let xlf = dir.path().join("translations/cy.xlf");
+    assert_eq!(
+        err.matches(&format!("error: {}:3:38: ", xlf.display()))
+            .count(),
+        1,
+        "{err}"
+    );
+    assert!(err.contains("the file is not well-formed XML"), "{err}");
+
+    let o = run(&["build", dir.path().to_str().unwrap(), "--variant", "leds"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("the course has no variant `leds`"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stderr(&o).contains("did you mean `leeds`?"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn init_writes_a_variant_skeleton_that_checks() {
+    let dir = fixture_copy();
+    let o = run(&["init", dir.path().to_str().unwrap(), "--variant", "york"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let skeleton = std::fs::read_to_string(dir.path().join("variants/york.toml")).unwrap();
+    assert!(skeleton.contains("# institution = "));
+    let o = run(&["check", dir.path().to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("variant `york` (en-GB) is ready to build: 3 sessions"));
+    let o = run(&["init", dir.path().to_str().unwrap(), "--variant", "york"]);
+    assert_eq!(o.status.code(), Some(2), "refuses to overwrite");
+}
+
+fn tool(name: &str, args: &[&Path]) {
+    let o = Command::new(name)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{name} runs (Debian package translate-toolkit): {e}"));
+    assert!(
+        o.status.success(),
+        "{name} failed: {}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// Fills every one-line msgstr of a PO file with `CY ` and its msgid.
+fn fill_po(po: &str) -> String {
+    let mut out = String::new();
+    let mut last_id: Option<String> = None;
+    for line in po.lines() {
+        if let Some(id) = line
+            .strip_prefix("msgid \"")
+            .and_then(|l| l.strip_suffix('"'))
+        {
+            last_id = (!id.is_empty()).then(|| id.to_string());
+        }
+        match (&last_id, line) {
+            (Some(id), "msgstr \"\"") => out.push_str(&format!("msgstr \"CY {id}\"\n")),
+            _ => {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn the_translation_file_round_trips_through_translate_toolkit() {
+    let dir = fixture_copy();
+    let course = dir.path();
+    std::fs::remove_dir_all(course.join("translations")).unwrap();
+    let o = run(&["check", course.to_str().unwrap()]);
+    assert!(
+        stderr(&o).contains(
+            "cardiff.toml:5:12: the variant is in `cy` but the course has no translations/cy.xlf"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(&[
+        "translate",
+        "extract",
+        course.to_str().unwrap(),
+        "--lang",
+        "cy",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("(26 units: 26 new"), "{}", stdout(&o));
+    let xlf = course.join("translations/cy.xlf");
+    let extracted = std::fs::read_to_string(&xlf).unwrap();
+    // Ids, paths and addresses are not extracted.
+    assert!(!extracted.contains("https://example.org"));
+    assert!(!extracted.contains("<source>where</source>"));
+    // Extracting again gives the same file.
+    let o = run(&[
+        "translate",
+        "extract",
+        course.to_str().unwrap(),
+        "--lang",
+        "cy",
+    ]);
+    assert!(o.status.success());
+    assert_eq!(std::fs::read_to_string(&xlf).unwrap(), extracted);
+
+    // Through PO and back, as a translator's tools take it.
+    let work = tempfile::tempdir().unwrap();
+    let po = work.path().join("cy.po");
+    tool("xliff2po", &[&xlf, &po]);
+    let text = std::fs::read_to_string(&po).unwrap();
+    assert!(
+        text.contains("#: session.where.title"),
+        "the unit id as the location"
+    );
+    assert!(
+        text.contains("#. source-hash: "),
+        "the hash as a developer comment"
+    );
+    std::fs::write(&po, fill_po(&text)).unwrap();
+    tool("po2xliff", &[&po, &xlf]);
+    tool("pocount", &[&xlf]);
+    let back = std::fs::read_to_string(&xlf).unwrap();
+    assert!(back.contains("state=\"translated\""), "{back}");
+
+    // Built in Welsh, the pages show the targets.
+    let out = tempfile::tempdir().unwrap();
+    let build = |out: &Path| {
+        run(&[
+            "build",
+            course.to_str().unwrap(),
+            "--variant",
+            "cardiff",
+            "--target",
+            "scorm12",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+    };
+    let o = build(out.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let files = unzip(&out.path().join("feedback-basics-cardiff-2.1.0-scorm12.zip"));
+    let page = String::from_utf8_lossy(&files["where.html"]);
+    assert!(page.contains("CY Where patients post"), "{page}");
+    assert!(page.contains("CY Which channels does your service use?"));
+    let o = run(&["check", course.to_str().unwrap()]);
+    assert!(
+        stdout(&o).contains("cy: 25 of 26 units translated, 0 stale"),
+        "{}",
+        stdout(&o)
+    );
+
+    // The source changes: that unit is stale, and the source is shown.
+    let toml = course.join("course.toml");
+    let text = std::fs::read_to_string(&toml).unwrap();
+    std::fs::write(
+        &toml,
+        text.replace("\"Where patients post\"", "\"Where patients write\""),
+    )
+    .unwrap();
+    let o = build(out.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("course.toml:30:9: the cy translation of `session.where.title` (session `where`, title) is stale"),
+        "{}",
+        stderr(&o)
+    );
+    let files = unzip(&out.path().join("feedback-basics-cardiff-2.1.0-scorm12.zip"));
+    let page = String::from_utf8_lossy(&files["where.html"]);
+    assert!(page.contains("Where patients write") && !page.contains("CY Where patients post"));
+    let o = run(&["check", course.to_str().unwrap()]);
+    assert!(
+        stdout(&o).contains("cy: 24 of 26 units translated, 1 stale"),
+        "{}",
+        stdout(&o)
+    );
+
+    // Extracting again keeps the translations, numbered by tools or not,
+    // and marks the changed one for review.
+    let o = run(&[
+        "translate",
+        "extract",
+        course.to_str().unwrap(),
+        "--lang",
+        "cy",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("0 new, 1 changed since translated"),
+        "{}",
+        stdout(&o)
+    );
+    let again = std::fs::read_to_string(&xlf).unwrap();
+    assert!(again.contains("<trans-unit id=\"session.where.title\""));
+    assert!(
+        again
+            .contains("<target state=\"needs-review-translation\">CY Where patients post</target>"),
+        "{again}"
+    );
+    assert!(again.contains(
+        "<target state=\"translated\">CY Which channels does your service use?</target>"
+    ));
+    tool("pocount", &[&xlf]);
+}
+
+#[test]
+fn an_images_alt_text_and_caption_are_translated_and_a_decorative_one_is_not() {
+    let dir = tempfile::tempdir().unwrap();
+    copy(&root().join("tests/fixtures/every-block"), dir.path());
+    let out = run(&[
+        "translate",
+        "extract",
+        dir.path().to_str().unwrap(),
+        "--lang",
+        "cy",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let xlf = std::fs::read_to_string(dir.path().join("translations/cy.xlf")).unwrap();
+    assert!(
+        xlf.contains("A bar chart: replies rose from 20% to 60%"),
+        "{xlf}"
+    );
+    assert!(xlf.contains("Replies to stories, *2019 to 2023*."), "{xlf}");
+    // The decorative image's `alt = ""` is not a unit: one alt unit in all.
+    assert_eq!(xlf.matches(".alt\" resname=").count(), 1, "{xlf}");
+}
