@@ -1353,14 +1353,8 @@
   var CMI5_CATEGORY = 'https://w3id.org/xapi/cmi5/context/categories/cmi5';
   var MOVEON_CATEGORY = 'https://w3id.org/xapi/cmi5/context/categories/moveon';
   var MASTERY_EXT = 'https://w3id.org/xapi/cmi5/context/extensions/masteryscore';
-  // What the page says when the LMS refused the launch (8.2.3.2 error codes).
-  var CMI5_ERRORS = {
-    '1': 'This launch link was already used or has expired. Close this page and open the session again from the LMS.',
-    '2': 'The LMS refused this launch (a security error). Close this page and open the session again from the LMS.',
-    '3': 'The LMS could not start this session (an error on its side). Try again later from the LMS.'
-  };
-  var CMI5_UNREACHABLE = 'The LMS could not be reached, so nothing you do here is recorded. Close this page and open the session again from the LMS.';
-  var CMI5_NO_LAUNCH = 'This page was not launched by a cmi5 LMS, so nothing you do here is recorded beyond this browser.';
+  // What the page says when the LMS refused the launch (8.2.3.2 error codes): catalogue keys.
+  var CMI5_ERRORS = { '1': 'cmi5_used', '2': 'cmi5_security', '3': 'cmi5_lms_error' };
 
   /** The launch parameters of the page's address, or null when one is missing. */
   function cmi5Params(win) {
@@ -1462,7 +1456,7 @@
     });
     var p = cmi5Params(win);
     if (!p || typeof win.fetch !== 'function') {
-      cmi5Notice(doc, CMI5_NO_LAUNCH);
+      cmi5Notice(doc, tr('cmi5_no_launch'));
       go();
       return true;
     }
@@ -1478,7 +1472,7 @@
       // POST, never GET (cmi5 8.2.1), once.
       request = win.fetch(p.fetch, { method: 'POST', credentials: 'omit', cache: 'no-store' });
     } catch (e) {
-      fail(CMI5_UNREACHABLE);
+      fail(tr('cmi5_unreachable'));
       return true;
     }
     request.then(function (res) {
@@ -1503,15 +1497,15 @@
           go();
         }, function (e) {
           warn('coursepack: cmi5 launch data could not be read', e);
-          fail(CMI5_UNREACHABLE);
+          fail(tr('cmi5_unreachable'));
         });
       }
       var code = body && body['error-code'] != null ? String(body['error-code']) : '3';
       warn('coursepack: cmi5 fetch refused: ' + code + ' ' + (body && body['error-text'] || ''));
-      fail(CMI5_ERRORS[code] || CMI5_ERRORS['3']);
+      fail(tr(CMI5_ERRORS[code] || CMI5_ERRORS['3']));
     }).catch(function (e) {
       warn('coursepack: cmi5 fetch failed', e);
-      fail(CMI5_UNREACHABLE);
+      fail(tr('cmi5_unreachable'));
     });
     return true;
   }
@@ -1706,7 +1700,7 @@
           return;
         }
         if (back) win.location.href = back;
-        else cmi5Notice(doc, 'This session has ended: you can close this page.');
+        else cmi5Notice(doc, tr('cmi5_ended'));
       });
       check();
     }
@@ -1825,7 +1819,7 @@
       button.type = 'button';
       button.className = 'cp-button';
       button.setAttribute('data-cp-cmi5-finish', '');
-      button.textContent = 'Finish and return to the LMS';
+      button.textContent = tr('cmi5_finish');
       button.addEventListener('click', safe(function () {
         button.disabled = true;
         leave();
