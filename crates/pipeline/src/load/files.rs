@@ -12,7 +12,7 @@ use toml::Spanned;
 
 use super::{CONTROL_HELP, Checker, char_name, forbidden_char};
 use crate::course_fs::{self, Refusal};
-use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::diagnostic::{Diagnostic, Diagnostics, did_you_mean};
 use crate::model::CourseFile;
 
 impl Checker<'_> {
@@ -332,6 +332,41 @@ fn percent_decode(s: &str) -> Option<String> {
         }
     }
     String::from_utf8(out).ok()
+}
+
+/// Reads the text file `rel` of the course folder (a variant, a translation),
+/// at most `limit` bytes. `Ok(None)`: it does not exist. A file that cannot be
+/// read or is not UTF-8 text is an error at the file, in `diags`, and `Err(())`.
+pub(super) fn read_text(
+    dir: &Path,
+    rel: &str,
+    limit: u64,
+    diags: &mut Diagnostics,
+) -> Result<Option<String>, ()> {
+    let path = dir.join(rel);
+    let bytes = match course_fs::read(dir, rel, limit) {
+        Ok(b) => b,
+        Err(Refusal::Missing) => return Ok(None),
+        Err(refusal) => {
+            diags.push(
+                Diagnostic::error(format!("{rel} {refusal}"))
+                    .at(&path, None)
+                    .help(refusal.help()),
+            );
+            return Err(());
+        }
+    };
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(Some(text)),
+        Err(_) => {
+            diags.push(
+                Diagnostic::error("the file is not valid UTF-8 text")
+                    .at(&path, None)
+                    .help(format!("save {rel} as UTF-8")),
+            );
+            Err(())
+        }
+    }
 }
 
 #[cfg(test)]

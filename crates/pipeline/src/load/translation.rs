@@ -11,7 +11,7 @@ use std::sync::Arc;
 use super::variant::Overlay;
 use super::{CONTROL_HELP, char_name, forbidden_char};
 use crate::config::CourseFile as RawCourse;
-use crate::course_fs::{self, Refusal};
+use crate::course_fs;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::translate::{self, OutUnit, Status, Translation};
 
@@ -53,24 +53,7 @@ fn read(
     diags: &mut Diagnostics,
 ) -> Option<(PathBuf, Arc<str>, Vec<Translation>)> {
     let path = dir.join(rel);
-    let bytes = match course_fs::read(dir, rel, course_fs::TEXT_LIMIT) {
-        Ok(b) => b,
-        Err(Refusal::Missing) => return None,
-        Err(refusal) => {
-            diags.push(
-                Diagnostic::error(format!("{rel} {refusal}"))
-                    .at(&path, None)
-                    .help(refusal.help()),
-            );
-            return None;
-        }
-    };
-    let Ok(text) = String::from_utf8(bytes) else {
-        diags.push(
-            Diagnostic::error("the translation file is not UTF-8 text")
-                .at(&path, None)
-                .help("save it as UTF-8"),
-        );
+    let Ok(Some(text)) = super::files::read_text(dir, rel, course_fs::TEXT_LIMIT, diags) else {
         return None;
     };
     let text: Arc<str> = text.into();

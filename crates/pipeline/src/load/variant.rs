@@ -11,7 +11,7 @@ use toml::Spanned;
 
 use super::{Checker, MAX_SUGGESTIONS};
 use crate::config::VariantFile;
-use crate::course_fs::{self, Refusal};
+use crate::course_fs;
 use crate::diagnostic::{Diagnostic, Diagnostics, LineIndex, suggest};
 use crate::model::{Course, Partner, Person, Sco, Split};
 
@@ -81,9 +81,9 @@ pub(super) fn read(dir: &Path, name: &str, diags: &mut Diagnostics) -> Option<Ov
         );
         return None;
     }
-    let bytes = match course_fs::read(dir, &rel, course_fs::COURSE_TOML_LIMIT) {
-        Ok(b) => b,
-        Err(Refusal::Missing) => {
+    let text = match super::files::read_text(dir, &rel, course_fs::COURSE_TOML_LIMIT, diags) {
+        Ok(Some(text)) => text,
+        Ok(None) => {
             let known = variants(dir);
             let names: Vec<&str> = known.iter().map(String::as_str).collect();
             let help = if names.is_empty() {
@@ -98,22 +98,7 @@ pub(super) fn read(dir: &Path, name: &str, diags: &mut Diagnostics) -> Option<Ov
             );
             return None;
         }
-        Err(refusal) => {
-            diags.push(
-                Diagnostic::error(format!("{rel} {refusal}"))
-                    .at(&path, None)
-                    .help(refusal.help()),
-            );
-            return None;
-        }
-    };
-    let Ok(text) = String::from_utf8(bytes) else {
-        diags.push(
-            Diagnostic::error("the file is not valid UTF-8 text")
-                .at(&path, None)
-                .help(format!("save {rel} as UTF-8")),
-        );
-        return None;
+        Err(()) => return None,
     };
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text).to_string();
     let shared: Arc<str> = text.clone().into();
