@@ -45,11 +45,17 @@ fn a_welsh_course_has_welsh_interface_words_and_plurals() {
     // The runtime's words, in the island, with all six Welsh forms.
     assert!(first.contains(r#"<script type="application/json" id="cp-strings">{"lang":"cy","#));
     assert!(first.contains(r#""two":"{done} o {n} gam wedi'u gwneud""#));
+    // The box an activity's learner ticks, and a true/false question's answers.
+    let both = format!("{first}{second}");
+    assert!(both.contains("Rwyf wedi gwneud hyn"), "{both}");
+    assert!(both.contains(">Gwir<") || both.contains("Gwir</"), "{both}");
     for english in [
         "Session 1 of",
         "Skip to content",
         "Check my answers",
         "steps to complete",
+        "I have done this",
+        ">True<",
     ] {
         assert!(
             !first.contains(english) && !second.contains(english),

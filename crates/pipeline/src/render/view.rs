@@ -144,8 +144,8 @@ pub struct BlockView {
     pub captions: Option<CaptionsView>,
     pub embed: Option<String>,
     pub transcript_html: Option<String>,
-    pub reading_kind: Option<&'static str>,
-    pub verb: Option<&'static str>,
+    pub reading_kind: Option<String>,
+    pub verb: Option<String>,
     pub url: Option<String>,
     pub question: Option<String>,
     pub max_chars: Option<u32>,
@@ -154,7 +154,7 @@ pub struct BlockView {
     /// The learner ticks a box to mark it done (no automatic tracking).
     pub self_marked: bool,
     /// The label of that box, e.g. "I have listened to this".
-    pub done_label: &'static str,
+    pub done_label: String,
     /// A form control id, unique on the page.
     pub input_id: String,
     /// See [`PageView::interactive`].
@@ -542,7 +542,7 @@ fn block(course: &Course, b: &Block, mode: Mode, in_session: bool) -> BlockView 
         // Only the runtime of an interactive session page tracks blocks.
         tracked: interactive && in_session,
         self_marked: false,
-        done_label: "I have done this",
+        done_label: course.interface.get("block.done.done_this", None, &[]),
         input_id: format!("input-{}", b.id),
         interactive,
         // The cartridge has a discussion topic for each session's reflections.
@@ -588,7 +588,7 @@ fn block(course: &Course, b: &Block, mode: Mode, in_session: bool) -> BlockView 
                 // Nothing to watch: a box to tick only when the course still asks for it.
                 VideoSource::Missing => v.self_marked = b.required,
             }
-            v.done_label = "I have watched this video";
+            v.done_label = course.interface.get("block.done.watched_video", None, &[]);
             v.captions = captions.as_ref().map(|c| CaptionsView {
                 src: crate::contract::href(&c.rel),
                 srclang: course.language.clone(),
@@ -610,7 +610,7 @@ fn block(course: &Course, b: &Block, mode: Mode, in_session: bool) -> BlockView 
                 src: crate::contract::href(&file.rel),
                 mime: file.mime(),
             });
-            v.done_label = "I have listened to this";
+            v.done_label = course.interface.get("block.done.listened", None, &[]);
         }
         BlockKind::Image { file, alt, caption } => {
             v.kind = "image";
@@ -635,17 +635,21 @@ fn block(course: &Course, b: &Block, mode: Mode, in_session: bool) -> BlockView 
         BlockKind::Reading { kind, url, body } => {
             v.kind = "reading";
             v.is_reading = true;
-            v.reading_kind = Some(kind.name());
-            v.verb = Some(kind.verb());
+            let ui = |key: String| course.interface.get(&key, None, &[]);
+            v.reading_kind = Some(ui(format!("block.kind.{}", kind.name())));
+            v.verb = Some(ui(format!(
+                "block.verb.{}",
+                kind.verb().to_ascii_lowercase()
+            )));
             v.url = url.clone();
             v.body_html = body.as_deref().map(md);
             // Nothing to open: a box to tick only when the course still asks for it.
             v.self_marked = url.is_none() && b.required;
-            v.done_label = match kind {
-                ReadingKind::Podcast => "I have listened to this",
-                ReadingKind::Video => "I have watched this",
-                _ => "I have read this",
-            };
+            v.done_label = ui(match kind {
+                ReadingKind::Podcast => "block.done.listened".into(),
+                ReadingKind::Video => "block.done.watched".into(),
+                _ => "block.done.read".into(),
+            });
         }
         BlockKind::Activity { body, url } => {
             v.kind = "activity";
@@ -697,7 +701,10 @@ fn quiz_view(course: &Course, b: &Block, quiz: &Quiz) -> QuizView {
                     .map(|id| OptionView {
                         id: (*id).to_string(),
                         input_id: format!("input-{name}-{id}"),
-                        text_html: if *id == "true" { "True" } else { "False" }.to_string(),
+                        text_html: course
+                            .interface
+                            .html(&format!("block.answer.{id}"), None, &[])
+                            .unwrap_or_default(),
                         feedback_html: None,
                     })
                     .collect(),
