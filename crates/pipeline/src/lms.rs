@@ -39,9 +39,23 @@ pub struct Lms {
     /// What it does with each target's packages; a target not listed is
     /// taken as it is.
     pub formats: &'static [Format],
-    /// Checks of how the course is packaged for it.
+    /// Checks of how the course is packaged for it (beside [`STANDARD`],
+    /// which every LMS gets).
     pub rules: &'static [Rule],
 }
+
+/// The SCORM standard's own limits, checked for every LMS after its own
+/// rules: every SCORM player enforces them (or loses the state past them).
+pub const STANDARD: &[Rule] = &[
+    Rule {
+        code: "scorm12/suspend-data",
+        check: scorm12_suspend_data,
+    },
+    Rule {
+        code: "scorm2004/suspend-data",
+        check: scorm2004_suspend_data,
+    },
+];
 
 /// What an LMS does with one target's packages.
 pub struct Format {
@@ -175,14 +189,6 @@ pub const MOODLE: Lms = Lms {
             code: "moodle/upload-size",
             check: moodle_upload_size,
         },
-        Rule {
-            code: "scorm12/suspend-data",
-            check: scorm12_suspend_data,
-        },
-        Rule {
-            code: "scorm2004/suspend-data",
-            check: scorm2004_suspend_data,
-        },
     ],
 };
 
@@ -210,16 +216,7 @@ pub const BLACKBOARD: Lms = Lms {
             help: "upload the SCORM package (`--target scorm12` or `scorm2004`)",
         },
     ],
-    rules: &[
-        Rule {
-            code: "scorm12/suspend-data",
-            check: scorm12_suspend_data,
-        },
-        Rule {
-            code: "scorm2004/suspend-data",
-            check: scorm2004_suspend_data,
-        },
-    ],
+    rules: &[],
 };
 
 /// Canvas (cartridges imported natively, SCORM through its SCORM tool).
@@ -251,14 +248,6 @@ pub const CANVAS: Lms = Lms {
         Rule {
             code: "canvas/lti-links-need-the-app",
             check: canvas_lti_links_need_the_app,
-        },
-        Rule {
-            code: "scorm12/suspend-data",
-            check: scorm12_suspend_data,
-        },
-        Rule {
-            code: "scorm2004/suspend-data",
-            check: scorm2004_suspend_data,
         },
     ],
 };
@@ -292,16 +281,7 @@ pub const SCORM_CLOUD: Lms = Lms {
             help: "upload a SCORM package (`--target scorm12` or `scorm2004`)",
         },
     ],
-    rules: &[
-        Rule {
-            code: "scorm12/suspend-data",
-            check: scorm12_suspend_data,
-        },
-        Rule {
-            code: "scorm2004/suspend-data",
-            check: scorm2004_suspend_data,
-        },
-    ],
+    rules: &[],
 };
 
 /// Moodle: a SCORM 2004 package of several SCOs records only the first.
@@ -597,7 +577,7 @@ pub fn check(lmss: &[&Lms], up: &Upload) -> Vec<Diagnostic> {
                 ));
             }
         }
-        for rule in lms.rules {
+        for rule in lms.rules.iter().chain(STANDARD) {
             let mut found = Vec::new();
             (rule.check)(lms, up, &mut found);
             findings.extend(found.into_iter().map(|f| (rule.code, f)));
