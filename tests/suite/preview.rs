@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 
-use crate::common::{build, coursepack, root, seed_course, stderr, stdout, unzip};
+use crate::common::{build, copy_dir, coursepack, root, seed_course, stderr, stdout, unzip};
 
 #[test]
 fn help_names_every_flag_and_value() {
@@ -142,7 +142,7 @@ fn get_as(addr: &str, host: &str, path: &str) -> (u16, Vec<u8>) {
 fn the_pages_are_served_as_packaged_and_nothing_is_written() {
     let dir = tempfile::tempdir().unwrap();
     let course = dir.path().join("course");
-    copy(&seed_course(), &course);
+    copy_dir(&seed_course(), &course);
     let before = listing(dir.path());
     let pv = start(&course, &["--lms", "scorm12"]);
     let (zips, _) = build(&seed_course(), "scorm12,scorm2004");
@@ -216,19 +216,6 @@ fn lti_pages_carry_the_tools_island_and_nothing_else_changes() {
     let island = "<script type=\"application/json\" id=\"cp-lti\">{\"endpoint\":\"/__preview/lti/progress\",\"token\":\"preview\"}</script>\n";
     let lti = String::from_utf8(lti).unwrap();
     assert_eq!(lti.replacen(island, "", 1).into_bytes(), plain);
-}
-
-fn copy(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dest = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy(&e.path(), &dest);
-        } else {
-            std::fs::copy(e.path(), dest).unwrap();
-        }
-    }
 }
 
 fn listing(dir: &std::path::Path) -> Vec<String> {

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::common::{assert_valid, attr_values, coursepack, root, stderr, stdout, unzip};
+use crate::common::{assert_valid, attr_values, copy_dir, coursepack, root, stderr, stdout, unzip};
 
 fn fixture() -> PathBuf {
     root().join("tests/fixtures/variants")
@@ -18,21 +18,8 @@ fn fixture() -> PathBuf {
 /// A copy of the fixture to change.
 fn fixture_copy() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    copy(&fixture(), dir.path());
+    copy_dir(&fixture(), dir.path());
     dir
-}
-
-fn copy(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dest = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy(&e.path(), &dest);
-        } else {
-            std::fs::copy(e.path(), dest).unwrap();
-        }
-    }
 }
 
 fn run(args: &[&str]) -> std::process::Output {
@@ -554,7 +541,7 @@ fn the_translation_file_round_trips_through_translate_toolkit() {
 #[test]
 fn an_images_alt_text_and_caption_are_translated_and_a_decorative_one_is_not() {
     let dir = tempfile::tempdir().unwrap();
-    copy(&root().join("tests/fixtures/every-block"), dir.path());
+    copy_dir(&root().join("tests/fixtures/every-block"), dir.path());
     let out = run(&[
         "translate",
         "extract",
