@@ -6,31 +6,12 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use coursepack_pipeline::contract::ProgressPost;
 use serde_json::{Value, json};
 
 use super::ags::SCORE_MAXIMUM;
 use super::store::{AutoLineItem, NewScore};
 use super::{Refusal, SharedApp};
-
-#[derive(Deserialize)]
-struct ProgressPost {
-    session: String,
-    #[serde(default)]
-    state: Value,
-    #[serde(default)]
-    completed: bool,
-    /// The session's knowledge checks, once every one is submitted.
-    #[serde(default)]
-    score: Option<PostedScore>,
-}
-
-/// Right answers over questions, as the runtime reports them.
-#[derive(Deserialize)]
-struct PostedScore {
-    raw: f64,
-    max: f64,
-}
 
 /// POST /lti/api/progress: the runtime's save. Answers only after the store has the state
 /// and, for a completion, the queued score.

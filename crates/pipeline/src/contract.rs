@@ -8,6 +8,8 @@
 //!   (`cp-course`), [`OverviewIsland`] on the overview (`cp-overview`), and
 //!   where the tool puts its own (`cp-lti`, [`insert_island`]) and the cmi5
 //!   package its own (`cp-cmi5`, [`Cmi5Island`]);
+//! - the body the runtime posts to the tool's progress endpoint
+//!   ([`ProgressPost`]);
 //! - the `suspend_data` budget the runtime's state encoding needs, and the
 //!   limits it is checked against.
 //!
@@ -60,6 +62,27 @@ pub mod island {
     /// the page is an AU and reports to the LMS named in its launch address
     /// ([`super::Cmi5Island`]).
     pub const CMI5: &str = "cp-cmi5";
+}
+
+/// What the runtime posts to the LTI tool's progress endpoint (the `cp-lti`
+/// island's `endpoint`): a session's state, whether it is complete, and its
+/// knowledge checks' score once every one is submitted.
+#[derive(Debug, Deserialize)]
+pub struct ProgressPost {
+    pub session: String,
+    #[serde(default)]
+    pub state: serde_json::Value,
+    #[serde(default)]
+    pub completed: bool,
+    #[serde(default)]
+    pub score: Option<PostedScore>,
+}
+
+/// Right answers over questions, as the runtime reports them.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct PostedScore {
+    pub raw: f64,
+    pub max: f64,
 }
 
 /// What a page launched as a cmi5 assignable unit reads (`cp-cmi5`).

@@ -26,10 +26,10 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
+use coursepack_pipeline::contract::ProgressPost;
 use coursepack_pipeline::contract::{self, island};
 use coursepack_pipeline::file_types::content_type;
 use futures_util::Stream;
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::site::File;
@@ -314,17 +314,6 @@ async fn lti_file(
         }
         f => send(f, ct, req).await,
     }
-}
-
-#[derive(Deserialize)]
-struct ProgressPost {
-    session: String,
-    #[serde(default)]
-    state: Value,
-    #[serde(default)]
-    completed: bool,
-    #[serde(default)]
-    score: Option<Value>,
 }
 
 /// POST /__preview/lti/progress: what the LTI tool's progress endpoint takes
