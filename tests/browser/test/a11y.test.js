@@ -10,8 +10,7 @@ const server = require('../lib/server');
 const { packageSets, buildCourse, SEED } = require('../lib/targets');
 const learner = require('../lib/learner');
 
-const AXE = require.resolve('axe-core/axe.min.js');
-const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
+const { axe, WCAG_TAGS: TAGS } = require('../lib/axe');
 
 const { sets } = packageSets();
 
@@ -32,18 +31,6 @@ after(async () => {
 
 function htmlPages(dir) {
   return fs.readdirSync(dir).filter((f) => f.endsWith('.html')).sort();
-}
-
-async function axe(page) {
-  await page.addScriptTag({ path: AXE });
-  return page.evaluate(async (tags) => {
-    const r = await window.axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] });
-    const ids = (list) => list.map((x) => x.id);
-    return {
-      violations: r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 5) })),
-      checked: [...ids(r.passes), ...ids(r.violations), ...ids(r.incomplete), ...ids(r.inapplicable)],
-    };
-  }, TAGS);
 }
 
 /** What has keyboard focus, and whether the focus is visibly drawn. */
