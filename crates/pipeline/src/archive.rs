@@ -70,19 +70,15 @@ pub fn write_zip(dest: &Path, entries: Vec<Entry>) -> Result<Pending> {
 /// Where a package goes and what it holds.
 pub type PackageFiles = (PathBuf, Vec<Entry>);
 
-/// A file's CRC-32, once computed: its key and CRC, or `None` when it could
-/// not be read (the writer then meets the same problem itself, and reports
-/// it).
-type CrcSlot = Mutex<Option<Option<(FileKey, u32)>>>;
-
 /// Writes several packages, each as [`write_zip`] does, sharing the work
-/// they have in common: the CRC-32 of every media file stored (not
-/// deflated) is computed once, whatever the number of packages holding it,
-/// by threads of its own running ahead of the writers; the packages are
-/// written side by side, one a core, their stored bytes copied by the
-/// kernel. Returns them in the order asked; on an error none is kept (a
-/// dropped [`Pending`] deletes its file), and the error reported is the
-/// first package's in that order.
+/// they have in common. What an entry needs before it can be written is
+/// done once, whatever the number of packages holding it, by threads of
+/// their own running ahead of the writers (see [`Ahead`]): the CRC-32 of
+/// every media file stored (not deflated), and the deflated bytes of every
+/// page made in memory. The packages are written side by side, one a core,
+/// their stored bytes copied by the kernel. Returns them in the order
+/// asked; on an error none is kept (a dropped [`Pending`] deletes its
+/// file), and the error reported is the first package's in that order.
 pub fn write_zips(packages: Vec<PackageFiles>) -> Result<Vec<Pending>> {
     write_zips_observed(packages, &|_| {})
 }
@@ -105,45 +101,49 @@ pub fn input_bytes(packages: &[PackageFiles]) -> u64 {
 /// a progress bar over [`input_bytes`]. It is called once an entry, so it
 /// costs nothing beside the writing.
 pub fn write_zips_observed(
-    packages: Vec<PackageFiles>,
+    mut packages: Vec<PackageFiles>,
     written: &(dyn Fn(u64) + Sync),
 ) -> Result<Vec<Pending>> {
-    let crcs = Crcs::new(&packages);
+    // Each package is written in path order, which makes its bytes the
+    // same whatever order its entries were given in.
+    for (_, entries) in &mut packages {
+        entries.sort_by(|a, b| a.path.cmp(&b.path));
+    }
+    let ahead = Ahead::new(&packages);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let writers = cores.min(packages.len()).max(1);
-    let jobs: Vec<Mutex<Option<PackageFiles>>> =
-        packages.into_iter().map(|p| Mutex::new(Some(p))).collect();
     let results: Vec<Mutex<Option<Result<Pending>>>> =
-        jobs.iter().map(|_| Mutex::new(None)).collect();
+        packages.iter().map(|_| Mutex::new(None)).collect();
     let next = AtomicUsize::new(0);
     let write = || {
         loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
-            let Some(job) = jobs.get(i) else { break };
-            let (dest, entries) = lock(job).take().expect("each job is taken once");
-            let result = write_one(&dest, entries, &crcs, written);
+            let Some((dest, entries)) = packages.get(i) else {
+                break;
+            };
+            let result = write_one(dest, entries, &ahead, written);
             let failed = result.is_err();
             *lock(&results[i]) = Some(result);
             if failed {
                 // The build fails whatever the other packages do: start
-                // no more of them, and read no more media for them.
-                next.store(jobs.len(), Ordering::Relaxed);
-                crcs.stop();
+                // no more of them, and do no more work ahead for them.
+                next.store(packages.len(), Ordering::Relaxed);
+                ahead.stop();
             }
         }
     };
     std::thread::scope(|scope| {
-        // One CRC thread a core: the writers mostly wait on the disk and
-        // the kernel's copies, and a writer that catches up waits for the
-        // CRC it needs.
-        for _ in 0..cores.min(crcs.files.len()) {
-            scope.spawn(|| crcs.work());
+        // One thread a core working ahead: the writers mostly wait on the
+        // disk and the kernel's copies, and a writer that catches up
+        // waits for what it needs.
+        for _ in 0..cores.min(ahead.tasks.len()) {
+            scope.spawn(|| ahead.work());
         }
         for _ in 1..writers {
             scope.spawn(write);
         }
         write();
-        crcs.stop();
+        ahead.stop();
     });
     let mut pending = Vec::with_capacity(results.len());
     for result in results {
@@ -190,89 +190,176 @@ impl FileKey {
 /// the CRC then reads it from.
 const CRC_CHUNK: usize = 256 << 10;
 
-/// The CRC-32 of each distinct file the packages store, computed in the
-/// order the packages hold them by [`Crcs::work`], waited for by
-/// [`Crcs::get`].
-struct Crcs {
-    files: Vec<PathBuf>,
-    index: HashMap<PathBuf, usize>,
-    /// Per file: `None` until computed.
-    slots: Vec<CrcSlot>,
+/// The options every entry is written with: a fixed time and permissions,
+/// so that the same files make the same bytes; `stored` (media, already
+/// compressed) or deflated.
+fn entry_options(stored: bool) -> SimpleFileOptions {
+    let method = if stored {
+        CompressionMethod::Stored
+    } else {
+        CompressionMethod::Deflated
+    };
+    let fixed = DateTime::from_date_and_time(1980, 1, 1, 0, 0, 0).expect("valid fixed date");
+    SimpleFileOptions::default()
+        .compression_method(method)
+        .last_modified_time(fixed)
+        .unix_permissions(0o644)
+}
+
+/// A piece of work an entry needs before it is written.
+enum Task<'a> {
+    /// The CRC-32 of a stored file on disk.
+    Crc(&'a Path),
+    /// Bytes made in memory (a page, the runtime), to deflate.
+    Deflate(&'a [u8]),
+}
+
+/// What a [`Task`] made.
+enum Made {
+    /// The file's key and CRC-32, or `None` when it could not be read (the
+    /// writer then meets the same problem itself, and reports it).
+    Crc(Option<(FileKey, u32)>),
+    /// A zip of one entry holding the bytes deflated, ready to be copied
+    /// raw into any package under any name; `None` if it failed (the
+    /// writer then deflates the bytes itself).
+    Deflated(Option<Vec<u8>>),
+}
+
+/// The work entries need before they are written, each piece done once
+/// for every package holding the entry, in the order the packages need
+/// them, by [`Ahead::work`], and waited for by the writers. Stored media
+/// need their CRC-32 (the zip's header comes before the bytes, which the
+/// kernel then copies without this process seeing them); pages need
+/// deflating, which would otherwise be done by each writer for each
+/// package, one page after the other.
+struct Ahead<'a> {
+    tasks: Vec<Task<'a>>,
+    files: HashMap<&'a Path, usize>,
+    bytes: HashMap<&'a [u8], usize>,
+    /// Per task: `None` until done.
+    slots: Vec<Mutex<Option<Made>>>,
     ready: Condvar,
     next: AtomicUsize,
     stopped: AtomicBool,
 }
 
-impl Crcs {
-    fn new(packages: &[PackageFiles]) -> Crcs {
-        let mut sorted: Vec<Vec<&Entry>> = packages
-            .iter()
-            .map(|(_, entries)| entries.iter().collect())
-            .collect();
-        for entries in &mut sorted {
-            entries.sort_by(|a, b| a.path.cmp(&b.path));
-        }
+impl<'a> Ahead<'a> {
+    /// The tasks of `packages`, whose entries are in the order they are
+    /// written.
+    fn new(packages: &'a [PackageFiles]) -> Ahead<'a> {
         // Interleaved across the packages, in the order each writes them,
         // so that what every writer needs next comes soon.
-        let longest = sorted.iter().map(Vec::len).max().unwrap_or(0);
-        let mut files = Vec::new();
-        let mut index = HashMap::new();
+        let longest = packages.iter().map(|(_, e)| e.len()).max().unwrap_or(0);
+        let mut tasks = Vec::new();
+        let mut files = HashMap::new();
+        let mut bytes = HashMap::new();
         for i in 0..longest {
-            for entries in &sorted {
+            for (_, entries) in packages {
                 let Some(e) = entries.get(i) else { continue };
-                if let Source::File(p) = &e.source
-                    && crate::file_types::is_compressed(&e.path)
-                    && !index.contains_key(p)
-                {
-                    index.insert(p.clone(), files.len());
-                    files.push(p.clone());
+                let stored = crate::file_types::is_compressed(&e.path);
+                match &e.source {
+                    Source::File(p) if stored => {
+                        files.entry(p.as_path()).or_insert_with(|| {
+                            tasks.push(Task::Crc(p));
+                            tasks.len() - 1
+                        });
+                    }
+                    Source::Bytes(b) if !stored => {
+                        bytes.entry(b.as_slice()).or_insert_with(|| {
+                            tasks.push(Task::Deflate(b));
+                            tasks.len() - 1
+                        });
+                    }
+                    _ => {}
                 }
             }
         }
-        Crcs {
-            slots: files.iter().map(|_| Mutex::new(None)).collect(),
+        Ahead {
+            slots: tasks.iter().map(|_| Mutex::new(None)).collect(),
+            tasks,
             files,
-            index,
+            bytes,
             ready: Condvar::new(),
             next: AtomicUsize::new(0),
             stopped: AtomicBool::new(false),
         }
     }
 
-    /// Computes CRCs until every file has one.
+    /// Does tasks until none is left.
     fn work(&self) {
-        let mut buf = vec![0u8; CRC_CHUNK];
+        let mut buf = Vec::new();
         loop {
             let i = self.next.fetch_add(1, Ordering::Relaxed);
-            let Some(path) = self.files.get(i) else { break };
-            let value = if self.stopped.load(Ordering::Relaxed) {
-                None
-            } else {
-                crc_of(path, &mut buf).ok()
+            let Some(task) = self.tasks.get(i) else { break };
+            let stopped = self.stopped.load(Ordering::Relaxed);
+            let made = match task {
+                Task::Crc(path) => Made::Crc(if stopped {
+                    None
+                } else {
+                    buf.resize(CRC_CHUNK, 0);
+                    crc_of(path, &mut buf).ok()
+                }),
+                Task::Deflate(bytes) => {
+                    Made::Deflated((!stopped).then(|| deflated(bytes).ok()).flatten())
+                }
             };
-            *lock(&self.slots[i]) = Some(value);
+            *lock(&self.slots[i]) = Some(made);
             self.ready.notify_all();
         }
     }
 
-    /// No CRC is needed any more: the rest are skipped.
+    /// Nothing more is needed: the tasks left are skipped.
     fn stop(&self) {
         self.stopped.store(true, Ordering::Relaxed);
     }
 
+    /// Waits until task `i` is done, and looks at what it made.
+    fn with<T>(&self, i: usize, look: impl FnOnce(&Made) -> T) -> T {
+        let mut made = lock(&self.slots[i]);
+        while made.is_none() {
+            made = self.ready.wait(made).unwrap_or_else(|e| e.into_inner());
+        }
+        look(made.as_ref().expect("done"))
+    }
+
     /// The CRC-32 of `path` if it is still good for the file opened as
     /// `key`, waiting for it if it is being computed.
-    fn get(&self, path: &Path, key: FileKey) -> Option<u32> {
-        let slot = &self.slots[*self.index.get(path)?];
-        let mut value = lock(slot);
-        while value.is_none() {
-            value = self.ready.wait(value).unwrap_or_else(|e| e.into_inner());
-        }
-        match *value {
-            Some(Some((k, crc))) if k == key => Some(crc),
+    fn crc(&self, path: &Path, key: FileKey) -> Option<u32> {
+        self.with(*self.files.get(path)?, |made| match made {
+            Made::Crc(Some((k, crc))) if *k == key => Some(*crc),
             _ => None,
-        }
+        })
     }
+
+    /// Copies `bytes`, deflated ahead, into `zip` as the entry `path`;
+    /// false if they were not deflated ahead (nothing is written then).
+    fn copy_deflated<W: Write + Seek>(
+        &self,
+        bytes: &[u8],
+        path: &str,
+        zip: &mut ZipWriter<W>,
+    ) -> Result<bool> {
+        let Some(&i) = self.bytes.get(bytes) else {
+            return Ok(false);
+        };
+        self.with(i, |made| {
+            let Made::Deflated(Some(one)) = made else {
+                return Ok(false);
+            };
+            let mut one = zip::ZipArchive::new(io::Cursor::new(one.as_slice()))?;
+            zip.raw_copy_file_rename(one.by_index_raw(0)?, path)?;
+            Ok(true)
+        })
+    }
+}
+
+/// A zip of one entry holding `bytes` deflated, written as every package
+/// writes a deflated entry, so that copying it raw gives the same bytes.
+fn deflated(bytes: &[u8]) -> zip::result::ZipResult<Vec<u8>> {
+    let mut one = ZipWriter::new(io::Cursor::new(Vec::with_capacity(bytes.len() / 3 + 128)));
+    one.start_file("-", entry_options(false))?;
+    one.write_all(bytes)?;
+    Ok(one.finish()?.into_inner())
 }
 
 fn crc_of(path: &Path, buf: &mut [u8]) -> io::Result<(FileKey, u32)> {
@@ -294,11 +381,10 @@ fn crc_of(path: &Path, buf: &mut [u8]) -> io::Result<(FileKey, u32)> {
 
 fn write_one(
     dest: &Path,
-    mut entries: Vec<Entry>,
-    crcs: &Crcs,
+    entries: &[Entry],
+    ahead: &Ahead,
     written: &(dyn Fn(u64) + Sync),
 ) -> Result<Pending> {
-    entries.sort_by(|a, b| a.path.cmp(&b.path));
     for pair in entries.windows(2) {
         if pair[0].path == pair[1].path {
             bail!(
@@ -320,24 +406,21 @@ fn write_one(
     let files = entries.len();
     let out = Output::new(file);
     let mut zip = ZipWriter::new(out.clone());
-    let fixed = DateTime::from_date_and_time(1980, 1, 1, 0, 0, 0).expect("valid fixed date");
-    for entry in &entries {
+    for entry in entries {
         let stored = crate::file_types::is_compressed(&entry.path);
-        let method = if stored {
-            CompressionMethod::Stored
-        } else {
-            CompressionMethod::Deflated
-        };
-        let options = SimpleFileOptions::default()
-            .compression_method(method)
-            .last_modified_time(fixed)
-            .unix_permissions(0o644);
+        let options = entry_options(stored);
         let add = || format!("cannot add {} to {}", entry.path, dest.display());
         match &entry.source {
             Source::Bytes(b) => {
-                zip.start_file(entry.path.as_str(), options)
-                    .with_context(add)?;
-                zip.write_all(b)?;
+                if stored
+                    || !ahead
+                        .copy_deflated(b, &entry.path, &mut zip)
+                        .with_context(add)?
+                {
+                    zip.start_file(entry.path.as_str(), options)
+                        .with_context(add)?;
+                    zip.write_all(b)?;
+                }
                 written(b.len() as u64);
             }
             Source::File(p) => {
@@ -349,7 +432,7 @@ fn write_one(
                 let options = options.large_file(key.len >= u32::MAX as u64);
                 zip.start_file(entry.path.as_str(), options)
                     .with_context(add)?;
-                match stored.then(|| crcs.get(p, key)).flatten() {
+                match stored.then(|| ahead.crc(p, key)).flatten() {
                     Some(crc) => {
                         out.copy_from(&f, key.len, written)
                             .with_context(|| format!("cannot read {}", p.display()))?;
@@ -917,10 +1000,11 @@ mod tests {
         let clip = dir.path().join("clip.mp4");
         std::fs::write(&clip, b"the first version").unwrap();
         let entries = vec![Entry::file("clip.mp4", &clip)];
-        let crcs = Crcs::new(&[(dir.path().join("p.zip"), entries.clone())]);
-        crcs.work();
+        let packages = [(dir.path().join("p.zip"), entries.clone())];
+        let ahead = Ahead::new(&packages);
+        ahead.work();
         std::fs::write(&clip, b"the second, longer version").unwrap();
-        let pending = write_one(&dir.path().join("p.zip"), entries, &crcs, &|_| {}).unwrap();
+        let pending = write_one(&dir.path().join("p.zip"), &entries, &ahead, &|_| {}).unwrap();
         let bytes = std::fs::read(pending.commit().unwrap().path).unwrap();
         assert_eq!(
             contents(bytes),
