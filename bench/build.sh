@@ -8,7 +8,10 @@
 # warm: the floor is copying, not the disk), the commands taking turns
 # within a round so that a machine whose speed drifts slows them alike;
 # the figures are medians. `cp -r` copies exactly the files of the
-# one-target package; the zips are made of them too. All targets are
+# one-target package; the zips are made of them too. A package is on the
+# disk when `coursepack build` ends (it is flushed before it replaces the
+# old one), while `cp -r` ends with the copy in the page cache: `cp -r,
+# then sync -f` is the same copy made as durable, for comparison. All targets are
 # compared with as many one-target builds as they write packages. Run by
 # hand:
 #
@@ -37,6 +40,18 @@ else
 fi
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
+# The CRC-32 floor: every byte of the package's files read once and run
+# through zlib's CRC-32, the user time it takes being the least a packager
+# that stores media can spend.
+cat > "$WORK/crc.py" <<'PY'
+import os, sys, zlib
+for root, _, files in os.walk(sys.argv[1]):
+    for name in files:
+        crc = 0
+        with open(os.path.join(root, name), "rb", buffering=0) as f:
+            while chunk := f.read(1 << 18):
+                crc = zlib.crc32(chunk, crc)
+PY
 
 # make_course DIR MIB: 200 sessions, each a video (mp4) and an image (jpg)
 # of random, incompressible bytes, adding up to MIB mebibytes.
@@ -105,9 +120,11 @@ run_size() {
   for round in $(seq 0 "$RUNS"); do
     once one "$BIN" build "$course" --target scorm12 --out "$WORK/one" --quiet
     once cp sh -c "rm -rf '$WORK/copy' && cp -r '$stage' '$WORK/copy'"
+    once cpsync sh -c "rm -rf '$WORK/copy' && cp -r '$stage' '$WORK/copy' && sync -f '$WORK/copy'"
     once stored sh -c "rm -f '$WORK/stored.zip' && cd '$stage' && zip -q -r -X -n .mp4:.jpg:.png:.webm:.mp3 '$WORK/stored.zip' ."
     once deflated sh -c "rm -f '$WORK/plain.zip' && cd '$stage' && zip -q -r -X '$WORK/plain.zip' ."
     once all "$BIN" build "$course" --out "$WORK/all" --quiet
+    once crc python3 "$WORK/crc.py" "$stage"
     # The first round warms the page cache and is not counted.
     [ "$round" = 0 ] && rm -f "$WORK"/*.times
   done
@@ -115,9 +132,13 @@ run_size() {
   printf '%-36s %7s %7s %7s %9s\n' "" "wall s" "user s" "sys s" "peak MiB"
   row "coursepack build --target scorm12" one
   row "cp -r (the package's files)" cp
+  row "cp -r, then sync -f (on the disk)" cpsync
   row "zip -r -n mp4:jpg (store media)" stored
   row "zip -r (deflate everything)" deflated
   row "coursepack build ($packages packages)" all "$packages"
+  row "CRC-32 of the files (zlib, the floor)" crc
+  printf '%-36s %s\n' "one target against cp -r, sync -f" \
+    "$(awk -v a="$(median one 1)" -v b="$(median cpsync 1)" 'BEGIN {printf "%.2fx", a / b}')"
   printf '%-36s %s\n' "package size" "$(du -m "$WORK/one/bench-1.0.0-scorm12.zip" | cut -f1) MiB (zip -r -n: $(du -m "$WORK/stored.zip" | cut -f1) MiB)"
   rm -rf "$course" "$stage" "$WORK/one" "$WORK/all" "$WORK/copy" "$WORK/plain.zip" "$WORK/stored.zip"
 }

@@ -870,6 +870,55 @@ mod tests {
         assert_eq!(html.unix_mode(), Some(0o100644));
     }
 
+    /// Pages are deflated ahead and copied raw into the packages: the
+    /// bytes must be those the zip writer makes deflating them itself.
+    #[test]
+    fn pages_deflated_ahead_are_what_the_zip_writer_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        // Text that repeats with changes, as pages do, and an empty page.
+        let text = |n: u32| -> Vec<u8> {
+            let line = b"<p>Session text, a little different each time.</p>";
+            (0..n)
+                .map(|i| line[(i as usize) % line.len()] ^ (i / 977) as u8)
+                .collect()
+        };
+        // In path order, the order packages are written in.
+        let pages = [
+            ("empty.html", text(0)),
+            ("index.html", text(3)),
+            ("runtime.js", text(300_000)),
+            ("s/one.html", text(40_000)),
+        ];
+        let mut direct = ZipWriter::new(io::Cursor::new(Vec::new()));
+        for (name, text) in &pages {
+            direct.start_file(*name, entry_options(false)).unwrap();
+            direct.write_all(text).unwrap();
+        }
+        let direct = direct.finish().unwrap().into_inner();
+        let entries: Vec<Entry> = pages
+            .iter()
+            .map(|(name, text)| Entry::bytes(*name, text.clone()))
+            .collect();
+        assert_eq!(build(dir.path(), "p.zip", entries), direct);
+    }
+
+    #[test]
+    fn the_same_page_in_several_packages_is_deflated_once() {
+        let page = |path: &str, text: &str| Entry::bytes(path, text);
+        let packages = [
+            (
+                PathBuf::from("a.zip"),
+                vec![page("s1.html", "one"), page("s2.html", "two")],
+            ),
+            (
+                PathBuf::from("b.zip"),
+                vec![page("s1.html", "one"), page("other/s2.html", "two")],
+            ),
+        ];
+        let ahead = Ahead::new(&packages);
+        assert_eq!(ahead.tasks.len(), 2);
+    }
+
     #[test]
     fn a_dropped_pending_zip_leaves_nothing() {
         let dir = tempfile::tempdir().unwrap();
