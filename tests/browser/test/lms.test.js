@@ -221,6 +221,38 @@ for (const p of all) {
       }
     });
 
+    test('SCORM 1.2 in Moodle: a session not left by suspend comes back with entry "" and its answers', { skip: p.version !== '1.2' }, async () => {
+      // Moodle's 1.2 player gives back every value of the attempt whatever the exit; only
+      // cmi.core.entry says "" instead of "resume". A session whose exit never reached the LMS
+      // (a closed laptop) must still restore from what was committed.
+      const first = await newContext(browser);
+      let store;
+      let answerId;
+      try {
+        const page = await open(first);
+        const frame = await openSession(page, p, 1);
+        const refl = (await learner.blocks(frame)).find((b) => b.answer);
+        answerId = refl.id;
+        await learner.doBlock(frame, refl, first);
+        await page.waitForTimeout(1200);
+        store = (await leave(page, p)).store;
+      } finally {
+        await first.close();
+      }
+      for (const id of Object.keys(store)) store[id]['cmi.core.exit'] = '';
+      const other = await newContext(browser);
+      try {
+        const again = await open(other, { store });
+        const f = await openSession(again, p, 1);
+        const entry = (await lms.lmsState(again)).log.find((c) => c.fn === 'LMSGetValue' && c.args[0] === 'cmi.core.entry');
+        assert.equal(entry?.ret, '', 'the LMS said entry ""');
+        assert.equal(await f.locator(`[data-cp-block="${answerId}"] textarea`).inputValue(), learner.answerFor(answerId));
+        lms.assertNoLmsErrors((await leave(again, p)).log);
+      } finally {
+        await other.close();
+      }
+    });
+
     test('browse (preview) never grades; review writes nothing', async () => {
       const context = await newContext(browser);
       try {

@@ -7,6 +7,9 @@
 //     back (entry = resume) only after exit = suspend; otherwise a fresh data model
 //     (SCORM 2004: entry = ab-initio, completion_status unknown) with only the status kept
 //     (SCORM 1.2: entry = "");
+//   - profile "moodle", SCORM 1.2: every value of the attempt comes back whatever the exit, as
+//     Moodle's player does (get_scorm_default in mod/scorm/datamodels/scorm_12lib.php); only
+//     cmi.core.entry differs: "resume" after suspend, "" after any other exit;
 //   - profile "moodle": Moodle 4.5's SCORM 2004 player keeps ONE API object per player page and
 //     never resets it after Terminate (the second SCO's Initialize fails with 104); it offers no
 //     sequencing (adl.nav.request_valid.* is "unknown"); in browse mode a 1.2 SCO that never set
@@ -90,6 +93,10 @@
         var objective = /^cmi\.objectives\./.test(k);
         if (suspended) {
           if (k === P.status || k === P.location || k === 'cmi.suspend_data' || k === P.progress || objective) init[k] = kept[k];
+        } else if (v12 && profile === 'moodle' && (k === P.status || k === P.location || k === 'cmi.suspend_data' || objective)) {
+          // Moodle's SCORM 1.2 player gives back every value of the attempt whatever the exit
+          // (mod/scorm/datamodels/scorm_12lib.php, get_scorm_default); only entry tells.
+          init[k] = kept[k];
         } else if (v12 && (k === P.status || objective)) {
           // SCORM 1.2: the status stays with the learner; suspend_data and location do not.
           init[k] = kept[k];
