@@ -7,7 +7,7 @@ use std::path::Path;
 
 use anyhow::Context as _;
 
-use crate::archive::Written;
+use crate::archive::{PackageFiles, Written};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::load::{self, Loaded};
 use crate::package::{self, Context, Target};
@@ -178,6 +178,20 @@ pub fn build_with(
     out: &Path,
     observer: &mut Observer,
 ) -> Result<Vec<Written>, Error> {
+    let packages = packages_of(prepared, targets, out, observer)?;
+    write_all(packages, observer.bytes)
+}
+
+/// What every package of `targets` holds and where it goes in `out`,
+/// nothing written yet (the folder is made, and the temporary files a
+/// killed build left there removed). `observer` is told each target and
+/// its warnings.
+pub fn packages_of(
+    prepared: &Prepared,
+    targets: &[Box<dyn Target>],
+    out: &Path,
+    observer: &mut Observer,
+) -> Result<Vec<PackageFiles>, Error> {
     let course = &prepared.loaded.course;
     let ctx = Context {
         course,
@@ -200,12 +214,20 @@ pub fn build_with(
             packages.push((dest, package.entries));
         }
     }
-    (observer.bytes)(Bytes::Total(crate::archive::input_bytes(&packages)));
-    // Written together, so that they share the reading of the media and
-    // every core.
-    let bytes = observer.bytes;
+    Ok(packages)
+}
+
+/// Writes `packages` (of one build or of several, such as every variant
+/// of a course) and moves them into place, all or none: nothing replaces
+/// what was there until every package is complete. They are written
+/// together, so that they share the reading of the media and every core.
+/// `bytes` is told the total, then each file's bytes as it is written.
+pub fn write_all(
+    packages: Vec<PackageFiles>,
+    bytes: &(dyn Fn(Bytes) + Sync),
+) -> Result<Vec<Written>, Error> {
+    bytes(Bytes::Total(crate::archive::input_bytes(&packages)));
     let pending = crate::archive::write_zips_observed(packages, &|n| bytes(Bytes::Written(n)))?;
-    // Every package is complete: only now replace what was there, all or none.
     Ok(crate::archive::commit_all(pending)?)
 }
 
