@@ -563,3 +563,168 @@ fn an_images_alt_text_and_caption_are_translated_and_a_decorative_one_is_not() {
     // The decorative image's `alt = ""` is not a unit: one alt unit in all.
     assert_eq!(xlf.matches(".alt\" resname=").count(), 1, "{xlf}");
 }
+
+/// `coursepack <args…>` with `--format json`: exit code and report.
+fn json_report(args: &[&str]) -> (i32, serde_json::Value) {
+    let mut all = args.to_vec();
+    all.extend(["--format", "json"]);
+    let o = run(&all);
+    let report = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(&o), stderr(&o)));
+    assert_eq!(stderr(&o), "", "JSON keeps stderr empty");
+    (o.status.code().unwrap(), report)
+}
+
+#[test]
+fn check_format_json_reports_every_variant_and_the_coverage() {
+    let (code, r) = json_report(&["check", fixture().to_str().unwrap()]);
+    assert_eq!(code, 0, "{r:#}");
+    assert_eq!(r["ok"], true);
+    let variants = r["variants"].as_array().unwrap();
+    let names: Vec<&str> = variants
+        .iter()
+        .map(|v| v["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["cardiff", "leeds"]);
+    assert_eq!(variants[0]["language"], "cy");
+    assert_eq!(variants[0]["course"]["sessions"], 2);
+    assert_eq!(variants[1]["language"], "en-GB");
+    assert_eq!(variants[1]["course"]["sessions"], 3);
+    assert!(variants.iter().all(|v| v["ok"] == true));
+    // The Welsh variant's own warnings, not the course's.
+    let cardiff = variants[0]["problems"].as_array().unwrap();
+    assert!(
+        cardiff.iter().any(|p| p["line"] == 11
+            && p["message"].as_str().unwrap().contains(
+                "variant `cardiff`: `course.goals.2` (course goal 2) has no cy translation"
+            )),
+        "{r:#}"
+    );
+    assert_eq!(variants[0]["warnings"], cardiff.len());
+    let cy = &r["translations"][0];
+    assert_eq!(
+        (
+            cy["language"].as_str(),
+            cy["units"].as_u64(),
+            cy["translated"].as_u64()
+        ),
+        (Some("cy"), Some(26), Some(9))
+    );
+
+    // A broken variant: the check fails, and says where, in its own part.
+    let dir = fixture_copy();
+    let broken = dir.path().join("variants/broken.toml");
+    std::fs::write(&broken, "[branding]\ninstitutoin = \"X\"\n").unwrap();
+    let (code, r) = json_report(&["check", dir.path().to_str().unwrap()]);
+    assert_eq!(code, 2, "{r:#}");
+    assert_eq!(r["ok"], false);
+    assert_eq!(r["errors"], 0, "the course itself has no error");
+    let v = &r["variants"][0];
+    assert_eq!(
+        (v["name"].as_str(), v["ok"].as_bool()),
+        (Some("broken"), Some(false))
+    );
+    assert_eq!(v["course"], serde_json::Value::Null);
+    assert_eq!(v["errors"], 1);
+    let p = &v["problems"][0];
+    assert_eq!(p["file"], broken.display().to_string());
+    assert_eq!(
+        (p["line"].as_u64(), p["column"].as_u64()),
+        (Some(2), Some(1))
+    );
+    assert_eq!(r["variants"][1]["ok"], true);
+}
+
+#[test]
+fn build_variants_with_format_json_and_lms() {
+    let out = tempfile::tempdir().unwrap();
+    let (code, r) = json_report(&[
+        "build",
+        fixture().to_str().unwrap(),
+        "--all-variants",
+        "--target",
+        "scorm12,cc13",
+        "--lms",
+        "moodle",
+        "--out",
+        out.path().to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{r:#}");
+    let mut all = Vec::new();
+    for v in r["variants"].as_array().unwrap() {
+        let name = v["name"].as_str().unwrap();
+        assert_eq!(v["ok"], true, "{r:#}");
+        let packages = v["packages"].as_array().unwrap();
+        assert_eq!(packages.len(), 2, "{name}");
+        for p in packages {
+            let path = p["path"].as_str().unwrap();
+            assert!(
+                path.contains(&format!("feedback-basics-{name}-2.1.0-")),
+                "{path}"
+            );
+            let sum = coursepack_pipeline::report::sha256_file(Path::new(path)).unwrap();
+            assert_eq!(p["sha256"], sum);
+            all.push(p.clone());
+        }
+        assert_eq!(v["totals"]["packages"], 2);
+        // Moodle's word on the cartridge, for each variant.
+        assert!(
+            v["problems"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p["code"] == "moodle/format" && p["severity"] == "warning"),
+            "{r:#}"
+        );
+    }
+    assert_eq!(r["packages"].as_array().unwrap(), &all);
+    assert_eq!(r["totals"]["packages"], 4);
+
+    // What Moodle cannot take at all stops the build: nothing is written.
+    let out = tempfile::tempdir().unwrap();
+    let (code, r) = json_report(&[
+        "build",
+        fixture().to_str().unwrap(),
+        "--variant",
+        "leeds",
+        "--target",
+        "cc13",
+        "--lms",
+        "moodle",
+        "--out",
+        out.path().to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{r:#}");
+    let v = &r["variants"][0];
+    assert_eq!(v["ok"], false);
+    assert!(v.get("packages").is_none(), "{r:#}");
+    assert!(
+        v["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["code"] == "moodle/format" && p["severity"] == "error"),
+        "{r:#}"
+    );
+    assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0);
+
+    // The same, in words: --lms checks each variant.
+    let o = run(&[
+        "build",
+        fixture().to_str().unwrap(),
+        "--variant",
+        "leeds",
+        "--target",
+        "cc13",
+        "--lms",
+        "moodle",
+        "--out",
+        out.path().to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("variant `leeds`: Moodle: the cc13 package"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -231,6 +231,7 @@ pub struct DownloadView {
 }
 
 /// `n` and a noun, with the noun's plural when `n` is not 1.
+#[cfg(test)]
 pub fn count(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
