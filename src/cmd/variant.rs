@@ -80,13 +80,15 @@ pub fn build_all(
                 target_names
             };
             let targets = package::select(wanted, options)?;
-            if targets.iter().any(|t| t.uses_tool_url()) {
+            // One tool serves one variant (`serve --variant`), at its own address: the
+            // packages that point at a tool are built for one variant at a time.
+            if names.len() > 1 && targets.iter().any(|t| t.uses_tool_url()) {
                 let mut diags = Diagnostics::default();
                 diags.push(
                     Diagnostic::error(
-                        "the LTI tool (`lti`, `--cc-flavour lti`) serves the course without variants",
+                        "the LTI packages (`lti`, `--cc-flavour lti`) point at the tool that serves one variant; build them for one variant at a time",
                     )
-                    .help("build the variant's SCORM packages or web cartridges (`--target scorm12,scorm2004,cc11,cc13`)"),
+                    .help("run `coursepack serve --variant NAME` for each variant at its own --public-url, and build each one's LTI packages with `--variant NAME --tool-url` that address"),
                 );
                 return Err(diags);
             }

@@ -303,18 +303,20 @@ fn problems_in_a_variant_are_at_its_line_and_column() {
     // The others still check.
     assert!(stdout(&o).contains("variant `leeds` (en-GB) is ready to build"));
 
-    // The LTI tool serves the course as it is: not for a variant.
+    // One tool serves one variant: its LTI packages are built one variant at a time.
     let o = run(&[
         "build",
         dir.path().to_str().unwrap(),
         "--variant",
         "leeds",
+        "--variant",
+        "cardiff",
         "--tool-url",
         "https://tool.example.org",
     ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
-        stderr(&o).contains("error: variant `leeds`: the LTI tool (`lti`, `--cc-flavour lti`) serves the course without variants"),
+        stderr(&o).contains("error: variant `leeds`: the LTI packages (`lti`, `--cc-flavour lti`) point at the tool that serves one variant"),
         "{}",
         stderr(&o)
     );
@@ -727,4 +729,119 @@ fn build_variants_with_format_json_and_lms() {
         "{}",
         stderr(&o)
     );
+}
+
+/// `GET path` over a fresh connection to `addr`: the status line and body.
+#[cfg(feature = "serve")]
+fn http_get(addr: &str, path: &str) -> std::io::Result<(String, String)> {
+    use std::io::{Read as _, Write as _};
+    let mut s = std::net::TcpStream::connect(addr)?;
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10)))?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut raw = String::new();
+    s.read_to_string(&mut raw)?;
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+    Ok((
+        head.lines().next().unwrap_or("").to_string(),
+        body.to_string(),
+    ))
+}
+
+/// A variant served by a tool of its own (`serve --variant`): its title and language on the
+/// tool's pages; its LTI packages (one variant at a time) point at that tool and list only
+/// its sessions.
+#[cfg(feature = "serve")]
+#[test]
+fn a_variant_is_served_by_its_own_tool_and_its_lti_packages_point_there() {
+    let out = tempfile::tempdir().unwrap();
+    let o = run(&[
+        "build",
+        fixture().to_str().unwrap(),
+        "--variant",
+        "cardiff",
+        "--target",
+        "lti,cc13",
+        "--cc-flavour",
+        "lti",
+        "--tool-url",
+        "https://cardiff.example.org",
+        "--out",
+        out.path().to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let bundle = unzip(&out.path().join("feedback-basics-cardiff-2.1.0-lti.zip"));
+    let sheet = String::from_utf8(bundle["registration.md"].clone()).unwrap();
+    assert!(
+        sheet.contains("`https://cardiff.example.org/launch/where`"),
+        "{sheet}"
+    );
+    assert!(
+        sheet.contains("`https://cardiff.example.org/launch/reply`"),
+        "{sheet}"
+    );
+    assert!(
+        !sheet.contains("/launch/channels"),
+        "left out by the variant: {sheet}"
+    );
+    let cartridge = unzip(&out.path().join("feedback-basics-cardiff-2.1.0-cc13.imscc"));
+    let links: String = cartridge
+        .iter()
+        .filter(|(p, _)| p.ends_with(".xml") && *p != "imsmanifest.xml")
+        .map(|(_, b)| String::from_utf8_lossy(b).into_owned())
+        .collect();
+    assert!(
+        links.contains("https://cardiff.example.org/launch/reply"),
+        "{links}"
+    );
+    assert!(!links.contains("/launch/channels"), "{links}");
+
+    // The tool, over real HTTP.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let data = tempfile::tempdir().unwrap();
+    let mut tool = Command::new(env!("CARGO_BIN_EXE_coursepack"))
+        .args([
+            "serve",
+            fixture().to_str().unwrap(),
+            "--variant",
+            "cardiff",
+            "--listen",
+            &addr,
+            "--public-url",
+            &format!("http://{addr}"),
+            "--data",
+            data.path().to_str().unwrap(),
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut home = None;
+    for _ in 0..300 {
+        if let Ok(got) = http_get(&addr, "/") {
+            home = Some(got);
+            break;
+        }
+        if let Some(status) = tool.try_wait().unwrap() {
+            panic!("serve --variant stopped: {status}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let launch = http_get(&addr, "/launch/where");
+    let _ = tool.kill();
+    let _ = tool.wait();
+    let (status, body) = home.expect("the tool answers");
+    assert!(status.contains("200"), "{status}");
+    assert!(body.contains("<h1>Hanfodion adborth</h1>"), "{body}");
+    let (status, body) = launch.unwrap();
+    assert!(status.contains("400"), "{status}");
+    assert!(body.contains("<html lang=\"cy\">"), "{body}");
+    assert!(body.contains("Agorwch hwn o&#39;ch cwrs"), "{body}");
 }
