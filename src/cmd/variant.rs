@@ -139,11 +139,12 @@ pub fn build_all(
             eprintln!("variant {name}");
         }
         let diags = std::mem::take(&mut prepared.loaded.diagnostics);
-        if talk.json {
-        } else if talk.verbose {
-            report(&diags);
-        } else if !talk.quiet {
-            report_grouped(&diags);
+        if !talk.json {
+            if talk.verbose {
+                report(&diags);
+            } else if !talk.quiet {
+                report_grouped(&diags);
+            }
         }
         outcome.diagnostics = named(name, diags);
         let warnings = &mut outcome.target_warnings;

@@ -141,7 +141,7 @@ fn with_download_and_untitled_quiz(language: &str) -> tempfile::TempDir {
 #[test]
 fn downloads_and_untitled_quizzes_speak_the_course_language() {
     for (language, kind, size, untitled) in [
-        ("cy", "Dogfen Word", "1.2 MB", "Gwirio gwybodaeth"),
+        ("cy", "Dogfen Word", "1.2 MB", "Prawf gwybodaeth"),
         ("fr", "Document Word", "1,2 Mo", "Test de connaissances"),
         ("de", "Word-Dokument", "1,2 MB", "Wissenstest"),
     ] {
