@@ -9,8 +9,8 @@ use super::targets::TargetArgs;
 use super::{EXIT_OK, fail, human_size, report, report_grouped};
 use coursepack_pipeline::archive::Written;
 use coursepack_pipeline::build::{self, Error, Observer};
-use coursepack_pipeline::diagnostic::{Diagnostic, Diagnostics, Severity};
-use coursepack_pipeline::report::{self as json, CourseSummary, Problem, Report};
+use coursepack_pipeline::diagnostic::{Diagnostics, Severity};
+use coursepack_pipeline::report::{self as json, CourseSummary, Problem, Report, VariantReport};
 
 #[derive(ClapArgs)]
 pub struct Args {
@@ -49,6 +49,8 @@ struct Outcome {
     diagnostics: Diagnostics,
     /// Warnings of the targets, as the build told them.
     target_warnings: Vec<String>,
+    /// `--variant`/`--all-variants`: what each variant came to.
+    variants: Option<Vec<super::variant::VariantBuilt>>,
 }
 
 pub fn execute(args: Args) -> i32 {
@@ -92,6 +94,12 @@ pub fn execute(args: Args) -> i32 {
     );
     let errors = problems.iter().filter(|p| p.severity == "error").count();
     let (packages, totals) = packages.unzip();
+    let variants = outcome.variants.map(|built| {
+        built
+            .into_iter()
+            .map(|v| variant_report(&args.course_dir, v))
+            .collect()
+    });
     print_json(&Report {
         version: json::VERSION,
         command: "build",
@@ -103,33 +111,71 @@ pub fn execute(args: Args) -> i32 {
         problems,
         packages,
         totals,
+        variants,
+        translations: None,
     });
     exit_code
+}
+
+/// A variant's part of the report: its course, problems and packages.
+fn variant_report(dir: &std::path::Path, v: super::variant::VariantBuilt) -> VariantReport {
+    let mut problems = json::problems(&v.diagnostics);
+    problems.extend(
+        v.target_warnings
+            .iter()
+            .map(|w| json::problem(Severity::Warning, w.clone())),
+    );
+    let mut report = VariantReport::new(&v.name, super::variant::file(dir, &v.name), problems);
+    report.course = v.course;
+    report.language = v.language;
+    if report.ok {
+        match json::packages(&v.written) {
+            Ok((packages, totals)) => {
+                report.packages = Some(packages);
+                report.totals = Some(totals);
+            }
+            Err(e) => {
+                report.ok = false;
+                report.errors += 1;
+                report.problems.insert(
+                    0,
+                    json::problem(
+                        Severity::Error,
+                        format!("cannot read the packages written back: {e}"),
+                    ),
+                );
+            }
+        }
+    }
+    report
 }
 
 fn run(args: &Args, outcome: &mut Outcome) -> Result<Vec<Written>, Error> {
     let json = args.format == Format::Json;
     let chosen = args.targets.choose().map_err(Error::Input)?;
     if !args.variant.is_empty() || args.all_variants {
-        if json || !chosen.lmss.is_empty() {
-            let mut diags = Diagnostics::default();
-            diags.push(
-                Diagnostic::error("`--format json` and `--lms` do not cover variants yet")
-                    .help("build the variants without them; `check --lms` the course as it is"),
-            );
-            return Err(Error::Input(diags));
-        }
         let names = super::variant::chosen(&args.course_dir, &args.variant, args.all_variants)?;
-        super::variant::build_all(
+        let talk = super::variant::Talk {
+            json,
+            quiet: args.quiet,
+            verbose: args.verbose,
+        };
+        let built = super::variant::build_all(
             &args.course_dir,
             &names,
             &args.targets.target,
-            &chosen.options,
+            &chosen,
             &args.out,
-            args.quiet,
-            args.verbose,
+            talk,
         )?;
-        return Ok(Vec::new());
+        let failed = built.iter().any(|v| v.diagnostics.has_errors());
+        let written = built.iter().flat_map(|v| v.written.clone()).collect();
+        outcome.variants = Some(built);
+        if failed {
+            // Each variant's problems are in its part of the report.
+            return Err(Error::Input(Diagnostics::default()));
+        }
+        return Ok(written);
     }
     let targets = &chosen.targets;
     let mut prepared = build::prepare_for(&args.course_dir, targets)?;

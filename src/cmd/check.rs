@@ -10,7 +10,9 @@ use super::{EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, count, fail_as, report};
 use coursepack_pipeline::build::{self, Error};
 use coursepack_pipeline::diagnostic::{Diagnostics, Severity};
 use coursepack_pipeline::load::Loaded;
-use coursepack_pipeline::report::{self as json, CourseSummary, Report};
+use coursepack_pipeline::report::{
+    self as json, CourseSummary, Report, TranslationReport, VariantReport,
+};
 
 #[derive(ClapArgs)]
 pub struct Args {
@@ -24,7 +26,8 @@ pub struct Args {
     #[arg(long, short)]
     pub quiet: bool,
     /// `human`: every problem on stderr, a summary on stdout; `json`: one
-    /// JSON report on stdout (of the course as it is, without its variants)
+    /// JSON report on stdout (the course, each of its variants, each
+    /// translation's coverage)
     #[arg(long, value_enum, default_value_t = Format::Human, value_name = "FORMAT")]
     pub format: Format,
 }
@@ -33,7 +36,7 @@ pub fn execute(args: Args) -> i32 {
     let mut course = None;
     let result = run(&args, &mut course);
     if args.format == Format::Json {
-        return print_report(result, course);
+        return print_report(&args.course_dir, result, course);
     }
     // What the course says without a variant, not repeated for each variant.
     let base = match &result {
@@ -96,8 +99,18 @@ fn run(args: &Args, course: &mut Option<CourseSummary>) -> Result<Loaded, Error>
     Ok(loaded)
 }
 
-fn print_report(result: Result<Loaded, Error>, course: Option<CourseSummary>) -> i32 {
-    let (exit_code, problems) = match result {
+fn print_report(
+    dir: &std::path::Path,
+    result: Result<Loaded, Error>,
+    course: Option<CourseSummary>,
+) -> i32 {
+    let base = match &result {
+        Ok(loaded) => Some(&loaded.diagnostics),
+        Err(Error::Input(diags)) => Some(diags),
+        Err(_) => None,
+    };
+    let checked = super::variant::check_variants(dir, base, result.is_ok());
+    let (mut exit_code, mut problems) = match result {
         Ok(loaded) => (EXIT_OK, json::problems(&loaded.diagnostics)),
         Err(Error::Input(diags)) => (EXIT_BAD_INPUT, json::problems(&diags)),
         Err(Error::Failed(e)) => (
@@ -105,6 +118,33 @@ fn print_report(result: Result<Loaded, Error>, course: Option<CourseSummary>) ->
             vec![json::problem(Severity::Error, format!("{e:#}"))],
         ),
     };
+    problems.extend(json::problems(&checked.coverage_problems));
+    if exit_code == EXIT_OK && !checked.ok() {
+        exit_code = EXIT_BAD_INPUT;
+    }
+    let variants = checked
+        .variants
+        .iter()
+        .map(|v| {
+            let mut problems = json::problems(&v.diagnostics);
+            problems.extend(
+                v.failure
+                    .as_ref()
+                    .map(|f| json::problem(Severity::Error, f.clone())),
+            );
+            let mut report =
+                VariantReport::new(&v.name, super::variant::file(dir, &v.name), problems);
+            report.ok = report.ok && v.course.is_some();
+            report.course = v.course.as_ref().map(CourseSummary::of);
+            report.language = v.course.as_ref().map(|c| c.language.clone());
+            report
+        })
+        .collect();
+    let translations = checked
+        .coverage
+        .iter()
+        .map(TranslationReport::from)
+        .collect();
     let errors = problems.iter().filter(|p| p.severity == "error").count();
     print_json(&Report {
         version: json::VERSION,
@@ -117,6 +157,8 @@ fn print_report(result: Result<Loaded, Error>, course: Option<CourseSummary>) ->
         problems,
         packages: None,
         totals: None,
+        variants: Some(variants),
+        translations: Some(translations),
     });
     exit_code
 }

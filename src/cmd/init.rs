@@ -5,13 +5,15 @@ use std::path::{Path, PathBuf};
 use clap::Args as ClapArgs;
 
 use super::{EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK};
+use coursepack_pipeline::locale;
 use coursepack_pipeline::templates::DEFAULTS;
 
 #[derive(ClapArgs)]
 pub struct Args {
     /// The folder to create (it may exist, but must not hold a course.toml)
     pub dir: PathBuf,
-    /// Also write the default templates into DIR/templates, to edit
+    /// Also write the default templates into DIR/templates, and the English
+    /// catalogue of the interface's words into DIR/locales/en.toml, to edit
     #[arg(long)]
     pub templates: bool,
     /// Add a variant's skeleton, DIR/variants/NAME.toml, to the course in DIR
@@ -75,8 +77,29 @@ fn write(dir: &Path, id: &str, templates: bool) -> std::io::Result<()> {
             }
             std::fs::write(&path, text).map_err(|e| with_context(&path, e))?;
         }
+        let locales = dir.join(locale::COURSE_DIR);
+        std::fs::create_dir_all(&locales).map_err(|e| with_context(&locales, e))?;
+        let path = locales.join("en.toml");
+        std::fs::write(&path, english_catalogue()).map_err(|e| with_context(&path, e))?;
     }
     Ok(())
+}
+
+/// The shipped English catalogue, with a word on what the course's copy is.
+fn english_catalogue() -> String {
+    let (_, shipped) = locale::SHIPPED
+        .iter()
+        .find(|(tag, _)| *tag == "en")
+        .expect("English ships");
+    format!(
+        "# Every word of the learner interface in English, as coursepack ships them\n\
+         # (written by `coursepack init --templates`). For a course in English, an\n\
+         # entry here replaces coursepack's: change the ones you want and delete the\n\
+         # rest, so that later coursepack versions' words reach them. To add a\n\
+         # language, copy this file to locales/<language>.toml and translate it.\n\
+         #\n\
+         {shipped}"
+    )
 }
 
 /// A valid course id from the folder name (`My Course 2` -> `my-course-2`).

@@ -40,6 +40,10 @@ pub struct Args {
     /// TOML file of platform registrations (`[[platform]]` tables).
     #[arg(long, value_name = "FILE")]
     pub platforms: Option<PathBuf>,
+    /// Serve this variant of the course (variants/NAME.toml) instead of the course as it is;
+    /// each variant is a tool of its own, at its own --public-url.
+    #[arg(long, value_name = "NAME", conflicts_with = "rotate_key")]
+    pub variant: Option<String>,
     /// Retire the signing key, create a new one, and exit. Running instances pick it up.
     #[arg(long)]
     pub rotate_key: bool,
@@ -127,7 +131,11 @@ fn run(args: Args) -> Result<(), Stop> {
         tuning: lti::Tuning::from_env(),
     };
     // A course or platforms file with problems is bad input (exit 2), like `coursepack build`.
-    let site = lti::site::ServedCourse::load(&cfg.course_dir).map_err(|e| match e {
+    let site = match &args.variant {
+        Some(name) => lti::site::ServedCourse::load_variant(&cfg.course_dir, name),
+        None => lti::site::ServedCourse::load(&cfg.course_dir),
+    };
+    let site = site.map_err(|e| match e {
         LoadError::Course(diags) => Stop::Course(diags),
         LoadError::Other(e) => Stop::BadInput(format!("{e:#}")),
     })?;

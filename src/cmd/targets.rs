@@ -115,13 +115,18 @@ impl Chosen {
     /// Adds the LMSs' findings on these packages to the course's
     /// diagnostics; whether any is an error.
     pub fn check_lms(&self, loaded: &mut Loaded) -> bool {
+        self.check_lms_of(loaded, &self.targets)
+    }
+
+    /// [`Chosen::check_lms`] of `targets` (a variant's own).
+    pub fn check_lms_of(&self, loaded: &mut Loaded, targets: &[Box<dyn Target>]) -> bool {
         if self.lmss.is_empty() {
             return false;
         }
         let upload = Upload {
             course: &loaded.course,
             positions: &loaded.positions,
-            packages: lms::plan(&loaded.course, &self.targets),
+            packages: lms::plan(&loaded.course, targets),
         };
         let found = lms::check(&self.lmss, &upload);
         let failed = found.iter().any(Diagnostic::is_error);

@@ -4,11 +4,13 @@
 
 use std::path::Path;
 
+use super::targets::Chosen;
 use super::{count, human_size, report, report_grouped};
-use coursepack_pipeline::build::{self, Error};
+use coursepack_pipeline::archive::Written;
+use coursepack_pipeline::build::{self, Error, Observer};
 use coursepack_pipeline::diagnostic::{Diagnostic, Diagnostics};
 use coursepack_pipeline::load;
-use coursepack_pipeline::package::{self, Options};
+use coursepack_pipeline::package;
 
 /// The variants a build asks for: those named, or every one with
 /// `--all-variants` (an error when the course has none).
@@ -31,20 +33,44 @@ pub fn chosen(dir: &Path, named: &[String], all: bool) -> Result<Vec<String>, Er
     Ok(found)
 }
 
-/// Builds every variant in `names` into `out`: each one loaded and
-/// rendered first (so that a problem in any of them writes nothing), then
-/// each one's packages written. A variant's `[packaging] targets` are its
-/// default when `--target` is not given.
+/// What building one variant came to.
+pub struct VariantBuilt {
+    pub name: String,
+    pub course: Option<coursepack_pipeline::report::CourseSummary>,
+    pub language: Option<String>,
+    /// Its problems (with the LMSs' findings), named after the variant.
+    pub diagnostics: Diagnostics,
+    /// The targets' warnings, as the build told them.
+    pub target_warnings: Vec<String>,
+    pub written: Vec<Written>,
+}
+
+/// How `build_all` talks: human text (`quiet`, `verbose`), or nothing (the
+/// JSON report says it all).
+#[derive(Clone, Copy)]
+pub struct Talk {
+    pub json: bool,
+    pub quiet: bool,
+    pub verbose: bool,
+}
+
+/// Builds every variant in `names` into `out`: each one loaded, checked
+/// for the LMSs asked for and rendered first (so that a problem in any of
+/// them writes nothing), then each one's packages written. A variant's
+/// `[packaging] targets` are its default when `--target` is not given.
+/// Problems stop the build: as an error (human), or as each variant's
+/// problems with nothing written (JSON).
 pub fn build_all(
     dir: &Path,
     names: &[String],
     target_names: &[String],
-    options: &Options,
+    chosen: &Chosen,
     out: &Path,
-    quiet: bool,
-    verbose: bool,
-) -> Result<(), Error> {
+    talk: Talk,
+) -> Result<Vec<VariantBuilt>, Error> {
+    let options = &chosen.options;
     let mut prepared = Vec::new();
+    let mut outcomes = Vec::new();
     let mut problems = Diagnostics::default();
     for name in names {
         let select = |course: &coursepack_pipeline::model::Course| {
@@ -54,52 +80,107 @@ pub fn build_all(
                 target_names
             };
             let targets = package::select(wanted, options)?;
-            if targets.iter().any(|t| t.uses_tool_url()) {
+            // One tool serves one variant (`serve --variant`), at its own address: the
+            // packages that point at a tool are built for one variant at a time.
+            if names.len() > 1 && targets.iter().any(|t| t.uses_tool_url()) {
                 let mut diags = Diagnostics::default();
                 diags.push(
                     Diagnostic::error(
-                        "the LTI tool (`lti`, `--cc-flavour lti`) serves the course without variants",
+                        "the LTI packages (`lti`, `--cc-flavour lti`) point at the tool that serves one variant; build them for one variant at a time",
                     )
-                    .help("build the variant's SCORM packages or web cartridges (`--target scorm12,scorm2004,cc11,cc13`)"),
+                    .help("run `coursepack serve --variant NAME` for each variant at its own --public-url, and build each one's LTI packages with `--variant NAME --tool-url` that address"),
                 );
                 return Err(diags);
             }
             Ok(targets)
         };
+        let mut outcome = VariantBuilt {
+            name: name.clone(),
+            course: None,
+            language: None,
+            diagnostics: Diagnostics::default(),
+            target_warnings: Vec::new(),
+            written: Vec::new(),
+        };
         match build::prepare_variant(dir, name, &select) {
-            Ok(p) => prepared.push((name, p)),
-            Err(Error::Input(diags)) => problems.items.extend(named(name, diags).items),
+            Ok((mut p, targets)) => {
+                outcome.course = Some(coursepack_pipeline::report::CourseSummary::of(
+                    &p.loaded.course,
+                ));
+                outcome.language = Some(p.loaded.course.language.clone());
+                if chosen.check_lms_of(&mut p.loaded, &targets) {
+                    let diags = named(name, std::mem::take(&mut p.loaded.diagnostics));
+                    problems.items.extend(diags.items.iter().cloned());
+                    outcome.diagnostics = diags;
+                } else {
+                    prepared.push((outcomes.len(), p, targets));
+                }
+            }
+            Err(Error::Input(diags)) => {
+                let diags = named(name, diags);
+                problems.items.extend(diags.items.iter().cloned());
+                outcome.diagnostics = diags;
+            }
             Err(e) => return Err(e),
         }
+        outcomes.push(outcome);
     }
     if problems.has_errors() {
+        if talk.json {
+            return Ok(outcomes);
+        }
         return Err(Error::Input(problems));
     }
-    for (name, (prepared, targets)) in &prepared {
-        if !quiet {
+    let say = !talk.quiet && !talk.json;
+    for (i, prepared, targets) in &mut prepared {
+        let outcome = &mut outcomes[*i];
+        let name = &outcome.name;
+        if say {
             eprintln!("variant {name}");
         }
-        let diags = &prepared.loaded.diagnostics;
-        if verbose {
-            report(diags);
-        } else if !quiet {
-            report_grouped(diags);
-        }
-        let mut progress = |msg: &str| {
-            if !quiet {
-                eprintln!("{msg}");
+        let diags = std::mem::take(&mut prepared.loaded.diagnostics);
+        if !talk.json {
+            if talk.verbose {
+                report(&diags);
+            } else if !talk.quiet {
+                report_grouped(&diags);
             }
-        };
-        for w in build::build(prepared, targets, out, &mut progress)? {
-            println!(
-                "wrote {} ({}, {} files)",
-                w.path.display(),
-                human_size(w.bytes),
-                w.files
-            );
         }
+        outcome.diagnostics = named(name, diags);
+        let warnings = &mut outcome.target_warnings;
+        let written = build::build_with(
+            prepared,
+            targets,
+            out,
+            &mut Observer {
+                step: &mut |m| {
+                    if say {
+                        eprintln!("{m}");
+                    }
+                },
+                warning: &mut |w| {
+                    if talk.json {
+                        warnings.push(w.to_string());
+                    } else if say {
+                        eprintln!("warning: {w}");
+                    }
+                },
+                bytes: &|_| {},
+            },
+        )?;
+        if !talk.json {
+            for w in &written {
+                println!(
+                    "wrote {} ({}, {} files)",
+                    w.path.display(),
+                    human_size(w.bytes),
+                    w.files
+                );
+            }
+        }
+        outcome.written = written;
     }
-    Ok(())
+    Ok(outcomes)
 }
 
 /// The variant's name in front of each problem that does not point into
@@ -115,13 +196,49 @@ fn named(name: &str, mut diags: Diagnostics) -> Diagnostics {
     diags
 }
 
+/// `variants/<name>.toml` of the course in `dir`, as the output names it.
+pub fn file(dir: &Path, name: &str) -> String {
+    dir.join(load::VARIANTS_DIR)
+        .join(format!("{name}.toml"))
+        .display()
+        .to_string()
+}
+
+/// What `check` found in one variant.
+pub struct VariantChecked {
+    pub name: String,
+    /// The variant's course, when it loads (with no error).
+    pub course: Option<coursepack_pipeline::model::Course>,
+    /// Its own problems (those the course has without it left out), named
+    /// after the variant.
+    pub diagnostics: Diagnostics,
+    /// A failure that is not the course's (exit code 1).
+    pub failure: Option<String>,
+}
+
+/// What `check` found in the variants and the translation files.
+pub struct Checked {
+    pub variants: Vec<VariantChecked>,
+    pub coverage: Vec<load::Coverage>,
+    /// Problems with the translation files not already told by a variant.
+    pub coverage_problems: Diagnostics,
+}
+
+impl Checked {
+    /// Whether every variant and translation file is ready to build.
+    pub fn ok(&self) -> bool {
+        self.variants
+            .iter()
+            .all(|v| v.course.is_some() && v.failure.is_none())
+            && !self.coverage_problems.has_errors()
+    }
+}
+
 /// `check` of every variant and the coverage of every translation file,
-/// after the course itself was checked (`loaded`: with no error): prints
-/// what it finds and returns whether everything is ready to build.
-/// Problems the course has without a variant were printed already and are
-/// not repeated.
-pub fn check_all(dir: &Path, base: Option<&Diagnostics>, loaded: bool, quiet: bool) -> bool {
-    let mut ok = true;
+/// after the course itself was checked (`base`: its problems, which are
+/// not repeated; `loaded`: it loaded with no error; only then is the
+/// coverage looked at).
+pub fn check_variants(dir: &Path, base: Option<&Diagnostics>, loaded: bool) -> Checked {
     // What a problem is, cheaply: its words and its place.
     let key = |d: &Diagnostic| {
         let loc = d.location.as_ref();
@@ -139,6 +256,11 @@ pub fn check_all(dir: &Path, base: Option<&Diagnostics>, loaded: bool, quiet: bo
     // Problems with a translation file a variant reported, not repeated
     // by the coverage.
     let mut reported = std::collections::HashSet::new();
+    let mut checked = Checked {
+        variants: Vec::new(),
+        coverage: Vec::new(),
+        coverage_problems: Diagnostics::default(),
+    };
     for name in names {
         let mut fresh = |diags: Diagnostics| {
             let mut out = Diagnostics {
@@ -153,54 +275,69 @@ pub fn check_all(dir: &Path, base: Option<&Diagnostics>, loaded: bool, quiet: bo
             reported.extend(out.items.iter().map(key));
             named(&name, out)
         };
+        let mut v = VariantChecked {
+            name: name.clone(),
+            course: None,
+            diagnostics: Diagnostics::default(),
+            failure: None,
+        };
         match build::check_variant(dir, &name) {
             Ok(loaded) => {
-                let diags = fresh(loaded.diagnostics);
-                if !quiet {
-                    report(&diags);
-                }
-                let course = &loaded.course;
-                println!(
-                    "{}: variant `{name}` ({}) is ready to build: {}, {}",
-                    dir.join(load::VARIANTS_DIR)
-                        .join(format!("{name}.toml"))
-                        .display(),
-                    course.language,
-                    count(course.sessions.len(), "session"),
-                    count(diags.warnings().count(), "warning"),
-                );
+                v.diagnostics = fresh(loaded.diagnostics);
+                v.course = Some(loaded.course);
             }
-            Err(Error::Input(diags)) => {
-                ok = false;
-                let diags = fresh(diags);
-                report(&diags);
-                eprintln!(
-                    "error: variant `{name}`: {} found",
-                    count(diags.error_count(), "problem")
-                );
-            }
-            Err(Error::Failed(e)) => {
-                ok = false;
-                eprintln!("error: variant `{name}`: {e:#}");
-            }
+            Err(Error::Input(diags)) => v.diagnostics = fresh(diags),
+            Err(Error::Failed(e)) => v.failure = Some(format!("{e:#}")),
         }
+        checked.variants.push(v);
     }
     if !loaded {
-        return ok;
+        return checked;
     }
     match load::translation_coverage(dir) {
-        Ok(found) => {
-            for c in found {
-                println!("{c}");
-            }
-        }
+        Ok(found) => checked.coverage = found,
         Err(mut diags) => {
-            ok = false;
             diags.items.retain(|d| !reported.contains(&key(d)));
-            report(&diags);
+            checked.coverage_problems = diags;
         }
     }
-    ok
+    checked
+}
+
+/// [`check_variants`], told on stderr and stdout; whether everything is
+/// ready to build.
+pub fn check_all(dir: &Path, base: Option<&Diagnostics>, loaded: bool, quiet: bool) -> bool {
+    let checked = check_variants(dir, base, loaded);
+    for v in &checked.variants {
+        let name = &v.name;
+        match (&v.course, &v.failure) {
+            (_, Some(e)) => eprintln!("error: variant `{name}`: {e}"),
+            (Some(course), None) => {
+                if !quiet {
+                    report(&v.diagnostics);
+                }
+                println!(
+                    "{}: variant `{name}` ({}) is ready to build: {}, {}",
+                    file(dir, name),
+                    course.language,
+                    count(course.sessions.len(), "session"),
+                    count(v.diagnostics.warnings().count(), "warning"),
+                );
+            }
+            (None, None) => {
+                report(&v.diagnostics);
+                eprintln!(
+                    "error: variant `{name}`: {} found",
+                    count(v.diagnostics.error_count(), "problem")
+                );
+            }
+        }
+    }
+    for c in &checked.coverage {
+        println!("{c}");
+    }
+    report(&checked.coverage_problems);
+    checked.ok()
 }
 
 /// A variant's skeleton: every key it may set, commented out.

@@ -949,6 +949,58 @@ def course_source_pages_match_the_scorm_package(ctx):
 
 
 @test
+def a_welsh_variant_is_served_and_refuses_in_welsh(ctx):
+    """`serve --variant cardiff` (the Welsh variant of tests/fixtures/variants): a launch opens
+    the variant's Welsh page; a session the variant leaves out, a forged id_token and an expired
+    launch are refused on pages in Welsh, with the precise reason in English on a line of its
+    own."""
+    root = os.path.dirname(os.path.dirname(HERE))
+    course = os.path.join(root, "tests", "fixtures", "variants")
+    tool = Tool(ctx, "variant", course=course, data=os.path.join(ctx.work, "data-variant"),
+                extra=["--variant", "cardiff"]).start()
+    welsh = '<html lang="cy">'
+    refused = "<h1>Does dim modd agor y gweithgaredd hwn</h1>"
+    detail = "Manylion i&#39;ch gweinyddwr: <span lang=\"en\">"
+    try:
+        b, url = launch(ctx, tool=tool, target=tool.public_url + "/launch/where")
+        page = b.get(url).text
+        assert '<html lang="cy"' in page and "Ble mae cleifion yn postio" in page, page[:500]
+
+        # A session the variant leaves out.
+        b = requests.Session()
+        target = tool.public_url + "/launch/channels"
+        q = login(ctx, b, target=target, tool=tool)
+        r = post_launch(ctx, b, ctx.platform.sign(ctx.platform.claims(q["nonce"], target)), q["state"], tool=tool)
+        assert r.status_code == 404, (r.status_code, r.text)
+        assert welsh in r.text and refused in r.text, r.text
+        assert "nad yw&#39;n rhan o&#39;r cwrs hwn" in r.text and detail in r.text and '"channels"' in r.text.replace("&quot;", '"'), r.text
+
+        # A forged id_token: the JWT's failure stays precise, under the Welsh words.
+        b = requests.Session()
+        target = tool.public_url + "/launch/where"
+        q = login(ctx, b, target=target, tool=tool)
+        tok = ctx.platform.sign(ctx.platform.claims(q["nonce"], target))
+        h, body, sig = tok.split(".")
+        c = json.loads(jwt.utils.base64url_decode(body))
+        c["sub"] = "someone-else"
+        forged = h + "." + jwt.utils.base64url_encode(json.dumps(c).encode()).decode() + "." + sig
+        r = post_launch(ctx, b, forged, q["state"], tool=tool)
+        assert r.status_code == 401, (r.status_code, r.text)
+        assert welsh in r.text and refused in r.text, r.text
+        assert "Ni chafodd cais eich platfform dysgu" in r.text, r.text
+        assert detail + "The id_token&#39;s signature does not verify." in r.text, r.text
+        learner = r.text.split('class="cp-detail"')[0]
+        assert "cannot be accepted" not in learner and "signature" not in learner, learner
+
+        # An expired (or made-up) launch link.
+        r = requests.get(tool.url + "/l/no-such-handle/where.html", timeout=10)
+        assert r.status_code == 403 and welsh in r.text, (r.status_code, r.text)
+        assert "Mae&#39;r lansiad hwn wedi dod i ben." in r.text and "cp-detail" not in r.text, r.text
+    finally:
+        tool.stop()
+
+
+@test
 def cartridge_lti_links_open_their_sessions(ctx):
     """The Common Cartridge LTI links (`build --cc-flavour lti --tool-url`) launch, in the tool,
     the session they name, by URL and by custom parameter."""

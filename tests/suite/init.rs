@@ -25,6 +25,33 @@ fn a_new_course_builds_and_its_templates_can_be_edited() {
     let page = String::from_utf8(files["welcome.html"].clone()).unwrap();
     assert!(page.contains("What you will learn"));
 
+    // The English catalogue is there to edit: a changed entry changes the page.
+    let catalogue = course.join("locales/en.toml");
+    let english = std::fs::read_to_string(&catalogue).unwrap();
+    assert!(english.contains("[session.to_complete]"), "{english}");
+    assert!(english.contains("copy this file to locales/<language>.toml"));
+    let edited = english.replace(
+        "goals = \"Goals of this session\"",
+        "goals = \"This session's aims\"",
+    );
+    assert_ne!(edited, english);
+    std::fs::write(&catalogue, edited).unwrap();
+    std::fs::write(
+        &session,
+        std::fs::read_to_string(&session)
+            .unwrap()
+            .replace("What you will learn", "{{t \"session.goals\"}}"),
+    )
+    .unwrap();
+    let (out_dir, output) = build(&course, "scorm12");
+    assert!(!stderr(&output).contains("warning"), "{}", stderr(&output));
+    let files = unzip(&out_dir.path().join("my-course-1.0.0-scorm12.zip"));
+    let page = String::from_utf8(files["welcome.html"].clone()).unwrap();
+    assert!(
+        page.contains("This session&#x27;s aims") || page.contains("This session's aims"),
+        "{page}"
+    );
+
     // A template that uses a variable that does not exist fails the build.
     std::fs::write(&session, "{{course.titel}}").unwrap();
     let out = coursepack(dir.path(), &["check", "My Course"]);

@@ -115,3 +115,72 @@ fn an_unknown_interface_key_in_a_course_template_is_an_error_with_did_you_mean()
     assert!(err.contains("did you mean `page.skip`?"), "{err}");
     assert!(err.contains("layout.hbs:"), "{err}");
 }
+
+/// The Welsh fixture with a download (a Word document of 1,234,567 bytes)
+/// and a quiz without a title added to its last session, in `language`.
+fn with_download_and_untitled_quiz(language: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&fixture("welsh-course"), dir.path());
+    let toml = dir.path().join("course.toml");
+    let text = std::fs::read_to_string(&toml).unwrap();
+    let text = text.replace("language = \"cy\"", &format!("language = \"{language}\""));
+    let text = format!(
+        "{text}\n[[session.block]]\ntype = \"download\"\nid = \"taflen\"\ntitle = \"Taflen\"\nfile = \"media/taflen.docx\"\n\
+         \n[[session.block]]\ntype = \"quiz\"\nid = \"heb-deitl\"\n\
+         \n[[session.block.questions]]\nid = \"c1\"\ntype = \"true-false\"\nprompt = \"Ie?\"\nanswer = true\n"
+    );
+    std::fs::write(&toml, text).unwrap();
+    std::fs::create_dir_all(dir.path().join("media")).unwrap();
+    std::fs::write(dir.path().join("media/taflen.docx"), vec![b'x'; 1_234_567]).unwrap();
+    dir
+}
+
+/// A download's sort of file and size, and the title of a quiz without one
+/// (on the page, in the cartridge's manifest and in its QTI assessment), are
+/// in the course's language: the units and decimal separator too.
+#[test]
+fn downloads_and_untitled_quizzes_speak_the_course_language() {
+    for (language, kind, size, untitled) in [
+        ("cy", "Dogfen Word", "1.2 MB", "Prawf gwybodaeth"),
+        ("fr", "Document Word", "1,2 Mo", "Test de connaissances"),
+        ("de", "Word-Dokument", "1,2 MB", "Wissenstest"),
+    ] {
+        let course = with_download_and_untitled_quiz(language);
+        let (out, _) = build(course.path(), "scorm2004,cc13");
+        let find = |ending: &str| {
+            std::fs::read_dir(out.path())
+                .unwrap()
+                .flatten()
+                .find(|e| e.file_name().to_string_lossy().ends_with(ending))
+                .unwrap()
+                .path()
+        };
+        let scorm = unzip(&find("scorm2004.zip"));
+        let session = page(&scorm, "ymateb.html");
+        let label = format!("<span class=\"cp-meta\">({kind}, {size})</span>");
+        assert!(session.contains(&label), "{language}: {session}");
+        let cartridge = unzip(&find("cc13.imscc"));
+        let manifest = String::from_utf8(cartridge["imsmanifest.xml"].clone()).unwrap();
+        assert!(
+            manifest.contains(&format!("<title>{untitled}</title>")),
+            "{language}: {manifest}"
+        );
+        let qti = cartridge
+            .iter()
+            .find(|(path, _)| path.contains("heb-deitl") && path.ends_with(".xml"))
+            .map(|(_, bytes)| String::from_utf8(bytes.clone()).unwrap())
+            .expect("the quiz's assessment");
+        assert!(
+            qti.contains(&format!("title=\"{untitled}\"")),
+            "{language}: {qti}"
+        );
+        let statics = String::from_utf8(cartridge["ymateb.html"].clone()).unwrap_or_default();
+        for english in ["Word document", "Knowledge check", " kB", "1.2 MB"] {
+            if language != "cy" || english != "1.2 MB" {
+                assert!(!session.contains(english), "{language}: {english}");
+                assert!(!manifest.contains(english), "{language}: {english}");
+                assert!(!statics.contains(english), "{language}: {english}");
+            }
+        }
+    }
+}

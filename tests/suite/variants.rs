@@ -303,18 +303,20 @@ fn problems_in_a_variant_are_at_its_line_and_column() {
     // The others still check.
     assert!(stdout(&o).contains("variant `leeds` (en-GB) is ready to build"));
 
-    // The LTI tool serves the course as it is: not for a variant.
+    // One tool serves one variant: its LTI packages are built one variant at a time.
     let o = run(&[
         "build",
         dir.path().to_str().unwrap(),
         "--variant",
         "leeds",
+        "--variant",
+        "cardiff",
         "--tool-url",
         "https://tool.example.org",
     ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
-        stderr(&o).contains("error: variant `leeds`: the LTI tool (`lti`, `--cc-flavour lti`) serves the course without variants"),
+        stderr(&o).contains("error: variant `leeds`: the LTI packages (`lti`, `--cc-flavour lti`) point at the tool that serves one variant"),
         "{}",
         stderr(&o)
     );
@@ -562,4 +564,284 @@ fn an_images_alt_text_and_caption_are_translated_and_a_decorative_one_is_not() {
     assert!(xlf.contains("Replies to stories, *2019 to 2023*."), "{xlf}");
     // The decorative image's `alt = ""` is not a unit: one alt unit in all.
     assert_eq!(xlf.matches(".alt\" resname=").count(), 1, "{xlf}");
+}
+
+/// `coursepack <args…>` with `--format json`: exit code and report.
+fn json_report(args: &[&str]) -> (i32, serde_json::Value) {
+    let mut all = args.to_vec();
+    all.extend(["--format", "json"]);
+    let o = run(&all);
+    let report = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(&o), stderr(&o)));
+    assert_eq!(stderr(&o), "", "JSON keeps stderr empty");
+    (o.status.code().unwrap(), report)
+}
+
+#[test]
+fn check_format_json_reports_every_variant_and_the_coverage() {
+    let (code, r) = json_report(&["check", fixture().to_str().unwrap()]);
+    assert_eq!(code, 0, "{r:#}");
+    assert_eq!(r["ok"], true);
+    let variants = r["variants"].as_array().unwrap();
+    let names: Vec<&str> = variants
+        .iter()
+        .map(|v| v["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["cardiff", "leeds"]);
+    assert_eq!(variants[0]["language"], "cy");
+    assert_eq!(variants[0]["course"]["sessions"], 2);
+    assert_eq!(variants[1]["language"], "en-GB");
+    assert_eq!(variants[1]["course"]["sessions"], 3);
+    assert!(variants.iter().all(|v| v["ok"] == true));
+    // The Welsh variant's own warnings, not the course's.
+    let cardiff = variants[0]["problems"].as_array().unwrap();
+    assert!(
+        cardiff.iter().any(|p| p["line"] == 11
+            && p["message"].as_str().unwrap().contains(
+                "variant `cardiff`: `course.goals.2` (course goal 2) has no cy translation"
+            )),
+        "{r:#}"
+    );
+    assert_eq!(variants[0]["warnings"], cardiff.len());
+    let cy = &r["translations"][0];
+    assert_eq!(
+        (
+            cy["language"].as_str(),
+            cy["units"].as_u64(),
+            cy["translated"].as_u64()
+        ),
+        (Some("cy"), Some(26), Some(9))
+    );
+
+    // A broken variant: the check fails, and says where, in its own part.
+    let dir = fixture_copy();
+    let broken = dir.path().join("variants/broken.toml");
+    std::fs::write(&broken, "[branding]\ninstitutoin = \"X\"\n").unwrap();
+    let (code, r) = json_report(&["check", dir.path().to_str().unwrap()]);
+    assert_eq!(code, 2, "{r:#}");
+    assert_eq!(r["ok"], false);
+    assert_eq!(r["errors"], 0, "the course itself has no error");
+    let v = &r["variants"][0];
+    assert_eq!(
+        (v["name"].as_str(), v["ok"].as_bool()),
+        (Some("broken"), Some(false))
+    );
+    assert_eq!(v["course"], serde_json::Value::Null);
+    assert_eq!(v["errors"], 1);
+    let p = &v["problems"][0];
+    assert_eq!(p["file"], broken.display().to_string());
+    assert_eq!(
+        (p["line"].as_u64(), p["column"].as_u64()),
+        (Some(2), Some(1))
+    );
+    assert_eq!(r["variants"][1]["ok"], true);
+}
+
+#[test]
+fn build_variants_with_format_json_and_lms() {
+    let out = tempfile::tempdir().unwrap();
+    let (code, r) = json_report(&[
+        "build",
+        fixture().to_str().unwrap(),
+        "--all-variants",
+        "--target",
+        "scorm12,cc13",
+        "--lms",
+        "moodle",
+        "--out",
+        out.path().to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{r:#}");
+    let mut all = Vec::new();
+    for v in r["variants"].as_array().unwrap() {
+        let name = v["name"].as_str().unwrap();
+        assert_eq!(v["ok"], true, "{r:#}");
+        let packages = v["packages"].as_array().unwrap();
+        assert_eq!(packages.len(), 2, "{name}");
+        for p in packages {
+            let path = p["path"].as_str().unwrap();
+            assert!(
+                path.contains(&format!("feedback-basics-{name}-2.1.0-")),
+                "{path}"
+            );
+            let sum = coursepack_pipeline::report::sha256_file(Path::new(path)).unwrap();
+            assert_eq!(p["sha256"], sum);
+            all.push(p.clone());
+        }
+        assert_eq!(v["totals"]["packages"], 2);
+        // Moodle's word on the cartridge, for each variant.
+        assert!(
+            v["problems"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p["code"] == "moodle/format" && p["severity"] == "warning"),
+            "{r:#}"
+        );
+    }
+    assert_eq!(r["packages"].as_array().unwrap(), &all);
+    assert_eq!(r["totals"]["packages"], 4);
+
+    // What Moodle cannot take at all stops the build: nothing is written.
+    let out = tempfile::tempdir().unwrap();
+    let (code, r) = json_report(&[
+        "build",
+        fixture().to_str().unwrap(),
+        "--variant",
+        "leeds",
+        "--target",
+        "cc13",
+        "--lms",
+        "moodle",
+        "--out",
+        out.path().to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{r:#}");
+    let v = &r["variants"][0];
+    assert_eq!(v["ok"], false);
+    assert!(v.get("packages").is_none(), "{r:#}");
+    assert!(
+        v["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["code"] == "moodle/format" && p["severity"] == "error"),
+        "{r:#}"
+    );
+    assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0);
+
+    // The same, in words: --lms checks each variant.
+    let o = run(&[
+        "build",
+        fixture().to_str().unwrap(),
+        "--variant",
+        "leeds",
+        "--target",
+        "cc13",
+        "--lms",
+        "moodle",
+        "--out",
+        out.path().to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("variant `leeds`: Moodle: the cc13 package"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// `GET path` over a fresh connection to `addr`: the status line and body.
+#[cfg(feature = "serve")]
+fn http_get(addr: &str, path: &str) -> std::io::Result<(String, String)> {
+    use std::io::{Read as _, Write as _};
+    let mut s = std::net::TcpStream::connect(addr)?;
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10)))?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut raw = String::new();
+    s.read_to_string(&mut raw)?;
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+    Ok((
+        head.lines().next().unwrap_or("").to_string(),
+        body.to_string(),
+    ))
+}
+
+/// A variant served by a tool of its own (`serve --variant`): its title and language on the
+/// tool's pages; its LTI packages (one variant at a time) point at that tool and list only
+/// its sessions.
+#[cfg(feature = "serve")]
+#[test]
+fn a_variant_is_served_by_its_own_tool_and_its_lti_packages_point_there() {
+    let out = tempfile::tempdir().unwrap();
+    let o = run(&[
+        "build",
+        fixture().to_str().unwrap(),
+        "--variant",
+        "cardiff",
+        "--target",
+        "lti,cc13",
+        "--cc-flavour",
+        "lti",
+        "--tool-url",
+        "https://cardiff.example.org",
+        "--out",
+        out.path().to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let bundle = unzip(&out.path().join("feedback-basics-cardiff-2.1.0-lti.zip"));
+    let sheet = String::from_utf8(bundle["registration.md"].clone()).unwrap();
+    assert!(
+        sheet.contains("`https://cardiff.example.org/launch/where`"),
+        "{sheet}"
+    );
+    assert!(
+        sheet.contains("`https://cardiff.example.org/launch/reply`"),
+        "{sheet}"
+    );
+    assert!(
+        !sheet.contains("/launch/channels"),
+        "left out by the variant: {sheet}"
+    );
+    let cartridge = unzip(&out.path().join("feedback-basics-cardiff-2.1.0-cc13.imscc"));
+    let links: String = cartridge
+        .iter()
+        .filter(|(p, _)| p.ends_with(".xml") && *p != "imsmanifest.xml")
+        .map(|(_, b)| String::from_utf8_lossy(b).into_owned())
+        .collect();
+    assert!(
+        links.contains("https://cardiff.example.org/launch/reply"),
+        "{links}"
+    );
+    assert!(!links.contains("/launch/channels"), "{links}");
+
+    // The tool, over real HTTP.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let data = tempfile::tempdir().unwrap();
+    let mut tool = Command::new(env!("CARGO_BIN_EXE_coursepack"))
+        .args([
+            "serve",
+            fixture().to_str().unwrap(),
+            "--variant",
+            "cardiff",
+            "--listen",
+            &addr,
+            "--public-url",
+            &format!("http://{addr}"),
+            "--data",
+            data.path().to_str().unwrap(),
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut home = None;
+    for _ in 0..300 {
+        if let Ok(got) = http_get(&addr, "/") {
+            home = Some(got);
+            break;
+        }
+        if let Some(status) = tool.try_wait().unwrap() {
+            panic!("serve --variant stopped: {status}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let launch = http_get(&addr, "/launch/where");
+    let _ = tool.kill();
+    let _ = tool.wait();
+    let (status, body) = home.expect("the tool answers");
+    assert!(status.contains("200"), "{status}");
+    assert!(body.contains("<h1>Hanfodion adborth</h1>"), "{body}");
+    let (status, body) = launch.unwrap();
+    assert!(status.contains("400"), "{status}");
+    assert!(body.contains("<html lang=\"cy\">"), "{body}");
+    assert!(body.contains("Agorwch hwn o&#39;ch cwrs"), "{body}");
 }

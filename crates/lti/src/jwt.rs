@@ -176,10 +176,10 @@ pub async fn verify_id_token(
         .await
         .map_err(|e| {
             tracing::warn!(error = %format!("{e:#}"), "platform JWKS unavailable");
-            Refusal {
-                status: axum::http::StatusCode::BAD_GATEWAY,
-                detail: "The platform's public keys could not be fetched.".into(),
-            }
+            Refusal::with_status(
+                axum::http::StatusCode::BAD_GATEWAY,
+                "The platform's public keys could not be fetched.",
+            )
         })?
         .ok_or_else(|| {
             Refusal::unauthorized("The id_token's kid is not in the platform's published keys.")

@@ -35,7 +35,9 @@ pub async fn launch_post(
 ) -> Response {
     let form: LaunchForm = match serde_urlencoded::from_bytes(&body) {
         Ok(f) => f,
-        Err(_) => return Refusal::bad("The launch is not a valid form post.").into_response(),
+        Err(_) => {
+            return Refusal::bad("The launch is not a valid form post.").page(&app.site.interface);
+        }
     };
     let state = form.state.clone().filter(|s| !s.is_empty());
     match accept(&app, &headers, form).await {
@@ -50,7 +52,7 @@ pub async fn launch_post(
             }
             resp
         }
-        Err(refusal) => refusal.into_response(),
+        Err(refusal) => refusal.page(&app.site.interface),
     }
 }
 
@@ -96,7 +98,8 @@ async fn accept(
         return Err(Refusal::forbidden(
             "This launch was not started in this browser (state cookie missing). \
              If your browser blocks third-party cookies, open the activity in a new window.",
-        ));
+        )
+        .telling("tool.not_this_browser", Vec::new()));
     }
     // Issued by this tool, unaltered and unexpired; single use comes from the nonce, which the
     // launch row (or, for deep linking, lti_nonce) records.
@@ -112,7 +115,8 @@ async fn accept(
         if expected.is_none() || expected != form.storage_secret.as_deref().map(digest) {
             return Err(Refusal::forbidden(
                 "This launch was not started in this browser (platform storage does not hold its state).",
-            ));
+            )
+            .telling("tool.not_this_browser", Vec::new()));
         }
     }
     let platform = app
@@ -166,13 +170,12 @@ async fn accept(
         }
         if !may_deep_link(roles) {
             tracing::warn!(issuer = %platform.issuer, "deep linking refused: no instructor role");
-            return Err(Refusal {
-                status: StatusCode::FORBIDDEN,
-                detail: "Adding course content is for teachers: your role in this course \
-                         (as the platform sent it) is not Instructor, Content Developer or \
-                         Administrator. Ask a teacher of the course to add it."
-                    .into(),
-            });
+            return Err(Refusal::forbidden(
+                "Adding course content is for teachers: your role in this course \
+                 (as the platform sent it) is not Instructor, Content Developer or \
+                 Administrator. Ask a teacher of the course to add it.",
+            )
+            .telling("tool.teachers_only", Vec::new()));
         }
         return super::deep_link::accept_request(app, &platform, deployment, &claims).await;
     }
@@ -313,10 +316,12 @@ pub async fn relaunch(State(app): State<SharedApp>, Path(state): Path<String>) -
     let login = match app.states.open(&state, super::now_ms()) {
         Some(l) if l.login_hint.is_some() => l,
         _ => {
-            return Refusal::forbidden(
+            return Refusal::to_learner(
+                StatusCode::FORBIDDEN,
+                "tool.launch_expired",
                 "This link has expired. Open the activity again from your course.",
             )
-            .into_response();
+            .page(&app.site.interface);
         }
     };
     super::oidc::start_login(
@@ -363,7 +368,8 @@ async fn storage_check(
         state = super::escape_html(state),
     );
     let page = super::oidc::storage_page(
-        "Opening the activity",
+        &app.site.interface,
+        "tool.opening",
         &json!({
             "subject": "lti.get_data",
             "target": target,
@@ -386,17 +392,24 @@ fn launched_session(app: &SharedApp, claims: &IdToken) -> Result<Option<String>,
         Some(id) if app.site.session(&id).is_some() => Ok(Some(id)),
         Some(id) => Err(Refusal::not_found(format!(
             "This course has no session {id:?}; the link in the platform may be out of date."
-        ))),
+        ))
+        .telling("tool.no_session", Vec::new())),
     }
 }
 
 /// GET /launch and /launch/{session} outside a launch: explain instead of a bare 405.
-pub async fn launch_get() -> Response {
+pub async fn launch_get(State(app): State<SharedApp>) -> Response {
+    let cat = &app.site.interface;
+    let body = format!(
+        "<p>{}</p>",
+        super::escape_html(&cat.get("tool.open_from_course", None, &[]))
+    );
     super::html_response(
         StatusCode::BAD_REQUEST,
-        &super::message_page(
-            "Open this from your course",
-            "This address is an LTI 1.3 launch link; open the activity from your learning platform.",
+        &super::page_in(
+            cat,
+            &cat.get("tool.open_from_course_title", None, &[]),
+            &body,
         ),
     )
 }

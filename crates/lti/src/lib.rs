@@ -226,43 +226,105 @@ pub struct App {
 pub type SharedApp = Arc<App>;
 
 /// A refused request: a 4xx status and an HTML page saying why. Details never carry secrets.
+///
+/// Two readers: whoever set the tool up reads `detail` (English, precise: which check of the
+/// id_token failed), in the log and on the page; a learner reads the served course's
+/// catalogue. [`Refusal::page`] writes the learner's page (routes a learner's browser comes
+/// to: login, launch, course pages); [`IntoResponse`] the setup page (registration).
 #[derive(Debug)]
 pub struct Refusal {
     pub status: StatusCode,
     pub detail: String,
+    /// What a learner is told: a `tool.*` key of the interface catalogue and its parameters.
+    /// Without one, the catalogue's general refusal (or error) text.
+    pub learner: Option<(&'static str, Vec<(&'static str, String)>)>,
+    /// Whether the page also shows `detail` (as a secondary line, in English). Not when the
+    /// learner's text says it all.
+    pub show_detail: bool,
 }
 
 impl Refusal {
-    pub fn bad(detail: impl Into<String>) -> Self {
+    pub fn with_status(status: StatusCode, detail: impl Into<String>) -> Self {
         Refusal {
-            status: StatusCode::BAD_REQUEST,
+            status,
             detail: detail.into(),
+            learner: None,
+            show_detail: true,
         }
+    }
+    pub fn bad(detail: impl Into<String>) -> Self {
+        Self::with_status(StatusCode::BAD_REQUEST, detail)
     }
     pub fn unauthorized(detail: impl Into<String>) -> Self {
-        Refusal {
-            status: StatusCode::UNAUTHORIZED,
-            detail: detail.into(),
-        }
+        Self::with_status(StatusCode::UNAUTHORIZED, detail)
     }
     pub fn forbidden(detail: impl Into<String>) -> Self {
-        Refusal {
-            status: StatusCode::FORBIDDEN,
-            detail: detail.into(),
-        }
+        Self::with_status(StatusCode::FORBIDDEN, detail)
     }
     pub fn not_found(detail: impl Into<String>) -> Self {
-        Refusal {
-            status: StatusCode::NOT_FOUND,
-            detail: detail.into(),
-        }
+        Self::with_status(StatusCode::NOT_FOUND, detail)
     }
     /// A server-side failure; the cause is logged, the page stays generic.
     pub fn internal(err: anyhow::Error) -> Self {
         tracing::error!(error = %format!("{err:#}"), "internal error");
         Refusal {
-            status: StatusCode::INTERNAL_SERVER_ERROR,
-            detail: "The tool hit an internal error. Try again; if it persists, tell the site administrator.".into(),
+            show_detail: false,
+            ..Self::with_status(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "The tool hit an internal error. Try again; if it persists, tell the site administrator.",
+            )
+        }
+    }
+    /// A refusal a learner is told about in the course's language by the catalogue's `key`
+    /// alone; `detail` (the English words of the same thing) goes to the log and setup pages.
+    pub fn to_learner(status: StatusCode, key: &'static str, detail: impl Into<String>) -> Self {
+        Refusal {
+            learner: Some((key, Vec::new())),
+            show_detail: false,
+            ..Self::with_status(status, detail)
+        }
+    }
+    /// Tells the learner the catalogue's `key` (with `params`) instead of the general text;
+    /// the detail stays on the page's secondary line.
+    pub fn telling(mut self, key: &'static str, params: Vec<(&'static str, String)>) -> Self {
+        self.learner = Some((key, params));
+        self
+    }
+
+    /// The page a learner sees, in the catalogue's language (`lang`, `dir`): its title and
+    /// text from the catalogue, and the English detail for whoever helps them on a line of
+    /// its own.
+    pub fn page(self, cat: &coursepack_pipeline::locale::Catalogue) -> Response {
+        self.log();
+        let server = self.status.is_server_error();
+        let title = cat.get(
+            if server {
+                "tool.error_title"
+            } else {
+                "tool.refused_title"
+            },
+            None,
+            &[],
+        );
+        let (key, params) = self.learner.clone().unwrap_or_else(|| {
+            let key = if server { "tool.error" } else { "tool.refused" };
+            (key, Vec::new())
+        });
+        let params: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let mut body = format!("<p>{}</p>", escape_html(&cat.get(key, None, &params)));
+        if self.show_detail && !self.detail.is_empty() {
+            body.push_str(&format!(
+                "<p class=\"cp-detail\"><small>{label} <span lang=\"en\">{detail}</span></small></p>",
+                label = escape_html(&cat.get("tool.detail", None, &[])),
+                detail = escape_html(&self.detail),
+            ));
+        }
+        html_response(self.status, &page_in(cat, &title, &body))
+    }
+
+    fn log(&self) {
+        if self.status.is_client_error() {
+            tracing::warn!(status = self.status.as_u16(), reason = %self.detail, "request refused");
         }
     }
 }
@@ -275,9 +337,7 @@ impl From<anyhow::Error> for Refusal {
 
 impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
-        if self.status.is_client_error() {
-            tracing::warn!(status = self.status.as_u16(), reason = %self.detail, "request refused");
-        }
+        self.log();
         let title = if self.status.is_server_error() {
             "Something went wrong"
         } else {

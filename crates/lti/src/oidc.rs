@@ -32,15 +32,19 @@ pub async fn login_get(State(app): State<SharedApp>, Query(p): Query<LoginParams
 
 /// Handles a login initiation: the redirect to the platform, or a refusal page.
 pub async fn start_login(app: SharedApp, p: LoginParams) -> Response {
-    login(app, p)
-        .await
-        .unwrap_or_else(IntoResponse::into_response)
+    match login(app.clone(), p).await {
+        Ok(r) => r,
+        Err(refusal) => refusal.page(&app.site.interface),
+    }
 }
 
 pub async fn login_post(State(app): State<SharedApp>, RawForm(body): RawForm) -> Response {
     let p: LoginParams = match serde_urlencoded::from_bytes(&body) {
         Ok(p) => p,
-        Err(_) => return Refusal::bad("The login request is not a valid form.").into_response(),
+        Err(_) => {
+            return Refusal::bad("The login request is not a valid form.")
+                .page(&app.site.interface);
+        }
     };
     start_login(app, p).await
 }
@@ -191,7 +195,8 @@ async fn login(app: SharedApp, p: LoginParams) -> Result<Response, Refusal> {
             HeaderValue::from_static("text/html; charset=utf-8"),
         );
         let page = storage_page(
-            "Signing in",
+            &app.site.interface,
+            "tool.signing_in",
             &serde_json::json!({
                 "subject": "lti.put_data",
                 "target": target,
@@ -227,14 +232,22 @@ pub fn origin_of(url: &str) -> String {
 /// `lti.put_data` then go to `next`, or `lti.get_data` then submit the form `cp-form` with
 /// the value in its `storage_secret` field. It gives up after two seconds and carries on, so
 /// the tool, not the page, decides what happens without the value.
-pub fn storage_page(title: &str, conf: &serde_json::Value, form: &str) -> String {
+pub fn storage_page(
+    cat: &coursepack_pipeline::locale::Catalogue,
+    title_key: &str,
+    conf: &serde_json::Value,
+    form: &str,
+) -> String {
     let conf = coursepack_pipeline::contract::script_safe_json(conf);
+    let title = cat.get(title_key, None, &[]);
     format!(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\
+        "<!DOCTYPE html>\n<html lang=\"{lang}\"{dir}><head><meta charset=\"utf-8\"><title>{title}</title></head>\
          <body><p>{title}…</p>{form}\
          <script type=\"application/json\" id=\"cp-storage\">{conf}</script>\
          <script>{STORAGE_JS}</script></body></html>\n",
-        title = super::escape_html(title),
+        title = super::escape_html(&title),
+        lang = super::escape_html(&cat.language),
+        dir = if cat.rtl { " dir=\"rtl\"" } else { "" },
     )
 }
 

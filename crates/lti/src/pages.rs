@@ -20,7 +20,7 @@ pub async fn page(
 ) -> Response {
     match serve_page(&app, &handle, &path, req).await {
         Ok(r) => r,
-        Err(r) => r.into_response(),
+        Err(r) => r.page(&app.site.interface),
     }
 }
 
@@ -35,12 +35,16 @@ async fn serve_page(
         .launch_by_handle(handle, super::now_ms())
         .await?
         .ok_or_else(|| {
-            Refusal::forbidden("This launch has expired. Open the activity again from your course.")
+            Refusal::to_learner(
+                axum::http::StatusCode::FORBIDDEN,
+                "tool.launch_expired",
+                "This launch has expired. Open the activity again from your course.",
+            )
         })?;
-    let file = app
-        .site
-        .get(path)
-        .ok_or_else(|| Refusal::not_found(format!("No file {path} in this course.")))?;
+    let file = app.site.get(path).ok_or_else(|| {
+        Refusal::not_found(format!("No file {path} in this course."))
+            .telling("tool.no_file", Vec::new())
+    })?;
     let content_type = super::site::content_type(path);
     let mut resp = match file {
         SiteFile::Bytes(bytes) if path.ends_with(".html") => {

@@ -83,10 +83,10 @@ pub async fn finish(State(app): State<SharedApp>, RawForm(body): RawForm) -> Res
                 // The tool's own rules refused it: nothing failed on the platform's side.
                 return Refusal::forbidden(format!("Registration refused: {e}.")).into_response();
             }
-            Refusal {
-                status: StatusCode::BAD_GATEWAY,
-                detail: format!("Registration failed: {e}."),
-            }
+            Refusal::with_status(
+                StatusCode::BAD_GATEWAY,
+                format!("Registration failed: {e}."),
+            )
             .into_response()
         }
     }

@@ -243,13 +243,18 @@ mod tests {
     /// The tool over a one-page course, its keys and SQLite store in a fresh folder (kept as
     /// long as the returned guard).
     async fn tool() -> (SharedApp, tempfile::TempDir) {
+        tool_with(b"<title>Router test</title>").await
+    }
+
+    /// [`tool`] over a course whose one page is `index`.
+    async fn tool_with(index: &[u8]) -> (SharedApp, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
         let mut cfg = Config::for_tests("https://tool.example");
         cfg.data_dir = dir.path().join("data");
         let mut files = BTreeMap::new();
         files.insert(
             "index.html".to_string(),
-            SiteFile::Bytes(b"<title>Router test</title>".to_vec().into()),
+            SiteFile::Bytes(index.to_vec().into()),
         );
         let site = ServedCourse::from_files(files).unwrap();
         let platforms = platforms::Platforms::load(None).unwrap();
@@ -395,6 +400,71 @@ mod tests {
         let unknown = progress(Some("Bearer nope"), save);
         let expired = "Unknown or expired launch token.";
         answers(&app, unknown, StatusCode::UNAUTHORIZED, expired).await;
+    }
+
+    /// A course in Welsh: what the tool tells a learner is the Welsh catalogue's, on a page
+    /// in Welsh; the precise reason stays, in English, on a line of its own.
+    #[tokio::test]
+    async fn refusals_speak_the_course_language() {
+        let index = b"<!DOCTYPE html><html lang=\"cy-GB\"><title>Cwrs</title>";
+        let (app, _dir) = tool_with(index).await;
+        let welsh = "<html lang=\"cy-GB\">";
+        let cases = [
+            (
+                get("/l/unknown/index.html"),
+                StatusCode::FORBIDDEN,
+                "Mae&#39;r lansiad hwn wedi dod i ben.",
+                None,
+            ),
+            (
+                form("/lti/launch", "state=abc"),
+                StatusCode::BAD_REQUEST,
+                "Ni chafodd cais eich platfform dysgu",
+                Some("The launch has no id_token."),
+            ),
+            (
+                form("/lti/launch", "state=abc&id_token=x.y.z"),
+                StatusCode::FORBIDDEN,
+                "Ni chafodd y gweithgaredd hwn ei agor o&#39;ch cwrs yn y porwr hwn.",
+                Some("state cookie missing"),
+            ),
+            (
+                get("/lti/login?login_hint=u"),
+                StatusCode::BAD_REQUEST,
+                "<h1>Does dim modd agor y gweithgaredd hwn</h1>",
+                Some("The login request has no iss."),
+            ),
+            (
+                get("/launch/s1"),
+                StatusCode::BAD_REQUEST,
+                "<h1>Agorwch hwn o&#39;ch cwrs</h1>",
+                None,
+            ),
+        ];
+        for (req, status, says, detail) in cases {
+            let uri = req.uri().to_string();
+            let (got, body) = send(&app, req).await;
+            assert_eq!(got, status, "{uri}: {body}");
+            assert!(body.contains(welsh), "{uri}: {body}");
+            assert!(body.contains(says), "{uri}: {body}");
+            match detail {
+                Some(detail) => {
+                    let line = "Manylion i&#39;ch gweinyddwr: <span lang=\"en\">";
+                    assert!(body.contains(line), "{uri}: {body}");
+                    assert!(body.contains(detail), "{uri}: {body}");
+                }
+                None => assert!(!body.contains("cp-detail"), "{uri}: {body}"),
+            }
+            let learner = body.split("class=\"cp-detail\"").next().unwrap();
+            for english in [
+                "This launch",
+                "cannot be accepted",
+                "Open this from",
+                "request",
+            ] {
+                assert!(!learner.contains(english), "{uri}: {body}");
+            }
+        }
     }
 
     #[tokio::test]

@@ -85,6 +85,26 @@ impl ServedCourse {
         Ok(Self::from_files(files)?)
     }
 
+    /// Loads the course source at `dir` as its variant `name` (`variants/<name>.toml`),
+    /// rendered exactly as `coursepack build --variant <name>` renders it: its title,
+    /// sessions, branding and interface language.
+    pub fn load_variant(dir: &Path, name: &str) -> Result<Self, LoadError> {
+        if !dir.join(COURSE_FILE).is_file() {
+            return Err(anyhow::anyhow!(
+                "{} has no {COURSE_FILE}: a variant is served from the course's source folder",
+                dir.display(),
+            )
+            .into());
+        }
+        // The tool serves the pages themselves: no package, no cartridge pages.
+        let no_targets = |_: &coursepack_pipeline::model::Course| Ok(Vec::new());
+        match build::prepare_variant(dir, name, &no_targets) {
+            Ok((prepared, _)) => Ok(Self::from_prepared(prepared)),
+            Err(build::Error::Input(diags)) => Err(LoadError::Course(diags)),
+            Err(build::Error::Failed(e)) => Err(e.into()),
+        }
+    }
+
     /// Loads and renders a course source exactly as `coursepack build` does.
     fn build(dir: &Path) -> Result<Self, LoadError> {
         let prepared = match build::prepare(dir) {
@@ -206,4 +226,37 @@ fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, SiteFile>) -> Result
 /// Adds the launch's `cp-lti` island to a page, where the runtime finds it.
 pub fn inject_lti(html: &[u8], island: &serde_json::Value) -> Vec<u8> {
     contract::insert_island(html, island::LTI, island)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A variant is served as `build --variant` renders it: its title, its sessions
+    /// (one left out), its language.
+    #[test]
+    fn a_variant_is_served_with_its_title_sessions_and_language() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/variants");
+        let base = ServedCourse::load(&dir).unwrap_or_else(|e| panic!("{e}"));
+        let cardiff = ServedCourse::load_variant(&dir, "cardiff").unwrap_or_else(|e| panic!("{e}"));
+        assert_ne!(cardiff.title, base.title);
+        assert_eq!(cardiff.interface.language, "cy");
+        assert_eq!(base.sessions().len(), 3);
+        assert_eq!(cardiff.sessions().len(), 2);
+        let overview = match cardiff.get(OVERVIEW) {
+            Some(SiteFile::Bytes(b)) => String::from_utf8(b.to_vec()).unwrap(),
+            _ => panic!("no overview"),
+        };
+        assert!(overview.contains("<html lang=\"cy\""), "{overview}");
+        assert!(overview.contains(&escape(&cardiff.title)), "{overview}");
+        match ServedCourse::load_variant(&dir, "nowhere") {
+            Err(LoadError::Course(diags)) => assert!(diags.has_errors()),
+            Err(e) => panic!("{e}"),
+            Ok(_) => panic!("an unknown variant is served"),
+        }
+    }
+
+    fn escape(s: &str) -> String {
+        crate::escape_html(s).replace("&#39;", "&#x27;")
+    }
 }

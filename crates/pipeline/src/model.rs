@@ -49,6 +49,13 @@ pub struct Course {
 }
 
 impl Course {
+    /// The title of a quiz without one, in the course's language
+    /// ("Knowledge check"): its assessment in a cartridge and the manifest's
+    /// item for it.
+    pub fn untitled_quiz(&self) -> String {
+        self.interface.get(UNTITLED_QUIZ, None, &[])
+    }
+
     /// What identifies this build of the course wherever an LMS or a
     /// browser keeps data by it (manifest identifiers, package names, the
     /// runtime's storage keys): the course id, and `-<variant>` for a
@@ -209,21 +216,21 @@ impl Block {
     }
 
     /// The title of the quiz a knowledge check becomes in a web cartridge
-    /// (its title, else [`UNTITLED_QUIZ`]); `None` for other blocks and for
-    /// quizzes with no question the cartridge profile can carry, which get
-    /// no assessment.
-    pub fn assessment_title(&self) -> Option<&str> {
+    /// (its title, else `untitled`: [`Course::untitled_quiz`]); `None` for
+    /// other blocks and for quizzes with no question the cartridge profile
+    /// can carry, which get no assessment.
+    pub fn assessment_title<'a>(&'a self, untitled: &'a str) -> Option<&'a str> {
         match &self.kind {
             BlockKind::Quiz(quiz) if quiz.cartridge_questions().next().is_some() => {
-                Some(self.title.as_deref().unwrap_or(UNTITLED_QUIZ))
+                Some(self.title.as_deref().unwrap_or(untitled))
             }
             _ => None,
         }
     }
 }
 
-/// The title of a quiz without one.
-pub const UNTITLED_QUIZ: &str = "Knowledge check";
+/// The catalogue key of the title of a quiz without one ("Knowledge check").
+pub const UNTITLED_QUIZ: &str = "quiz.untitled";
 
 #[derive(Debug, Clone)]
 pub enum BlockKind {

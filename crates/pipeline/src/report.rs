@@ -37,6 +37,80 @@ pub struct Report {
     /// `build` only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub totals: Option<Totals>,
+    /// `check`: every variant of the course; `build --variant`/`--all-variants`:
+    /// the variants built. Absent from a `build` of the course as it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub variants: Option<Vec<VariantReport>>,
+    /// `check` only: each translation file's coverage.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub translations: Option<Vec<TranslationReport>>,
+}
+
+/// One variant (`variants/<name>.toml`): what `check` found in it, or what
+/// `build` wrote of it.
+#[derive(Debug, Serialize)]
+pub struct VariantReport {
+    pub name: String,
+    /// The variant's file, as the human output names it.
+    pub file: String,
+    /// Whether it is ready to build (`check`) or was built (`build`).
+    pub ok: bool,
+    /// The course as the variant makes it, once it loaded.
+    pub course: Option<CourseSummary>,
+    /// The variant's language (BCP 47), once it loaded.
+    pub language: Option<String>,
+    pub errors: usize,
+    pub warnings: usize,
+    /// Its own problems, errors first: those the course has without the
+    /// variant are in the report's `problems`, not repeated here (`check`).
+    pub problems: Vec<Problem>,
+    /// `build` only: the variant's packages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub packages: Option<Vec<PackageReport>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub totals: Option<Totals>,
+}
+
+impl VariantReport {
+    /// The report of a variant with these problems, counted.
+    pub fn new(name: &str, file: String, problems: Vec<Problem>) -> VariantReport {
+        let errors = problems.iter().filter(|p| p.severity == "error").count();
+        VariantReport {
+            name: name.to_string(),
+            file,
+            ok: errors == 0,
+            course: None,
+            language: None,
+            errors,
+            warnings: problems.len() - errors,
+            problems,
+            packages: None,
+            totals: None,
+        }
+    }
+}
+
+/// How much of the course a translation file covers (`check`).
+#[derive(Debug, Serialize)]
+pub struct TranslationReport {
+    pub language: String,
+    /// `translations/<lang>.xlf`, inside the course folder.
+    pub file: String,
+    pub units: usize,
+    pub translated: usize,
+    pub stale: usize,
+}
+
+impl From<&crate::load::Coverage> for TranslationReport {
+    fn from(c: &crate::load::Coverage) -> Self {
+        TranslationReport {
+            language: c.language.clone(),
+            file: c.file.clone(),
+            units: c.units,
+            translated: c.translated,
+            stale: c.stale,
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]

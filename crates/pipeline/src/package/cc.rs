@@ -260,7 +260,7 @@ enum BlockResource<'a> {
     Assessment { title: &'a str, quiz: &'a Quiz },
 }
 
-fn block_resource(block: &Block) -> Option<BlockResource<'_>> {
+fn block_resource<'a>(block: &'a Block, untitled: &'a str) -> Option<BlockResource<'a>> {
     match &block.kind {
         BlockKind::Reading { url: Some(url), .. } => Some(BlockResource::WebLink {
             title: block.title.as_deref().unwrap_or(url),
@@ -271,7 +271,7 @@ fn block_resource(block: &Block) -> Option<BlockResource<'_>> {
             question,
         }),
         BlockKind::Quiz(quiz) => Some(BlockResource::Assessment {
-            title: block.assessment_title()?,
+            title: block.assessment_title(untitled)?,
             quiz,
         }),
         _ => None,
@@ -357,6 +357,7 @@ fn web(
     }
     let mut resources = vec![overview_res];
     let mut items = vec![overview_item];
+    let untitled = course.untitled_quiz();
     for &i in sessions {
         let s = &course.sessions[i];
         let page = session_page(s);
@@ -376,7 +377,7 @@ fn web(
             children: Vec::new(),
         }];
         for block in &s.blocks {
-            let Some(what) = block_resource(block) else {
+            let Some(what) = block_resource(block, &untitled) else {
                 continue;
             };
             let (kind, path, xml, title) = match what {
@@ -395,7 +396,7 @@ fn web(
                 BlockResource::Assessment { title, quiz } => (
                     v.qti_type,
                     qti::assessment_path(block),
-                    qti::assessment(block, quiz, v.qti_xsd),
+                    qti::assessment(block, quiz, v.qti_xsd, &untitled),
                     title,
                 ),
             };

@@ -27,7 +27,7 @@ use super::xml::Xml;
 use crate::markdown::{
     render as markdown_to_html, render_inline as markdown_inline, to_plain as markdown_to_plain,
 };
-use crate::model::{Block, BlockKind, Choice, Course, Question, QuestionKind, Quiz, UNTITLED_QUIZ};
+use crate::model::{Block, BlockKind, Choice, Course, Question, QuestionKind, Quiz};
 
 /// Namespace of QTI 1.2 (the same in CC 1.1 and 1.3).
 pub const NS: &str = "http://www.imsglobal.org/xsd/ims_qtiasiv1p2";
@@ -185,9 +185,10 @@ fn option_fb(c: &Choice) -> String {
 }
 
 /// The assessment file of one quiz block. `schema_location` is the
-/// profile's XSD for the cartridge's version.
-pub fn assessment(block: &Block, quiz: &Quiz, schema_location: &str) -> Vec<u8> {
-    let title = block.title.as_deref().unwrap_or(UNTITLED_QUIZ);
+/// profile's XSD for the cartridge's version; `untitled`, the title of a
+/// quiz without one ([`Course::untitled_quiz`]).
+pub fn assessment(block: &Block, quiz: &Quiz, schema_location: &str, untitled: &str) -> Vec<u8> {
+    let title = block.title.as_deref().unwrap_or(untitled);
     let location = format!("{NS} {schema_location}");
     let mut x = Xml::new();
     x.start(

@@ -231,6 +231,7 @@ pub struct DownloadView {
 }
 
 /// `n` and a noun, with the noun's plural when `n` is not 1.
+#[cfg(test)]
 pub fn count(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
@@ -270,51 +271,58 @@ pub fn duration(minutes: u32) -> String {
     }
 }
 
-/// A file size as people read it: `812 bytes`, `48 kB`, `3.2 MB` (powers of 1000).
-pub fn size(bytes: u64) -> String {
+/// A file size as people read it, in the interface's language: `812 bytes`,
+/// `48 kB`, `3.2 MB` in English, `3,2 Mo` in French (powers of 1000; the
+/// catalogue's `file.*` entries give the units and the decimal separator).
+pub fn size(cat: &crate::locale::Catalogue, bytes: u64) -> String {
+    let with = |key: &str, size: String| cat.get(key, None, &[("size", &size)]);
     match bytes {
-        0..1000 => count(bytes as usize, "byte", "bytes"),
-        1000..1_000_000 => format!("{} kB", (bytes + 500) / 1000),
+        0..1000 => tr(cat, "file.bytes", bytes as usize),
+        1000..1_000_000 => with("file.kilobytes", ((bytes + 500) / 1000).to_string()),
         _ => {
             let tenths = (bytes + 50_000) / 100_000;
-            if tenths >= 100 {
-                format!("{} MB", (tenths + 5) / 10)
+            let number = if tenths >= 100 {
+                ((tenths + 5) / 10).to_string()
             } else {
-                format!("{}.{} MB", tenths / 10, tenths % 10)
-            }
+                let decimal = cat.get("file.decimal", None, &[]);
+                format!("{}{decimal}{}", tenths / 10, tenths % 10)
+            };
+            with("file.megabytes", number)
         }
     }
 }
 
-/// What sort of file a download is, by its ending: `PDF`, `Word document`, …
-fn file_kind(rel: &str) -> String {
+/// What sort of file a download is, by its ending, in the interface's
+/// language: `PDF`, `Word document`, … (the catalogue's `file.kind.*`); an
+/// ending it does not know, in capitals (`XYZ`).
+fn file_kind(cat: &crate::locale::Catalogue, rel: &str) -> String {
     let ending = rel
         .rsplit_once('.')
         .map(|(_, e)| e.to_ascii_lowercase())
         .unwrap_or_default();
     let known = match ending.as_str() {
-        "pdf" => "PDF",
-        "doc" | "docx" => "Word document",
-        "odt" => "OpenDocument text",
-        "rtf" => "Rich text",
-        "txt" | "md" => "Text",
-        "ppt" | "pptx" => "PowerPoint slides",
-        "odp" => "OpenDocument slides",
-        "xls" | "xlsx" => "Excel spreadsheet",
-        "ods" => "OpenDocument spreadsheet",
-        "csv" => "CSV table",
-        "epub" => "EPUB book",
-        "zip" => "ZIP archive",
-        "png" | "jpg" | "jpeg" | "svg" | "webp" | "gif" => "Image",
-        "mp3" | "m4a" => "Audio",
-        "mp4" | "webm" => "Video",
-        "vtt" => "Captions",
+        "pdf" => "pdf",
+        "doc" | "docx" => "word",
+        "odt" => "odt",
+        "rtf" => "rtf",
+        "txt" | "md" => "text",
+        "ppt" | "pptx" => "powerpoint",
+        "odp" => "odp",
+        "xls" | "xlsx" => "excel",
+        "ods" => "ods",
+        "csv" => "csv",
+        "epub" => "epub",
+        "zip" => "zip",
+        "png" | "jpg" | "jpeg" | "svg" | "webp" | "gif" => "image",
+        "mp3" | "m4a" => "audio",
+        "mp4" | "webm" => "video",
+        "vtt" => "captions",
         _ => "",
     };
     if known.is_empty() {
         ending.to_ascii_uppercase()
     } else {
-        known.to_string()
+        cat.get(&format!("file.kind.{known}"), None, &[])
     }
 }
 
@@ -551,7 +559,10 @@ fn block(course: &Course, b: &Block, mode: Mode, in_session: bool) -> BlockView 
             .flatten(),
         // And a QTI quiz for each of its knowledge checks.
         assessment: (!interactive && in_session)
-            .then(|| b.assessment_title().map(str::to_string))
+            .then(|| {
+                b.assessment_title(&course.untitled_quiz())
+                    .map(str::to_string)
+            })
             .flatten(),
         is_quiz: false,
         quiz: None,
@@ -628,8 +639,8 @@ fn block(course: &Course, b: &Block, mode: Mode, in_session: bool) -> BlockView 
             v.download = Some(DownloadView {
                 href: crate::contract::href(&file.rel),
                 name: file.rel.rsplit('/').next().unwrap_or(&file.rel).to_string(),
-                type_label: file_kind(&file.rel),
-                size_label: size(*bytes),
+                type_label: file_kind(&course.interface, &file.rel),
+                size_label: size(&course.interface, *bytes),
             });
         }
         BlockKind::Reading { kind, url, body } => {
@@ -750,12 +761,36 @@ mod tests {
         assert_eq!(duration(45), "45 minutes");
         assert_eq!(duration(60), "1 hour");
         assert_eq!(duration(121), "2 hours 1 minute");
-        assert_eq!(size(1), "1 byte");
-        assert_eq!(size(999), "999 bytes");
-        assert_eq!(size(48_400), "48 kB");
-        assert_eq!(size(3_240_000), "3.2 MB");
-        assert_eq!(size(12_600_000), "13 MB");
-        assert_eq!(file_kind("media/a.PDF"), "PDF");
-        assert_eq!(file_kind("media/a.xyz"), "XYZ");
+        let en = crate::locale::Catalogue::english();
+        assert_eq!(size(&en, 1), "1 byte");
+        assert_eq!(size(&en, 999), "999 bytes");
+        assert_eq!(size(&en, 48_400), "48 kB");
+        assert_eq!(size(&en, 3_240_000), "3.2 MB");
+        assert_eq!(size(&en, 12_600_000), "13 MB");
+        assert_eq!(file_kind(&en, "media/a.PDF"), "PDF");
+        assert_eq!(file_kind(&en, "media/a.docx"), "Word document");
+        assert_eq!(file_kind(&en, "media/a.xyz"), "XYZ");
+    }
+
+    /// Units, decimal separator and the sorts of file follow the language.
+    #[test]
+    fn sizes_and_file_kinds_in_the_interface_language() {
+        let cat = |lang: &str| crate::locale::load(lang, None).unwrap().catalogue.unwrap();
+        let (fr, de, es, cy) = (cat("fr"), cat("de-DE"), cat("es"), cat("cy-GB"));
+        assert_eq!(size(&fr, 3_240_000), "3,2 Mo");
+        assert_eq!(size(&fr, 48_400), "48 ko");
+        assert_eq!(size(&fr, 12_600_000), "13 Mo");
+        assert_eq!(size(&fr, 2), "2 octets");
+        assert_eq!(size(&de, 3_240_000), "3,2 MB");
+        assert_eq!(size(&de, 999), "999 Byte");
+        assert_eq!(size(&es, 3_240_000), "3,2 MB");
+        assert_eq!(size(&cy, 3_240_000), "3.2 MB");
+        assert_eq!(size(&cy, 2), "2 feit");
+        assert_eq!(file_kind(&fr, "a.docx"), "Document Word");
+        assert_eq!(file_kind(&de, "a.xlsx"), "Excel-Tabelle");
+        assert_eq!(file_kind(&es, "a.pptx"), "Diapositivas de PowerPoint");
+        assert_eq!(file_kind(&cy, "a.pdf"), "PDF");
+        assert_eq!(file_kind(&cy, "a.docx"), "Dogfen Word");
+        assert_eq!(file_kind(&cy, "a.xyz"), "XYZ");
     }
 }
