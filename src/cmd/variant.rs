@@ -56,7 +56,8 @@ pub struct Talk {
 
 /// Builds every variant in `names` into `out`: each one loaded, checked
 /// for the LMSs asked for and rendered first (so that a problem in any of
-/// them writes nothing), then each one's packages written. A variant's
+/// them writes nothing), then every variant's packages written together
+/// and put in place all or none. A variant's
 /// `[packaging] targets` are its default when `--target` is not given.
 /// Problems stop the build: as an error (human), or as each variant's
 /// problems with nothing written (JSON).
@@ -132,6 +133,11 @@ pub fn build_all(
         return Err(Error::Input(problems));
     }
     let say = !talk.quiet && !talk.json;
+    // Every variant's packages are written together and put in place all
+    // or none: a variant that fails to write leaves no other variant's
+    // packages behind, and the variants share the reading of their media.
+    let mut packages = Vec::new();
+    let mut counts = Vec::new();
     for (i, prepared, targets) in &mut prepared {
         let outcome = &mut outcomes[*i];
         let name = &outcome.name;
@@ -148,7 +154,7 @@ pub fn build_all(
         }
         outcome.diagnostics = named(name, diags);
         let warnings = &mut outcome.target_warnings;
-        let written = build::build_with(
+        let own = build::packages_of(
             prepared,
             targets,
             out,
@@ -168,8 +174,15 @@ pub fn build_all(
                 bytes: &|_| {},
             },
         )?;
+        counts.push((*i, own.len()));
+        packages.extend(own);
+    }
+    let mut written = build::write_all(packages, &|_| {})?.into_iter();
+    for (i, count) in counts {
+        let outcome = &mut outcomes[i];
+        outcome.written = written.by_ref().take(count).collect();
         if !talk.json {
-            for w in &written {
+            for w in &outcome.written {
                 println!(
                     "wrote {} ({}, {} files)",
                     w.path.display(),
@@ -178,7 +191,6 @@ pub fn build_all(
                 );
             }
         }
-        outcome.written = written;
     }
     Ok(outcomes)
 }

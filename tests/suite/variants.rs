@@ -845,3 +845,44 @@ fn a_variant_is_served_by_its_own_tool_and_its_lti_packages_point_there() {
     assert!(body.contains("<html lang=\"cy\">"), "{body}");
     assert!(body.contains("Agorwch hwn o&#39;ch cwrs"), "{body}");
 }
+
+/// `--all-variants` writes every variant's packages or none: a package of
+/// the last variant that cannot be put in place leaves no earlier
+/// variant's package behind, and what was in the folder untouched.
+#[test]
+fn all_variants_are_written_all_or_none() {
+    let out = tempfile::tempdir().unwrap();
+    let kept = out.path().join("feedback-basics-cardiff-2.1.0-scorm2004.zip");
+    std::fs::write(&kept, b"an earlier build").unwrap();
+    // A folder where leeds' SCORM 1.2 package goes: no rename replaces it.
+    let blocked = out.path().join("feedback-basics-leeds-2.1.0-scorm12.zip");
+    std::fs::create_dir(&blocked).unwrap();
+    let o = run(&[
+        "build",
+        fixture().to_str().unwrap(),
+        "--all-variants",
+        "--target",
+        "scorm12,scorm2004",
+        "--out",
+        out.path().to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("feedback-basics-leeds-2.1.0-scorm12.zip"),
+        "{}",
+        stderr(&o)
+    );
+    let mut names: Vec<String> = std::fs::read_dir(out.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "feedback-basics-cardiff-2.1.0-scorm2004.zip",
+            "feedback-basics-leeds-2.1.0-scorm12.zip",
+        ]
+    );
+    assert_eq!(std::fs::read(&kept).unwrap(), b"an earlier build");
+}
