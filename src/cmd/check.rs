@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use clap::Args as ClapArgs;
 
 use super::output::{Format, print_json};
-use super::targets::TargetArgs;
+use super::targets::{Chosen, TargetArgs};
+use super::variant::LmsCheck;
 use super::{EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, count, fail_as, report};
 use coursepack_pipeline::build::{self, Error};
 use coursepack_pipeline::diagnostic::{Diagnostics, Severity};
@@ -36,7 +37,7 @@ pub fn execute(args: Args) -> i32 {
     let mut course = None;
     let result = run(&args, &mut course);
     if args.format == Format::Json {
-        return print_report(&args.course_dir, result, course);
+        return print_report(&args, result, course);
     }
     // What the course says without a variant, not repeated for each variant.
     let base = match &result {
@@ -51,8 +52,14 @@ pub fn execute(args: Args) -> i32 {
     let loaded = result.is_ok();
     let code = check_course(&args, result);
     // Every variant, and (when the course loads) every translation's coverage.
-    let variants_ok =
-        super::variant::check_all(&args.course_dir, base.as_ref(), loaded, args.quiet);
+    let chosen = args.targets.choose().ok();
+    let variants_ok = super::variant::check_all(
+        &args.course_dir,
+        base.as_ref(),
+        loaded,
+        lms_check(&args, chosen.as_ref()),
+        args.quiet,
+    );
     if code == EXIT_OK && !variants_ok {
         return EXIT_BAD_INPUT;
     }
@@ -99,17 +106,26 @@ fn run(args: &Args, course: &mut Option<CourseSummary>) -> Result<Loaded, Error>
     Ok(loaded)
 }
 
-fn print_report(
-    dir: &std::path::Path,
-    result: Result<Loaded, Error>,
-    course: Option<CourseSummary>,
-) -> i32 {
+/// With `--lms`, what checks each variant's packages.
+fn lms_check<'a>(args: &'a Args, chosen: Option<&'a Chosen>) -> Option<LmsCheck<'a>> {
+    chosen
+        .filter(|c| !c.lmss.is_empty())
+        .map(|chosen| LmsCheck {
+            chosen,
+            target_names: &args.targets.target,
+        })
+}
+
+fn print_report(args: &Args, result: Result<Loaded, Error>, course: Option<CourseSummary>) -> i32 {
+    let dir = args.course_dir.as_path();
     let base = match &result {
         Ok(loaded) => Some(&loaded.diagnostics),
         Err(Error::Input(diags)) => Some(diags),
         Err(_) => None,
     };
-    let checked = super::variant::check_variants(dir, base, result.is_ok());
+    let chosen = args.targets.choose().ok();
+    let checked =
+        super::variant::check_variants(dir, base, result.is_ok(), lms_check(args, chosen.as_ref()));
     let (mut exit_code, mut problems) = match result {
         Ok(loaded) => (EXIT_OK, json::problems(&loaded.diagnostics)),
         Err(Error::Input(diags)) => (EXIT_BAD_INPUT, json::problems(&diags)),

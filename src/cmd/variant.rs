@@ -9,7 +9,7 @@ use super::{count, human_size, report, report_grouped};
 use coursepack_pipeline::archive::Written;
 use coursepack_pipeline::build::{self, Error, Observer};
 use coursepack_pipeline::diagnostic::{Diagnostic, Diagnostics};
-use coursepack_pipeline::load;
+use coursepack_pipeline::load::{self, Loaded};
 use coursepack_pipeline::package;
 
 /// The variants a build asks for: those named, or every one with
@@ -228,6 +228,34 @@ pub struct VariantChecked {
     pub failure: Option<String>,
 }
 
+/// `check --lms`: the LMSs' findings on each variant's own packages (those
+/// of `--target`, else the variant's `[packaging] targets`).
+#[derive(Clone, Copy)]
+pub struct LmsCheck<'a> {
+    pub chosen: &'a Chosen,
+    /// `--target` as given (empty: each variant's own targets).
+    pub target_names: &'a [String],
+}
+
+impl LmsCheck<'_> {
+    /// Adds the findings to the variant's diagnostics; whether any is an
+    /// error.
+    fn check(&self, loaded: &mut Loaded) -> bool {
+        let wanted = if self.target_names.is_empty() {
+            &loaded.course.default_targets
+        } else {
+            self.target_names
+        };
+        match package::select(wanted, &self.chosen.options) {
+            Ok(targets) => self.chosen.check_lms_of(loaded, &targets),
+            Err(diags) => {
+                loaded.diagnostics.items.extend(diags.items);
+                true
+            }
+        }
+    }
+}
+
 /// What `check` found in the variants and the translation files.
 pub struct Checked {
     pub variants: Vec<VariantChecked>,
@@ -250,11 +278,17 @@ impl Checked {
 /// after the course itself was checked (`base`: its problems, which are
 /// not repeated; `loaded`: it loaded with no error; only then is the
 /// coverage looked at).
-pub fn check_variants(dir: &Path, base: Option<&Diagnostics>, loaded: bool) -> Checked {
-    // What a problem is, cheaply: its words and its place.
+pub fn check_variants(
+    dir: &Path,
+    base: Option<&Diagnostics>,
+    loaded: bool,
+    lms: Option<LmsCheck>,
+) -> Checked {
+    // What a problem is, cheaply: its severity, words and place.
     let key = |d: &Diagnostic| {
         let loc = d.location.as_ref();
         (
+            d.is_error(),
             d.message.clone(),
             loc.map(|l| l.path.clone()),
             loc.and_then(|l| l.span.clone()),
@@ -294,9 +328,14 @@ pub fn check_variants(dir: &Path, base: Option<&Diagnostics>, loaded: bool) -> C
             failure: None,
         };
         match build::check_variant(dir, &name) {
-            Ok(loaded) => {
+            Ok(mut loaded) => {
+                let refused = lms.is_some_and(|l| l.check(&mut loaded));
                 v.diagnostics = fresh(loaded.diagnostics);
-                v.course = Some(loaded.course);
+                // An LMS's refusal the course itself has too was told once,
+                // with the course, and fails the check already.
+                if !refused || !v.diagnostics.has_errors() {
+                    v.course = Some(loaded.course);
+                }
             }
             Err(Error::Input(diags)) => v.diagnostics = fresh(diags),
             Err(Error::Failed(e)) => v.failure = Some(format!("{e:#}")),
@@ -318,8 +357,14 @@ pub fn check_variants(dir: &Path, base: Option<&Diagnostics>, loaded: bool) -> C
 
 /// [`check_variants`], told on stderr and stdout; whether everything is
 /// ready to build.
-pub fn check_all(dir: &Path, base: Option<&Diagnostics>, loaded: bool, quiet: bool) -> bool {
-    let checked = check_variants(dir, base, loaded);
+pub fn check_all(
+    dir: &Path,
+    base: Option<&Diagnostics>,
+    loaded: bool,
+    lms: Option<LmsCheck>,
+    quiet: bool,
+) -> bool {
+    let checked = check_variants(dir, base, loaded, lms);
     for v in &checked.variants {
         let name = &v.name;
         match (&v.course, &v.failure) {

@@ -852,7 +852,9 @@ fn a_variant_is_served_by_its_own_tool_and_its_lti_packages_point_there() {
 #[test]
 fn all_variants_are_written_all_or_none() {
     let out = tempfile::tempdir().unwrap();
-    let kept = out.path().join("feedback-basics-cardiff-2.1.0-scorm2004.zip");
+    let kept = out
+        .path()
+        .join("feedback-basics-cardiff-2.1.0-scorm2004.zip");
     std::fs::write(&kept, b"an earlier build").unwrap();
     // A folder where leeds' SCORM 1.2 package goes: no rename replaces it.
     let blocked = out.path().join("feedback-basics-leeds-2.1.0-scorm12.zip");
@@ -885,4 +887,49 @@ fn all_variants_are_written_all_or_none() {
         ]
     );
     assert_eq!(std::fs::read(&kept).unwrap(), b"an earlier build");
+}
+
+/// `check --lms` checks each variant's own packages: a variant whose
+/// `[packaging] targets` Moodle cannot take at all fails the check, named,
+/// while the course (every target) and the other variant pass.
+#[test]
+fn check_lms_checks_each_variant_s_own_packages() {
+    let course = fixture_copy();
+    let cardiff = course.path().join("variants/cardiff.toml");
+    let text = std::fs::read_to_string(&cardiff).unwrap();
+    let only_cc13 = text.replace(
+        r#"targets = ["scorm12", "scorm2004", "cc13"]"#,
+        r#"targets = ["cc13"]"#,
+    );
+    assert_ne!(text, only_cc13, "the fixture's cardiff targets changed");
+    std::fs::write(&cardiff, only_cc13).unwrap();
+    let dir = course.path().to_str().unwrap();
+
+    let o = run(&["check", dir, "--lms", "moodle", "--quiet"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("error: variant `cardiff`: Moodle: the cc13 package"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stdout(&o).contains("variant `leeds` (en-GB) is ready to build"));
+
+    let (code, r) = json_report(&["check", dir, "--lms", "moodle"]);
+    assert_eq!(code, 2, "{r:#}");
+    let variants = r["variants"].as_array().unwrap();
+    let by_name = |n: &str| variants.iter().find(|v| v["name"] == n).unwrap();
+    assert_eq!(by_name("cardiff")["ok"], false, "{r:#}");
+    assert!(
+        by_name("cardiff")["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["code"] == "moodle/format" && p["severity"] == "error"),
+        "{r:#}"
+    );
+    assert_eq!(by_name("leeds")["ok"], true, "{r:#}");
+
+    // Without --lms, the same variant is ready to build.
+    let o = run(&["check", dir, "--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
 }
