@@ -230,3 +230,49 @@ fn a_folder_where_a_package_goes_leaves_every_package_as_it_was() {
         ]
     );
 }
+
+/// A course's own templates that do not parse are reported all at once,
+/// each at its file, line and column, and the build writes nothing.
+#[test]
+fn every_broken_template_is_reported_at_its_place() {
+    let dir = seed_course_edited("[course]\n", "[course]\ntemplates = \"templates\"\n");
+    let templates = dir.path().join("templates");
+    std::fs::create_dir(&templates).unwrap();
+    let block = include_str!("../../templates/block.hbs").replacen("{{", "{{ {{", 1);
+    std::fs::write(templates.join("block.hbs"), &block).unwrap();
+    let layout = format!(
+        "{}{{{{#if course.title}}}}",
+        include_str!("../../templates/layout.hbs")
+    );
+    std::fs::write(templates.join("layout.hbs"), layout).unwrap();
+    let out = dir.path().join("dist");
+    let o = coursepack(
+        &root(),
+        &[
+            "build",
+            dir.path().to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    // At the line of the stray `{{`, with a column and the line shown.
+    let line = block.lines().position(|l| l.contains("{{ {{")).unwrap() + 1;
+    let at = format!("templates/block.hbs:{line}:");
+    let found = err.find(&at).unwrap_or_else(|| panic!("no {at} in {err}"));
+    let rest = &err[found + at.len()..];
+    let col: usize = rest[..rest.find(':').unwrap()].parse().unwrap();
+    assert!(col > 1, "{err}");
+    assert!(rest.contains(": block.hbs does not parse"), "{err}");
+    assert!(rest.contains("{{ {{kind}}"), "{err}");
+    assert!(
+        err.contains("templates/layout.hbs: layout.hbs does not parse: it ends inside"),
+        "{err}"
+    );
+    assert!(
+        err.contains("2 problems found; nothing was written"),
+        "{err}"
+    );
+    assert!(!out.exists());
+}

@@ -122,7 +122,14 @@ fn render_pages(
         // With the course's own templates, a rendering error is the course's.
         Err(e) if loaded.course.templates.is_some() => {
             let mut diags = loaded.diagnostics;
-            diags.push(template_error(&loaded.course, templates, &e));
+            match e.downcast_ref::<render::Unparsed>() {
+                Some(unparsed) => {
+                    for (file, why) in &unparsed.0 {
+                        diags.push(parse_error(&loaded.course, templates, file, why));
+                    }
+                }
+                None => diags.push(template_error(&loaded.course, templates, &e)),
+            }
             return Err(Error::Input(diags));
         }
         Err(e) => return Err(Error::Failed(e)),
@@ -289,16 +296,52 @@ fn template_error(
     let mut d = Diagnostic::error(message).help(help);
     if let (Some(file), Some(dir)) = (file, course.templates.as_deref()) {
         let text = templates.get(&file);
-        let span = re.line_no.zip(re.column_no).and_then(|(line, col)| {
-            let start: usize = text
-                .split_inclusive('\n')
-                .take(line.saturating_sub(1))
-                .map(str::len)
-                .sum();
-            let offset = start + col.saturating_sub(1);
-            (offset < text.len()).then_some(offset..offset + 1)
-        });
+        let span = re
+            .line_no
+            .zip(re.column_no)
+            .and_then(|(line, col)| span_at(text, line, col));
         d = d.at(&dir.join(&file), span).with_source(text.into());
     }
     d
+}
+
+/// A course's own template that does not parse, at the place handlebars
+/// stopped.
+fn parse_error(
+    course: &crate::model::Course,
+    templates: &Templates,
+    file: &str,
+    why: &handlebars::TemplateError,
+) -> Diagnostic {
+    let text = templates.get(file);
+    let span = why.pos().and_then(|(line, col)| span_at(text, line, col));
+    // The syntax error's own words list every rule of handlebars' grammar
+    // that could have come next: the place and the line say more.
+    let message = match (why.reason(), &span) {
+        (handlebars::TemplateErrorReason::InvalidSyntax(_), Some(_)) => {
+            format!("{file} does not parse: this is not Handlebars syntax")
+        }
+        (handlebars::TemplateErrorReason::InvalidSyntax(_), None) => format!(
+            "{file} does not parse: it ends inside a `{{{{…` or a block it opens (`{{{{#…}}}}` without its `{{{{/…}}}}`)"
+        ),
+        (reason, _) => format!("{file} does not parse: {reason}"),
+    };
+    let mut d = Diagnostic::error(message).help(
+        "compare it with the default template (`coursepack init --templates DIR` writes them); a literal `{{` is written `\\{{`",
+    );
+    if let Some(dir) = course.templates.as_deref() {
+        d = d.at(&dir.join(file), span).with_source(text.into());
+    }
+    d
+}
+
+/// The one character at `line` and `col` (both from 1) of `text`.
+fn span_at(text: &str, line: usize, col: usize) -> Option<std::ops::Range<usize>> {
+    let start: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
+    let offset = start + col.saturating_sub(1);
+    (offset < text.len()).then_some(offset..offset + 1)
 }

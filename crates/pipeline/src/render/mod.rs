@@ -70,16 +70,8 @@ pub fn render(course: &Course, templates: &Templates, static_pages: bool) -> Res
     hb.set_strict_mode(true);
     hb.register_escape_fn(handlebars::html_escape);
     hb.register_helper("t", Box::new(Translate(course.interface.clone())));
-    for name in [
-        "layout.hbs",
-        "overview.hbs",
-        "session.hbs",
-        "block.hbs",
-        "player.hbs",
-    ] {
-        let key = name.trim_end_matches(".hbs");
-        hb.register_template_string(key, templates.get(name))
-            .with_context(|| format!("template {name} does not parse"))?;
+    for (key, template) in compile(templates)? {
+        hb.register_template(key, template);
     }
 
     let (overview, sessions) = pages(course, &hb, Mode::Interactive)?;
@@ -134,6 +126,77 @@ pub fn render(course: &Course, templates: &Templates, static_pages: bool) -> Res
         static_pages: statics,
     })
 }
+
+/// The templates the pages are rendered with, by file name.
+const TEMPLATES: [&str; 5] = [
+    "layout.hbs",
+    "overview.hbs",
+    "session.hbs",
+    "block.hbs",
+    "player.hbs",
+];
+
+/// Every template compiled, under its name without `.hbs`. Compiling is
+/// about a third of the seed course's build: handlebars finds the line of
+/// each token it parses by counting from the start of the template, so
+/// the time grows with the square of a template's length. The templates
+/// are compiled side by side; every one that does not parse is in the
+/// error ([`Unparsed`]), in [`TEMPLATES`] order.
+fn compile(templates: &Templates) -> Result<Vec<(&'static str, handlebars::Template)>> {
+    let results: Vec<_> = std::thread::scope(|scope| {
+        let compiling: Vec<_> = TEMPLATES
+            .iter()
+            .map(|name| {
+                let key = name.trim_end_matches(".hbs");
+                let text = templates.get(name);
+                let job = scope
+                    .spawn(move || handlebars::Template::compile_with_name(text, key.to_string()));
+                (*name, key, job)
+            })
+            .collect();
+        compiling
+            .into_iter()
+            .map(|(name, key, job)| {
+                let result = job
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                (name, key, result)
+            })
+            .collect()
+    });
+    let mut compiled = Vec::new();
+    let mut unparsed = Vec::new();
+    for (name, key, result) in results {
+        match result {
+            Ok(template) => compiled.push((key, template)),
+            Err(e) => unparsed.push((name, e)),
+        }
+    }
+    if unparsed.is_empty() {
+        Ok(compiled)
+    } else {
+        Err(Unparsed(unparsed).into())
+    }
+}
+
+/// Templates that do not parse, each with its file name (`block.hbs`) and
+/// where handlebars stopped.
+#[derive(Debug)]
+pub struct Unparsed(pub Vec<(&'static str, handlebars::TemplateError)>);
+
+impl std::fmt::Display for Unparsed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, (name, e)) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "template {name} does not parse: {e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Unparsed {}
 
 /// The overview and the session pages in one mode.
 fn pages(course: &Course, hb: &Handlebars, mode: Mode) -> Result<(Entry, Vec<Entry>)> {
