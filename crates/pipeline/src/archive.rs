@@ -238,6 +238,10 @@ struct Ahead<'a> {
     bytes: HashMap<&'a [u8], usize>,
     /// Per task: `None` until done.
     slots: Vec<Mutex<Option<Made>>>,
+    /// Per task: the entries, in every package, still to use what it made;
+    /// deflated bytes are dropped once the last has (memory stays near
+    /// what the writers have yet to write, not every page twice).
+    uses: Vec<AtomicUsize>,
     ready: Condvar,
     next: AtomicUsize,
     stopped: AtomicBool,
@@ -251,31 +255,33 @@ impl<'a> Ahead<'a> {
         // so that what every writer needs next comes soon.
         let longest = packages.iter().map(|(_, e)| e.len()).max().unwrap_or(0);
         let mut tasks = Vec::new();
+        let mut uses: Vec<usize> = Vec::new();
         let mut files = HashMap::new();
         let mut bytes = HashMap::new();
         for i in 0..longest {
             for (_, entries) in packages {
                 let Some(e) = entries.get(i) else { continue };
                 let stored = crate::file_types::is_compressed(&e.path);
-                match &e.source {
-                    Source::File(p) if stored => {
-                        files.entry(p.as_path()).or_insert_with(|| {
-                            tasks.push(Task::Crc(p));
-                            tasks.len() - 1
-                        });
-                    }
+                let task = match &e.source {
+                    Source::File(p) if stored => *files.entry(p.as_path()).or_insert_with(|| {
+                        tasks.push(Task::Crc(p));
+                        tasks.len() - 1
+                    }),
                     Source::Bytes(b) if !stored => {
-                        bytes.entry(b.as_slice()).or_insert_with(|| {
+                        *bytes.entry(b.as_slice()).or_insert_with(|| {
                             tasks.push(Task::Deflate(b));
                             tasks.len() - 1
-                        });
+                        })
                     }
-                    _ => {}
-                }
+                    _ => continue,
+                };
+                uses.resize(tasks.len(), 0);
+                uses[task] += 1;
             }
         }
         Ahead {
             slots: tasks.iter().map(|_| Mutex::new(None)).collect(),
+            uses: uses.into_iter().map(AtomicUsize::new).collect(),
             tasks,
             files,
             bytes,
@@ -342,14 +348,23 @@ impl<'a> Ahead<'a> {
         let Some(&i) = self.bytes.get(bytes) else {
             return Ok(false);
         };
-        self.with(i, |made| {
-            let Made::Deflated(Some(one)) = made else {
-                return Ok(false);
-            };
-            let mut one = zip::ZipArchive::new(io::Cursor::new(one.as_slice()))?;
-            zip.raw_copy_file_rename(one.by_index_raw(0)?, path)?;
-            Ok(true)
-        })
+        let mut made = lock(&self.slots[i]);
+        while made.is_none() {
+            made = self.ready.wait(made).unwrap_or_else(|e| e.into_inner());
+        }
+        let copied = match made.as_ref() {
+            Some(Made::Deflated(Some(one))) => {
+                let mut one = zip::ZipArchive::new(io::Cursor::new(one.as_slice()))?;
+                zip.raw_copy_file_rename(one.by_index_raw(0)?, path)?;
+                true
+            }
+            _ => false,
+        };
+        if self.uses[i].fetch_sub(1, Ordering::Relaxed) == 1 {
+            // The last entry to need them: the bytes go.
+            *made = Some(Made::Deflated(None));
+        }
+        Ok(copied)
     }
 }
 
