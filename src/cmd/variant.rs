@@ -57,8 +57,8 @@ pub struct Talk {
 /// Builds every variant in `names` into `out`: each one loaded, checked
 /// for the LMSs asked for and rendered first (so that a problem in any of
 /// them writes nothing), then every variant's packages written together
-/// and put in place all or none. A variant's
-/// `[packaging] targets` are its default when `--target` is not given.
+/// and put in place all or none. A variant's `[packaging] targets` are its
+/// default when `--target` is not given.
 /// Problems stop the build: as an error (human), or as each variant's
 /// problems with nothing written (JSON).
 pub fn build_all(
