@@ -10,7 +10,9 @@ use std::collections::HashMap;
 use toml::Spanned;
 
 use super::{Checker, DEFAULT_COLOUR, DEFAULT_VIDEO_PERCENT, MAX_NAME_PART};
-use crate::config::{BrandingTable, CourseFile as RawCourse, SessionTable};
+use crate::config::{
+    BrandingTable, CourseFile as RawCourse, PartnerTable, PersonTable, SessionTable,
+};
 use crate::contract::{
     SCORM12_SUSPEND_LIMIT, course_suspend_data_worst_case, suspend_data_worst_case,
 };
@@ -73,24 +75,8 @@ impl Checker<'_> {
         };
         let templates = self.templates_dir(c.templates.as_ref());
 
-        let people = raw
-            .people
-            .iter()
-            .map(|p| Person {
-                name: self.non_empty(&p.name, "person's name"),
-                role: p.role.as_ref().map(|r| r.get_ref().clone()),
-                bio: p.bio.as_ref().map(|b| b.get_ref().clone()),
-            })
-            .collect();
-        let partners = raw
-            .partners
-            .iter()
-            .map(|p| Partner {
-                name: self.non_empty(&p.name, "partner's name"),
-                relation: p.relation.as_ref().map(|r| r.get_ref().clone()),
-                url: p.url.as_ref().and_then(|u| self.url(u, false)),
-            })
-            .collect();
+        let people = raw.people.iter().map(|p| self.person(p)).collect();
+        let partners = raw.partners.iter().map(|p| self.partner(p)).collect();
         let branding = self.branding(&raw.branding);
         // Images in the overview's own Markdown: the summary and the bios.
         let mut images = Vec::new();
@@ -207,6 +193,24 @@ impl Checker<'_> {
             overview_end: None,
             default_targets: Vec::new(),
         })
+    }
+
+    /// A `[[people]]` entry (the course's or a variant's).
+    pub(super) fn person(&mut self, p: &PersonTable) -> Person {
+        Person {
+            name: self.non_empty(&p.name, "person's name"),
+            role: p.role.as_ref().map(|r| r.get_ref().clone()),
+            bio: p.bio.as_ref().map(|b| b.get_ref().clone()),
+        }
+    }
+
+    /// A `[[partners]]` entry (the course's or a variant's).
+    pub(super) fn partner(&mut self, p: &PartnerTable) -> Partner {
+        Partner {
+            name: self.non_empty(&p.name, "partner's name"),
+            relation: p.relation.as_ref().map(|r| r.get_ref().clone()),
+            url: p.url.as_ref().and_then(|u| self.url(u, false)),
+        }
     }
 
     pub(super) fn branding(&mut self, b: &BrandingTable) -> Branding {

@@ -13,7 +13,7 @@ use super::{Checker, MAX_SUGGESTIONS};
 use crate::config::VariantFile;
 use crate::course_fs;
 use crate::diagnostic::{Diagnostic, Diagnostics, LineIndex, suggest};
-use crate::model::{Course, Partner, Person, Sco, Split};
+use crate::model::{Course, Sco, Split};
 
 /// The folder of a course's variants.
 pub const DIR: &str = "variants";
@@ -180,27 +180,13 @@ impl Checker<'_> {
             self.overview_files(s, course);
         }
         if let Some(people) = &v.people {
-            course.people = people
-                .iter()
-                .map(|p| Person {
-                    name: self.non_empty(&p.name, "person's name"),
-                    role: p.role.as_ref().map(|r| r.get_ref().clone()),
-                    bio: p.bio.as_ref().map(|b| b.get_ref().clone()),
-                })
-                .collect();
+            course.people = people.iter().map(|p| self.person(p)).collect();
             for bio in people.iter().filter_map(|p| p.bio.as_ref()) {
                 self.overview_files(bio, course);
             }
         }
         if let Some(partners) = &v.partners {
-            course.partners = partners
-                .iter()
-                .map(|p| Partner {
-                    name: self.non_empty(&p.name, "partner's name"),
-                    relation: p.relation.as_ref().map(|r| r.get_ref().clone()),
-                    url: p.url.as_ref().and_then(|u| self.url(u, false)),
-                })
-                .collect();
+            course.partners = partners.iter().map(|p| self.partner(p)).collect();
         }
         if let Some(b) = &v.branding {
             let checked = self.branding(b);
