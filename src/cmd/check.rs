@@ -35,9 +35,16 @@ pub struct Args {
 
 pub fn execute(args: Args) -> i32 {
     let mut course = None;
-    let result = run(&args, &mut course);
+    let (chosen, result) = match args.targets.choose() {
+        Ok(chosen) => {
+            let result = run(&args, &chosen, &mut course);
+            (Some(chosen), result)
+        }
+        Err(diags) => (None, Err(Error::Input(diags))),
+    };
+    let lms = lms_check(&args, chosen.as_ref());
     if args.format == Format::Json {
-        return print_report(&args, result, course);
+        return print_report(&args, lms, result, course);
     }
     // What the course says without a variant, not repeated for each variant.
     let base = match &result {
@@ -52,14 +59,8 @@ pub fn execute(args: Args) -> i32 {
     let loaded = result.is_ok();
     let code = check_course(&args, result);
     // Every variant, and (when the course loads) every translation's coverage.
-    let chosen = args.targets.choose().ok();
-    let variants_ok = super::variant::check_all(
-        &args.course_dir,
-        base.as_ref(),
-        loaded,
-        lms_check(&args, chosen.as_ref()),
-        args.quiet,
-    );
+    let variants_ok =
+        super::variant::check_all(&args.course_dir, base.as_ref(), loaded, lms, args.quiet);
     if code == EXIT_OK && !variants_ok {
         return EXIT_BAD_INPUT;
     }
@@ -96,8 +97,7 @@ fn check_course(args: &Args, result: Result<Loaded, Error>) -> i32 {
 
 /// The course checked, with the findings of the LMSs asked for; `course`
 /// is told what the course is once it loads.
-fn run(args: &Args, course: &mut Option<CourseSummary>) -> Result<Loaded, Error> {
-    let chosen = args.targets.choose().map_err(Error::Input)?;
+fn run(args: &Args, chosen: &Chosen, course: &mut Option<CourseSummary>) -> Result<Loaded, Error> {
     let mut loaded = build::check(&args.course_dir)?;
     *course = Some(CourseSummary::of(&loaded.course));
     if chosen.check_lms(&mut loaded) {
@@ -116,16 +116,19 @@ fn lms_check<'a>(args: &'a Args, chosen: Option<&'a Chosen>) -> Option<LmsCheck<
         })
 }
 
-fn print_report(args: &Args, result: Result<Loaded, Error>, course: Option<CourseSummary>) -> i32 {
+fn print_report(
+    args: &Args,
+    lms: Option<LmsCheck>,
+    result: Result<Loaded, Error>,
+    course: Option<CourseSummary>,
+) -> i32 {
     let dir = args.course_dir.as_path();
     let base = match &result {
         Ok(loaded) => Some(&loaded.diagnostics),
         Err(Error::Input(diags)) => Some(diags),
         Err(_) => None,
     };
-    let chosen = args.targets.choose().ok();
-    let checked =
-        super::variant::check_variants(dir, base, result.is_ok(), lms_check(args, chosen.as_ref()));
+    let checked = super::variant::check_variants(dir, base, result.is_ok(), lms);
     let (mut exit_code, mut problems) = match result {
         Ok(loaded) => (EXIT_OK, json::problems(&loaded.diagnostics)),
         Err(Error::Input(diags)) => (EXIT_BAD_INPUT, json::problems(&diags)),
