@@ -75,12 +75,7 @@ pub fn build_all(
     let mut problems = Diagnostics::default();
     for name in names {
         let select = |course: &coursepack_pipeline::model::Course| {
-            let wanted = if target_names.is_empty() {
-                &course.default_targets
-            } else {
-                target_names
-            };
-            let targets = package::select(wanted, options)?;
+            let targets = own_targets(course, target_names, options)?;
             // One tool serves one variant (`serve --variant`), at its own address: the
             // packages that point at a tool are built for one variant at a time.
             if names.len() > 1 && targets.iter().any(|t| t.uses_tool_url()) {
@@ -228,6 +223,21 @@ pub struct VariantChecked {
     pub failure: Option<String>,
 }
 
+/// A variant's targets: `--target` as given (`target_names`), else the
+/// variant's own `[packaging] targets` (none: every default target).
+fn own_targets(
+    course: &coursepack_pipeline::model::Course,
+    target_names: &[String],
+    options: &package::Options,
+) -> Result<Vec<Box<dyn package::Target>>, Diagnostics> {
+    let wanted = if target_names.is_empty() {
+        &course.default_targets
+    } else {
+        target_names
+    };
+    package::select(wanted, options)
+}
+
 /// `check --lms`: the LMSs' findings on each variant's own packages (those
 /// of `--target`, else the variant's `[packaging] targets`).
 #[derive(Clone, Copy)]
@@ -241,12 +251,7 @@ impl LmsCheck<'_> {
     /// Adds the findings to the variant's diagnostics; whether any is an
     /// error.
     fn check(&self, loaded: &mut Loaded) -> bool {
-        let wanted = if self.target_names.is_empty() {
-            &loaded.course.default_targets
-        } else {
-            self.target_names
-        };
-        match package::select(wanted, &self.chosen.options) {
+        match own_targets(&loaded.course, self.target_names, &self.chosen.options) {
             Ok(targets) => self.chosen.check_lms_of(loaded, &targets),
             Err(diags) => {
                 loaded.diagnostics.items.extend(diags.items);
