@@ -294,7 +294,7 @@ impl Refusal {
     /// The page a learner sees, in the catalogue's language (`lang`, `dir`): its title and
     /// text from the catalogue, and the English detail for whoever helps them on a line of
     /// its own.
-    pub fn page(self, cat: &coursepack_pipeline::locale::Catalogue) -> Response {
+    pub fn page(mut self, cat: &coursepack_pipeline::locale::Catalogue) -> Response {
         self.log();
         let server = self.status.is_server_error();
         let title = cat.get(
@@ -306,7 +306,7 @@ impl Refusal {
             None,
             &[],
         );
-        let (key, params) = self.learner.clone().unwrap_or_else(|| {
+        let (key, params) = self.learner.take().unwrap_or_else(|| {
             let key = if server { "tool.error" } else { "tool.refused" };
             (key, Vec::new())
         });
@@ -348,15 +348,10 @@ impl IntoResponse for Refusal {
 }
 
 /// A small self-contained HTML page (no external assets: it must render inside any LMS) with
-/// `title` as its heading; `body_html` is inserted as is.
+/// `title` as its heading; `body_html` is inserted as is. In English: for whoever sets the
+/// tool up or adds content (registration, deep linking).
 pub fn page(title: &str, body_html: &str) -> String {
-    format!(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{t}</title></head><body style=\"font-family:sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem\">\
-         <h1>{t}</h1>{body_html}</body></html>\n",
-        t = escape_html(title),
-    )
+    page_with("en", false, title, body_html)
 }
 
 /// [`page`] for learners: in the course's language (`lang`, and `dir="rtl"` when it is
@@ -366,11 +361,18 @@ pub fn page_in(
     title: &str,
     body_html: &str,
 ) -> String {
-    let dir = if cat.rtl { " dir=\"rtl\"" } else { "" };
-    page(title, body_html).replacen(
-        "<html lang=\"en\">",
-        &format!("<html lang=\"{}\"{dir}>", escape_html(&cat.language)),
-        1,
+    page_with(&cat.language, cat.rtl, title, body_html)
+}
+
+fn page_with(lang: &str, rtl: bool, title: &str, body_html: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"{lang}\"{dir}><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{t}</title></head><body style=\"font-family:sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem\">\
+         <h1>{t}</h1>{body_html}</body></html>\n",
+        lang = escape_html(lang),
+        dir = if rtl { " dir=\"rtl\"" } else { "" },
+        t = escape_html(title),
     )
 }
 
