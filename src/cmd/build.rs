@@ -6,7 +6,7 @@ use clap::Args as ClapArgs;
 
 use super::output::{Format, Progress, print_json};
 use super::targets::TargetArgs;
-use super::{EXIT_OK, fail, human_size, report, report_grouped};
+use super::{EXIT_OK, fail, print_written, report, report_grouped};
 use coursepack_pipeline::archive::Written;
 use coursepack_pipeline::build::{self, Error, Observer};
 use coursepack_pipeline::diagnostic::{Diagnostics, Severity};
@@ -228,14 +228,7 @@ fn run(args: &Args, outcome: &mut Outcome) -> Result<Vec<Written>, Error> {
         )
     })?;
     if !json {
-        for w in &written {
-            println!(
-                "wrote {} ({}, {} files)",
-                w.path.display(),
-                human_size(w.bytes),
-                w.files
-            );
-        }
+        print_written(&written);
     }
     Ok(written)
 }

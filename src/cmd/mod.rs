@@ -212,8 +212,20 @@ pub fn count(n: usize, noun: &str) -> String {
     }
 }
 
+/// The line `build` prints for each package written.
+pub fn print_written(written: &[coursepack_pipeline::archive::Written]) {
+    for w in written {
+        println!(
+            "wrote {} ({}, {} files)",
+            w.path.display(),
+            human_size(w.bytes),
+            w.files
+        );
+    }
+}
+
 /// A size for people: `1.2 MB`.
-pub fn human_size(bytes: u64) -> String {
+fn human_size(bytes: u64) -> String {
     const UNITS: [&str; 4] = ["bytes", "kB", "MB", "GB"];
     let mut size = bytes as f64;
     let mut unit = 0;

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use super::targets::Chosen;
-use super::{count, human_size, report, report_grouped};
+use super::{count, print_written, report, report_grouped};
 use coursepack_pipeline::archive::Written;
 use coursepack_pipeline::build::{self, Error, Observer};
 use coursepack_pipeline::diagnostic::{Diagnostic, Diagnostics};
@@ -177,14 +177,7 @@ pub fn build_all(
         let outcome = &mut outcomes[i];
         outcome.written = written.by_ref().take(count).collect();
         if !talk.json {
-            for w in &outcome.written {
-                println!(
-                    "wrote {} ({}, {} files)",
-                    w.path.display(),
-                    human_size(w.bytes),
-                    w.files
-                );
-            }
+            print_written(&outcome.written);
         }
     }
     Ok(outcomes)
